@@ -1,0 +1,154 @@
+// Command lmmbayes fits Bayesian linear mixed models by MCMC.
+//
+// Usage:
+//
+//	lmmbayes run config.toml
+//	lmmbayes fit --data sleepstudy.csv --formula 'Reaction ~ Days + (Days | Subject)'
+//	lmmbayes diagnose draws_1.csv draws_2.csv
+//
+// Run "lmmbayes help" for the list of subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitInternal    = 1
+	exitInput       = 2
+	exitInterrupted = 130
+)
+
+// env is what a subcommand may touch of the outside world.
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(e *env, args []string) error
+}
+
+// commands lists the subcommands in the order help prints them.
+var commands []command
+
+func init() {
+	commands = []command{
+		{"run", "sample the posterior of the model in a config file", cmdRun},
+		{"fit", "fit the model by maximum likelihood or REML, as lme4 does", cmdFit},
+		{"predict", "predict new rows from the posterior draws of a run", cmdPredict},
+		{"diagnose", "summarise and diagnose draws from CmdStan CSV files", cmdDiagnose},
+		{"compare", "compare the posterior with the ML fit", cmdCompare},
+		{"init", "print a commented config file with every default", cmdInit},
+		{"version", "print the version", cmdVersion},
+		{"help", "show help for a subcommand", cmdHelp},
+	}
+}
+
+// inputError marks an error caused by the user's input (exit code 2).
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
+
+// inputErrorf returns an error that makes lmmbayes exit with code 2.
+func inputErrorf(format string, args ...any) error {
+	return &inputError{fmt.Errorf(format, args...)}
+}
+
+// asInput marks err as an input error (exit code 2), keeping its message.
+func asInput(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ie *inputError
+	if errors.As(err, &ie) {
+		return err
+	}
+	return &inputError{err}
+}
+
+// errInterrupted is returned when the run was stopped by a signal.
+var errInterrupted = errors.New("interrupted")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	e := &env{ctx: ctx, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	code := dispatch(e, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// dispatch runs the subcommand named by args[0] and returns the exit code.
+func dispatch(e *env, args []string) int {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitInput
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help":
+		usage(e.stdout)
+		return exitOK
+	case "-v", "--version":
+		name = "version"
+	}
+	for _, c := range commands {
+		if c.name == name {
+			return exitCode(e, c.run(e, args[1:]))
+		}
+	}
+	fmt.Fprintf(e.stderr, "lmmbayes: unknown command %q%s\n", name, suggest(name, commandNames()))
+	usage(e.stderr)
+	return exitInput
+}
+
+// exitCode prints err (if any) and maps it to an exit code.
+func exitCode(e *env, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, errHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(e.stderr, "lmmbayes: %v\n", err)
+	var ie *inputError
+	switch {
+	case errors.Is(err, errInterrupted), errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.As(err, &ie):
+		return exitInput
+	default:
+		return exitInternal
+	}
+}
+
+func commandNames() []string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return names
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "lmmbayes: Bayesian linear mixed models by MCMC")
+	fmt.Fprintln(w, "\nUsage: lmmbayes <command> [flags] [arguments]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun \"lmmbayes <command> -h\" for the flags of a command.")
+}

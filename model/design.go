@@ -1,0 +1,4 @@
+package model
+
+// fixedSpec is a placeholder; the design builder defines it fully.
+type fixedSpec struct{}
