@@ -125,6 +125,10 @@ func exitCode(e *env, err error) int {
 		return exitOK
 	}
 	fmt.Fprintf(e.stderr, "lmmbayes: %v\n", err)
+	var d interface{ Detail() string }
+	if errors.As(err, &d) {
+		fmt.Fprintln(e.stderr, d.Detail())
+	}
 	var ie *inputError
 	switch {
 	case errors.Is(err, errInterrupted), errors.Is(err, context.Canceled):
