@@ -1,4 +1,523 @@
 package model
 
-// fixedSpec is a placeholder; the design builder defines it fully.
-type fixedSpec struct{}
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// rankTol is the relative tolerance of the rank check, R's qr() default.
+const rankTol = 1e-7
+
+// fixedSpec records how a set of model-matrix columns is computed from a
+// frame, so that Design.NewData can apply the same construction to new
+// rows. Design.fixed describes X (and the response); ReTerm.spec describes
+// one random term's effect columns and its grouping factor.
+type fixedSpec struct {
+	// names are the column names, cols how each is computed.
+	names []string
+	cols  []colSpec
+	// numeric and factors list the variables the columns read.
+	numeric []string
+	factors []*factorInfo
+	// response is the response column (Design.fixed only).
+	response string
+	// group holds the grouping factor's variables (ReTerm.spec only),
+	// and groupIndex maps the joined cell keys of a row to its level.
+	group      []*factorInfo
+	groupIndex map[string]int
+}
+
+// rowData holds, for a list of rows, the values of the variables that
+// column specs read: numeric values, or level indices of factors.
+type rowData struct {
+	n   int
+	num map[string][]float64
+	lev map[string][]int
+}
+
+// eval computes column j of cols at row i of rd.
+func (rd *rowData) eval(c colSpec, i int) float64 {
+	v := 1.0
+	for _, p := range c.parts {
+		if p.factor == nil {
+			v *= rd.num[p.col][i]
+		} else if rd.lev[p.col][i] != p.level {
+			return 0
+		}
+	}
+	return v
+}
+
+// Build makes the design of formula f on frame fr: the rows with no NA in
+// a column the model uses, the response, the fixed-effects matrix as R's
+// model.matrix makes it with treatment contrasts, and one ReTerm per
+// random-effect term. It fails when the fixed-effects matrix is rank
+// deficient (naming the aliased columns) and on lme4's identifiability
+// checks of the random terms; see docs/data.md.
+func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
+	if f == nil || fr == nil {
+		return nil, fmt.Errorf("build design: nil formula or frame")
+	}
+	if err := f.CheckColumns(fr.ColumnNames()); err != nil {
+		return nil, fmt.Errorf("%s: %w", fr.Source, err)
+	}
+	used := usedColumns(f)
+	cols := make(map[string]*Column, len(used))
+	for _, name := range used {
+		c := fr.Column(name)
+		if c == nil {
+			return nil, fmt.Errorf("%s: formula column %q is not in the data%s", fr.Source, name, didYouMean(name, fr.ColumnNames()))
+		}
+		cols[name] = c
+	}
+	resp := cols[f.Response.Name]
+	if resp.Categorical {
+		return nil, fmt.Errorf("%s: response %q must be numeric, but it is categorical (for example %q on line %d)",
+			fr.Source, resp.Name, firstText(resp), firstTextLine(resp))
+	}
+
+	// Drop rows with NA in any used column.
+	var rows []int
+	for i := 0; i < fr.NRows; i++ {
+		ok := true
+		for _, name := range used {
+			if cols[name].NA[i] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			rows = append(rows, i)
+		}
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: no rows left after dropping rows with NA in %s", fr.Source, strings.Join(used, ", "))
+	}
+	n := len(rows)
+
+	// Factors: categorical columns in fixed or random-effect terms, and
+	// every grouping variable.
+	factorCols := map[string]bool{}
+	for _, tl := range termLists(f) {
+		for _, t := range tl.Terms {
+			for _, v := range t.Vars {
+				if cols[v.Name].Categorical {
+					factorCols[v.Name] = true
+				}
+			}
+		}
+	}
+	for _, r := range f.Random {
+		for _, v := range r.Group {
+			factorCols[v.Name] = true
+		}
+	}
+	for name := range opt.Reference {
+		if fr.Column(name) == nil {
+			return nil, fmt.Errorf("%s: reference level given for column %q, which is not in the data%s",
+				fr.Source, name, didYouMean(name, fr.ColumnNames()))
+		}
+		if !factorCols[name] {
+			return nil, fmt.Errorf("%s: reference level given for column %q, which is not a factor in formula %q",
+				fr.Source, name, f.Text)
+		}
+	}
+	factors := map[string]*factorInfo{}
+	for _, name := range used {
+		if !factorCols[name] {
+			continue
+		}
+		fi, err := newFactor(cols[name], rows, opt.Reference[name], fr.Source)
+		if err != nil {
+			return nil, err
+		}
+		factors[name] = fi
+	}
+
+	// Variable values on the used rows.
+	rd := &rowData{n: n, num: map[string][]float64{}, lev: map[string][]int{}}
+	for _, name := range used {
+		c := cols[name]
+		if !c.Categorical {
+			v := make([]float64, n)
+			for k, i := range rows {
+				v[k] = c.Num[i]
+			}
+			rd.num[name] = v
+		}
+		if fi := factors[name]; fi != nil {
+			l := make([]int, n)
+			for k, i := range rows {
+				l[k] = fi.index[cellKey(c, i, fi.byValue)]
+			}
+			rd.lev[name] = l
+		}
+	}
+
+	d := &Design{Formula: f, N: n, Rows: rows, Dropped: fr.NRows - n}
+	d.Y = slices.Clone(rd.num[resp.Name])
+
+	// Fixed effects.
+	fixedFactors := map[string]*factorInfo{}
+	for _, t := range f.Fixed.Terms {
+		for _, v := range t.Vars {
+			if cols[v.Name].Categorical {
+				fixedFactors[v.Name] = factors[v.Name]
+			}
+		}
+	}
+	spec, err := newSpec(f.Fixed, fixedFactors, "fixed effects")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fr.Source, err)
+	}
+	spec.response = resp.Name
+	d.fixed = spec
+	d.XNames = slices.Clone(spec.names)
+	d.X = fillMatrix(spec, rd)
+	if err := checkRank(d.X, d.XNames); err != nil {
+		return nil, fmt.Errorf("%s: formula %q: %w", fr.Source, f.Text, err)
+	}
+
+	// Random effects.
+	for _, r := range f.Random {
+		t, err := buildReTerm(r, cols, factors, rd)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", fr.Source, err)
+		}
+		d.Terms = append(d.Terms, t)
+	}
+	return d, nil
+}
+
+// newSpec makes the column spec of a term list; factors holds its
+// categorical variables.
+func newSpec(tl TermList, factors map[string]*factorInfo, what string) (*fixedSpec, error) {
+	cols, names, err := modelColumns(tl, factors, what)
+	if err != nil {
+		return nil, err
+	}
+	s := &fixedSpec{names: names, cols: cols}
+	seen := map[string]bool{}
+	for _, t := range tl.Terms {
+		for _, v := range t.Vars {
+			if seen[v.Name] {
+				continue
+			}
+			seen[v.Name] = true
+			if fi := factors[v.Name]; fi != nil {
+				s.factors = append(s.factors, fi)
+			} else {
+				s.numeric = append(s.numeric, v.Name)
+			}
+		}
+	}
+	return s, nil
+}
+
+// fillMatrix evaluates the spec's columns on rd as an n × p matrix; with
+// no columns it returns an empty matrix.
+func fillMatrix(s *fixedSpec, rd *rowData) *mat.Dense {
+	if len(s.cols) == 0 || rd.n == 0 {
+		return &mat.Dense{}
+	}
+	x := mat.NewDense(rd.n, len(s.cols), nil)
+	for j, c := range s.cols {
+		for i := 0; i < rd.n; i++ {
+			x.Set(i, j, rd.eval(c, i))
+		}
+	}
+	return x
+}
+
+// fillZ evaluates the spec's columns on rd as K × n row-major values.
+func fillZ(s *fixedSpec, rd *rowData) []float64 {
+	z := make([]float64, len(s.cols)*rd.n)
+	for e, c := range s.cols {
+		for i := 0; i < rd.n; i++ {
+			z[e*rd.n+i] = rd.eval(c, i)
+		}
+	}
+	return z
+}
+
+// buildReTerm makes the ReTerm of r on the used rows and applies lme4's
+// checks of the number of levels.
+func buildReTerm(r RandomTerm, cols map[string]*Column, factors map[string]*factorInfo, rd *rowData) (*ReTerm, error) {
+	label := reLabel(r)
+	exprFactors := map[string]*factorInfo{}
+	for _, t := range r.Expr.Terms {
+		for _, v := range t.Vars {
+			if cols[v.Name].Categorical {
+				exprFactors[v.Name] = factors[v.Name]
+			}
+		}
+	}
+	spec, err := newSpec(r.Expr, exprFactors, "random term "+label)
+	if err != nil {
+		return nil, err
+	}
+	if len(spec.cols) == 0 {
+		return nil, fmt.Errorf("random term %s has no effects", label)
+	}
+	for _, v := range r.Group {
+		spec.group = append(spec.group, factors[v.Name])
+	}
+
+	// Levels of the grouping factor: for an interaction, the level
+	// combinations present, ordered by the first variable's level, then
+	// the second's, as R's factor(a:b).
+	n := rd.n
+	tuples := make([][]int, n)
+	type combo struct {
+		idx []int
+		key string
+	}
+	seen := map[string]int{}
+	var combos []combo
+	keys := make([]string, n)
+	for i := 0; i < n; i++ {
+		tup := make([]int, len(r.Group))
+		parts := make([]string, len(r.Group))
+		for g, v := range r.Group {
+			tup[g] = rd.lev[v.Name][i]
+			parts[g] = strconv.Itoa(tup[g])
+		}
+		k := strings.Join(parts, ",")
+		tuples[i], keys[i] = tup, k
+		if _, ok := seen[k]; !ok {
+			seen[k] = len(combos)
+			combos = append(combos, combo{idx: tup, key: k})
+		}
+	}
+	slices.SortFunc(combos, func(a, b combo) int { return slices.Compare(a.idx, b.idx) })
+	t := &ReTerm{
+		Group:      r.GroupName(),
+		Names:      slices.Clone(spec.names),
+		K:          len(spec.cols),
+		Correlated: r.Correlated,
+		Refs:       make([]int32, n),
+		spec:       spec,
+	}
+	level := make(map[string]int, len(combos))
+	spec.groupIndex = make(map[string]int, len(combos))
+	for l, c := range combos {
+		level[c.key] = l
+		labels := make([]string, len(c.idx))
+		for g, li := range c.idx {
+			labels[g] = spec.group[g].levels[li]
+		}
+		t.Levels = append(t.Levels, strings.Join(labels, ":"))
+		spec.groupIndex[groupKey(spec.group, c.idx)] = l
+	}
+	for i := range n {
+		t.Refs[i] = int32(level[keys[i]])
+	}
+	nl := len(t.Levels)
+	switch {
+	case nl < 2:
+		return nil, fmt.Errorf("random term %s: grouping factor %q has %d level in the used rows; it must have more than 1",
+			label, t.Group, nl)
+	case nl >= n:
+		return nil, fmt.Errorf("random term %s: grouping factor %q has %d levels for %d observations; the number of levels of each grouping factor must be < number of observations",
+			label, t.Group, nl, n)
+	case t.K*nl >= n:
+		return nil, fmt.Errorf("random term %s: number of observations (%d) <= number of random effects (%d = %d effects × %d levels); the random-effects parameters and the residual variance are probably unidentifiable",
+			label, n, t.K*nl, t.K, nl)
+	}
+	t.Z = fillZ(spec, rd)
+	return t, nil
+}
+
+// groupKey is the key of a grouping-factor level for matching new rows:
+// the component factors' level labels, as cell keys, joined by NUL.
+func groupKey(group []*factorInfo, idx []int) string {
+	parts := make([]string, len(idx))
+	for g, li := range idx {
+		parts[g] = group[g].keys[li]
+	}
+	return strings.Join(parts, "\x00")
+}
+
+// reLabel is a random term as lme4 prints it, such as "(Days | Subject)"
+// or "(0 + Days | Subject)".
+func reLabel(r RandomTerm) string {
+	var parts []string
+	if !r.Expr.Intercept {
+		parts = append(parts, "0")
+	} else if len(r.Expr.Terms) == 0 {
+		parts = append(parts, "1")
+	}
+	for _, t := range r.Expr.Terms {
+		parts = append(parts, t.Label())
+	}
+	return "(" + strings.Join(parts, " + ") + " | " + r.GroupName() + ")"
+}
+
+// termLists returns the fixed part and every random term's expression.
+func termLists(f *Formula) []TermList {
+	tls := []TermList{f.Fixed}
+	for _, r := range f.Random {
+		tls = append(tls, r.Expr)
+	}
+	return tls
+}
+
+// usedColumns lists the columns a formula reads, each once, in order of
+// appearance: response, fixed terms, then random terms.
+func usedColumns(f *Formula) []string {
+	var names []string
+	seen := map[string]bool{}
+	add := func(v Var) {
+		if !seen[v.Name] {
+			seen[v.Name] = true
+			names = append(names, v.Name)
+		}
+	}
+	add(f.Response)
+	for _, tl := range termLists(f) {
+		for _, t := range tl.Terms {
+			for _, v := range t.Vars {
+				add(v)
+			}
+		}
+	}
+	for _, r := range f.Random {
+		for _, v := range r.Group {
+			add(v)
+		}
+	}
+	return names
+}
+
+// firstText returns the first non-NA cell of c that is not a number.
+func firstText(c *Column) string {
+	for i, s := range c.Str {
+		if !c.NA[i] {
+			if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// firstTextLine returns the line of firstText, assuming one line per
+// record.
+func firstTextLine(c *Column) int {
+	for i, s := range c.Str {
+		if !c.NA[i] {
+			if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil {
+				return i + 2
+			}
+		}
+	}
+	return 0
+}
+
+// checkRank fails when a column of x is, to relative tolerance rankTol, a
+// linear combination of the columns before it. Columns are taken in
+// order, as R's qr() with its limited pivoting (LINPACK dqrdc2) does: a
+// column whose residual norm after projection on the kept columns is below
+// rankTol times its own norm is aliased. The error names every aliased
+// column and the combination of kept columns that reproduces it.
+func checkRank(x *mat.Dense, names []string) error {
+	if x.IsEmpty() {
+		return nil
+	}
+	_, p := x.Dims()
+	var q [][]float64  // orthonormal basis of the kept columns
+	var rr [][]float64 // rr[k][m]: coefficient of q[m] in kept column k
+	var kept []int     // indices of the kept columns
+	var problems []string
+	for j := 0; j < p; j++ {
+		v := mat.Col(nil, j, x)
+		norm0 := floatsNorm(v)
+		coef := make([]float64, len(q))
+		for pass := 0; pass < 2; pass++ {
+			for m, qm := range q {
+				c := dot(qm, v)
+				coef[m] += c
+				for i := range v {
+					v[i] -= c * qm[i]
+				}
+			}
+		}
+		res := floatsNorm(v)
+		if norm0 == 0 {
+			problems = append(problems, fmt.Sprintf("column %q is zero in every used row", names[j]))
+			continue
+		}
+		if res > rankTol*norm0 {
+			for i := range v {
+				v[i] /= res
+			}
+			q = append(q, v)
+			rr = append(rr, append(coef, res))
+			kept = append(kept, j)
+			continue
+		}
+		// Solve R a = coef for the coefficients on the kept columns.
+		a := make([]float64, len(kept))
+		for k := len(kept) - 1; k >= 0; k-- {
+			s := coef[k]
+			for m := k + 1; m < len(kept); m++ {
+				s -= rr[m][k] * a[m]
+			}
+			a[k] = s / rr[k][k]
+		}
+		problems = append(problems, fmt.Sprintf("column %q is a linear combination of other columns: %s = %s",
+			names[j], names[j], combination(a, kept, names)))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("fixed-effects model matrix is rank deficient (rank %d < %d columns): %s",
+			len(kept), p, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// combination formats Σ a[k]·names[kept[k]], leaving out negligible
+// coefficients.
+func combination(a []float64, kept []int, names []string) string {
+	amax := 0.0
+	for _, v := range a {
+		amax = math.Max(amax, math.Abs(v))
+	}
+	var b strings.Builder
+	for k, v := range a {
+		if math.Abs(v) <= 1e-6*amax {
+			continue
+		}
+		sign := "+"
+		if v < 0 {
+			sign = "-"
+		}
+		switch {
+		case b.Len() == 0 && v < 0:
+			b.WriteString("-")
+		case b.Len() > 0:
+			b.WriteString(" " + sign + " ")
+		}
+		b.WriteString(strconv.FormatFloat(math.Abs(v), 'g', 6, 64) + "*" + names[kept[k]])
+	}
+	if b.Len() == 0 {
+		return "0"
+	}
+	return b.String()
+}
+
+func dot(a, b []float64) float64 {
+	s := 0.0
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+func floatsNorm(v []float64) float64 {
+	return math.Sqrt(dot(v, v))
+}
