@@ -1,0 +1,331 @@
+package model
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/lapack/lapack64"
+)
+
+// blockKind says how a block of the blocked matrices A and L is stored.
+type blockKind uint8
+
+const (
+	// kindDense is a dense row-major rows × cols block.
+	kindDense blockKind = iota
+	// kindSparse is block-sparse by level: for each column level, a list
+	// of row levels, each with a dense rk × ck entry.
+	kindSparse
+	// kindDiag is block-diagonal: one rk × rk block per level.
+	kindDiag
+)
+
+// blk is one block of the blocked lower-triangular matrices A and L.
+//
+// Row and column dimensions are in scalars; rk and ck are the number of
+// scalars per row level and column level (a random-effect term's K, or 1
+// for the [X y] block, whose "levels" are its columns).
+type blk struct {
+	kind       blockKind
+	rows, cols int
+	rk, ck     int
+	// colptr (len nColLevels+1) and rowlev index the entries of a sparse
+	// block; entry e covers val[e*rk*ck:(e+1)*rk*ck] row-major.
+	colptr []int32
+	rowlev []int32
+	// val holds the numbers: row-major dense, per-level blocks for diag,
+	// per-entry blocks for sparse.
+	val []float64
+}
+
+// general returns a dense block as a blas64.General.
+func (b *blk) general() blas64.General {
+	return blas64.General{Rows: b.rows, Cols: b.cols, Stride: b.cols, Data: b.val}
+}
+
+// newDense returns a zero dense block.
+func newDense(rows, cols, rk, ck int) *blk {
+	return &blk{kind: kindDense, rows: rows, cols: cols, rk: rk, ck: ck, val: make([]float64, rows*cols)}
+}
+
+// newDiag returns a zero block-diagonal block of nl levels of k × k.
+func newDiag(nl, k int) *blk {
+	return &blk{kind: kindDiag, rows: nl * k, cols: nl * k, rk: k, ck: k, val: make([]float64, nl*k*k)}
+}
+
+// cloneShape returns a zero block with b's kind, shape and pattern.
+func (b *blk) cloneShape() *blk {
+	c := *b
+	c.val = make([]float64, len(b.val))
+	return &c
+}
+
+// rankUpdate sets c -= a aᵀ (only the lower triangle of a dense c, the
+// diagonal blocks of a block-diagonal c).
+func rankUpdate(c, a *blk) {
+	switch {
+	case a.kind == kindDense && c.kind == kindDense:
+		blas64.Syrk(blas.NoTrans, -1, a.general(), 1,
+			blas64.Symmetric{Uplo: blas.Lower, N: c.rows, Stride: c.cols, Data: c.val})
+	case a.kind == kindSparse && c.kind == kindDense:
+		rk, ck := a.rk, a.ck
+		sz := rk * ck
+		ld := c.cols
+		for col := 0; col+1 < len(a.colptr); col++ {
+			lo, hi := int(a.colptr[col]), int(a.colptr[col+1])
+			for e1 := lo; e1 < hi; e1++ {
+				r1 := int(a.rowlev[e1]) * rk
+				b1 := a.val[e1*sz : (e1+1)*sz]
+				for e2 := lo; e2 <= e1; e2++ {
+					r2 := int(a.rowlev[e2]) * rk
+					b2 := a.val[e2*sz : (e2+1)*sz]
+					if rk == 1 && ck == 1 {
+						c.val[r1*ld+r2] -= b1[0] * b2[0]
+						continue
+					}
+					for i := 0; i < rk; i++ {
+						row := c.val[(r1+i)*ld+r2:]
+						bi := b1[i*ck : (i+1)*ck]
+						for j := 0; j < rk; j++ {
+							bj := b2[j*ck : (j+1)*ck]
+							var s float64
+							for k := range ck {
+								s += bi[k] * bj[k]
+							}
+							row[j] -= s
+						}
+					}
+				}
+			}
+		}
+	case a.kind == kindSparse && c.kind == kindDiag:
+		// Every column level has at most one row level (checked when the
+		// layout was chosen), so a aᵀ is block-diagonal.
+		rk, ck := a.rk, a.ck
+		sz := rk * ck
+		for e := range a.rowlev {
+			r := int(a.rowlev[e])
+			b := a.val[e*sz : (e+1)*sz]
+			d := c.val[r*rk*rk : (r+1)*rk*rk]
+			for i := 0; i < rk; i++ {
+				for j := 0; j <= i; j++ {
+					var s float64
+					for k := range ck {
+						s += b[i*ck+k] * b[j*ck+k]
+					}
+					d[i*rk+j] -= s
+				}
+			}
+		}
+	default:
+		panic("model: unsupported rank update")
+	}
+}
+
+// mulSub sets the dense block c -= a bᵀ.
+func mulSub(c, a, b *blk) {
+	switch {
+	case a.kind == kindDense && b.kind == kindDense:
+		blas64.Gemm(blas.NoTrans, blas.Trans, -1, a.general(), b.general(), 1, c.general())
+	case a.kind == kindSparse && b.kind == kindSparse:
+		ark, bck := a.rk, b.rk
+		ck := a.ck
+		asz, bsz := ark*ck, bck*ck
+		ld := c.cols
+		for col := 0; col+1 < len(a.colptr); col++ {
+			for e1 := a.colptr[col]; e1 < a.colptr[col+1]; e1++ {
+				r1 := int(a.rowlev[e1]) * ark
+				b1 := a.val[int(e1)*asz : int(e1+1)*asz]
+				for e2 := b.colptr[col]; e2 < b.colptr[col+1]; e2++ {
+					r2 := int(b.rowlev[e2]) * bck
+					b2 := b.val[int(e2)*bsz : int(e2+1)*bsz]
+					for i := 0; i < ark; i++ {
+						row := c.val[(r1+i)*ld+r2:]
+						for j := 0; j < bck; j++ {
+							var s float64
+							for k := range ck {
+								s += b1[i*ck+k] * b2[j*ck+k]
+							}
+							row[j] -= s
+						}
+					}
+				}
+			}
+		}
+	case a.kind == kindDense && b.kind == kindSparse:
+		ck := b.ck
+		bk := b.rk
+		bsz := bk * ck
+		for col := 0; col+1 < len(b.colptr); col++ {
+			for e := b.colptr[col]; e < b.colptr[col+1]; e++ {
+				r2 := int(b.rowlev[e]) * bk
+				bb := b.val[int(e)*bsz : int(e+1)*bsz]
+				for i := 0; i < a.rows; i++ {
+					ar := a.val[i*a.cols+col*ck : i*a.cols+col*ck+ck]
+					crow := c.val[i*c.cols+r2 : i*c.cols+r2+bk]
+					for j := range bk {
+						var s float64
+						for k := range ck {
+							s += ar[k] * bb[j*ck+k]
+						}
+						crow[j] -= s
+					}
+				}
+			}
+		}
+	default:
+		panic("model: unsupported block product")
+	}
+}
+
+// cholBlock factors a diagonal block in place (lower Cholesky factor); it
+// returns false if the block is not positive definite.
+func cholBlock(d *blk) bool {
+	switch d.kind {
+	case kindDiag:
+		k := d.rk
+		if k == 1 {
+			for i, v := range d.val {
+				if !(v > 0) {
+					return false
+				}
+				d.val[i] = sqrt(v)
+			}
+			return true
+		}
+		for l := 0; l < len(d.val); l += k * k {
+			if !smallChol(d.val[l:l+k*k], k) {
+				return false
+			}
+		}
+		return true
+	default:
+		_, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: d.rows, Stride: d.cols, Data: d.val})
+		return ok
+	}
+}
+
+// smallChol factors the k × k row-major symmetric matrix a in place into
+// its lower Cholesky factor, zeroing the strict upper triangle.
+func smallChol(a []float64, k int) bool {
+	for j := range k {
+		s := a[j*k+j]
+		for l := range j {
+			s -= a[j*k+l] * a[j*k+l]
+		}
+		if !(s > 0) {
+			return false
+		}
+		s = sqrt(s)
+		a[j*k+j] = s
+		for i := j + 1; i < k; i++ {
+			t := a[i*k+j]
+			for l := range j {
+				t -= a[i*k+l] * a[j*k+l]
+			}
+			a[i*k+j] = t / s
+			a[j*k+i] = 0
+		}
+	}
+	return true
+}
+
+// rdivLt sets b := b d⁻ᵀ for a factored diagonal block d.
+func rdivLt(b, d *blk) {
+	switch {
+	case d.kind == kindDense && b.kind == kindDense:
+		blas64.Trsm(blas.Right, blas.Trans, 1, blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: d.rows, Stride: d.cols, Data: d.val}, b.general())
+	case d.kind == kindDiag && b.kind == kindSparse:
+		k := d.rk
+		sz := b.rk * k
+		for col := 0; col+1 < len(b.colptr); col++ {
+			dl := d.val[col*k*k : (col+1)*k*k]
+			for e := b.colptr[col]; e < b.colptr[col+1]; e++ {
+				ev := b.val[int(e)*sz : int(e+1)*sz]
+				for i := 0; i < b.rk; i++ {
+					forwardRow(ev[i*k:(i+1)*k], dl, k)
+				}
+			}
+		}
+	case d.kind == kindDiag && b.kind == kindDense:
+		k := d.rk
+		for i := 0; i < b.rows; i++ {
+			row := b.val[i*b.cols : (i+1)*b.cols]
+			for l := 0; l*k < b.cols; l++ {
+				forwardRow(row[l*k:(l+1)*k], d.val[l*k*k:(l+1)*k*k], k)
+			}
+		}
+	default:
+		panic("model: unsupported triangular solve")
+	}
+}
+
+// forwardRow solves x lᵀ = e in place (l lower k × k): l xᵀ = eᵀ.
+func forwardRow(e, l []float64, k int) {
+	if k == 1 {
+		e[0] /= l[0]
+		return
+	}
+	for i := range k {
+		s := e[i]
+		for j := range i {
+			s -= l[i*k+j] * e[j]
+		}
+		e[i] = s / l[i*k+i]
+	}
+}
+
+// backDiag solves lᵀ x = v in place for a k × k lower l.
+func backDiag(v, l []float64, k int) {
+	if k == 1 {
+		v[0] /= l[0]
+		return
+	}
+	for i := k - 1; i >= 0; i-- {
+		s := v[i]
+		for j := i + 1; j < k; j++ {
+			s -= l[j*k+i] * v[j]
+		}
+		v[i] = s / l[i*k+i]
+	}
+}
+
+// subTransMul sets v -= bᵀ x for the block b (x has b.rows entries, v has
+// b.cols), using only the first nrows rows of b.
+func subTransMul(v []float64, b *blk, x []float64, nrows int) {
+	switch b.kind {
+	case kindDense:
+		if nrows == 0 {
+			return
+		}
+		blas64.Gemv(blas.Trans, -1, blas64.General{Rows: nrows, Cols: b.cols, Stride: b.cols, Data: b.val}, blas64.Vector{N: nrows, Inc: 1, Data: x}, 1, blas64.Vector{N: b.cols, Inc: 1, Data: v})
+	case kindSparse:
+		rk, ck := b.rk, b.ck
+		sz := rk * ck
+		for col := 0; col+1 < len(b.colptr); col++ {
+			vc := v[col*ck : (col+1)*ck]
+			for e := b.colptr[col]; e < b.colptr[col+1]; e++ {
+				r := int(b.rowlev[e]) * rk
+				ev := b.val[int(e)*sz : int(e+1)*sz]
+				for i := 0; i < rk; i++ {
+					xi := x[r+i]
+					for j := range ck {
+						vc[j] -= ev[i*ck+j] * xi
+					}
+				}
+			}
+		}
+	}
+}
+
+// backSolveDiag solves dᵀ x = v in place for a factored diagonal block.
+func backSolveDiag(v []float64, d *blk, n int) {
+	switch d.kind {
+	case kindDiag:
+		k := d.rk
+		for l := 0; l*k < n; l++ {
+			backDiag(v[l*k:(l+1)*k], d.val[l*k*k:(l+1)*k*k], k)
+		}
+	default:
+		blas64.Trsv(blas.Trans, blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: n, Stride: d.cols, Data: d.val}, blas64.Vector{N: n, Inc: 1, Data: v})
+	}
+}

@@ -1,0 +1,226 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// sqrt is math.Sqrt, short for the block kernels.
+func sqrt(x float64) float64 { return math.Sqrt(x) }
+
+// kterm is a random-effect term in kernel order.
+type kterm struct {
+	t        *ReTerm
+	design   int // index into Design.Terms
+	k, nl, q int
+	uoff     int // offset of the term in u
+	thoff    int // offset of the term in θ
+	nth      int // k(k+1)/2
+	lambda   []float64
+}
+
+// MixedModel is the blocked Cholesky kernel of a linear mixed model
+// y = Xβ + ZΛθu + ε, u ~ N(0, σ²I), ε ~ N(0, σ²I), after Bates, Mächler,
+// Bolker & Walker (2015) and MixedModels.jl.
+//
+// Random-effect terms are sorted by decreasing number of levels (stably);
+// the blocked matrix A = [Z X y]ᵀ[Z X y] is computed once, and each θ
+// rescales A by Λθ and refactors L, where
+//
+//	L Lᵀ = [ΛᵀZᵀZΛ+I  ΛᵀZᵀX  ΛᵀZᵀy]
+//	       [XᵀZΛ      XᵀX     Xᵀy  ]
+//	       [yᵀZΛ      yᵀX     yᵀy  ]
+//
+// The first diagonal block of L is block-diagonal (K × K per level);
+// blocks below it keep the sparsity of ZᵢᵀZ₁; later blocks are dense
+// (or block-diagonal when the second factor is nested in the first).
+// A MixedModel is not safe for concurrent use.
+type MixedModel struct {
+	d        *Design
+	terms    []*kterm
+	order    []int
+	n, p, q  int
+	nth      int
+	a, l     [][]*blk
+	prec     []float64
+	pmean    []float64
+	theta    []float64
+	ok       bool
+	x        []float64 // scratch, len q+p
+	tmpTheta []float64
+}
+
+// NewMixedModel builds the kernel of design d: it sorts the terms, chooses
+// the block layout and computes A once.
+func NewMixedModel(d *Design) (*MixedModel, error) {
+	if d == nil || d.X == nil {
+		return nil, errors.New("model: NewMixedModel: nil design")
+	}
+	n, p := d.X.Dims()
+	if n != d.N || len(d.Y) != n {
+		return nil, fmt.Errorf("model: NewMixedModel: X has %d rows, Y %d, N is %d", n, len(d.Y), d.N)
+	}
+	if len(d.Terms) == 0 {
+		return nil, errors.New("model: NewMixedModel: the formula has no random-effect term")
+	}
+	m := &MixedModel{d: d, n: n, p: p}
+	idx := make([]int, len(d.Terms))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return len(d.Terms[b].Levels) - len(d.Terms[a].Levels) })
+	m.order = idx
+	for _, di := range idx {
+		t := d.Terms[di]
+		if t.K < 1 || len(t.Z) != t.K*n || len(t.Refs) != n || len(t.Levels) == 0 {
+			return nil, fmt.Errorf("model: NewMixedModel: term for %q is malformed", t.Group)
+		}
+		for r, l := range t.Refs {
+			if l < 0 || int(l) >= len(t.Levels) {
+				return nil, fmt.Errorf("model: NewMixedModel: term for %q: row %d has level index %d of %d", t.Group, r, l, len(t.Levels))
+			}
+		}
+		kt := &kterm{t: t, design: di, k: t.K, nl: len(t.Levels), uoff: m.q, thoff: m.nth, nth: t.K * (t.K + 1) / 2}
+		kt.q = kt.k * kt.nl
+		kt.lambda = make([]float64, kt.k*kt.k)
+		m.q += kt.q
+		m.nth += kt.nth
+		m.terms = append(m.terms, kt)
+	}
+	if err := m.buildA(); err != nil {
+		return nil, err
+	}
+	m.layoutL()
+	m.x = make([]float64, m.q+m.p)
+	m.theta = make([]float64, m.nth)
+	m.tmpTheta = make([]float64, m.nth)
+	return m, nil
+}
+
+// layoutL allocates L with the storage each block needs.
+func (m *MixedModel) layoutL() {
+	nt := len(m.terms)
+	m.l = make([][]*blk, nt+1)
+	for i := range m.l {
+		m.l[i] = make([]*blk, i+1)
+	}
+	for i := 0; i <= nt; i++ {
+		for j := 0; j <= i; j++ {
+			a := m.a[i][j]
+			switch {
+			case i == nt:
+				m.l[i][j] = a.cloneShape()
+			case i == j && i == 0:
+				m.l[i][j] = a.cloneShape()
+			case i == j && i == 1 && atMostOnePerColumn(m.a[1][0]):
+				// Nested in the first factor: no fill-in.
+				m.l[i][j] = a.cloneShape()
+			case i == j:
+				m.l[i][j] = newDense(a.rows, a.cols, a.rk, a.ck)
+			case j == 0:
+				m.l[i][j] = a.cloneShape()
+			default:
+				m.l[i][j] = newDense(a.rows, a.cols, a.rk, a.ck)
+			}
+		}
+	}
+}
+
+// atMostOnePerColumn reports whether every column level of the sparse
+// block b has at most one row level.
+func atMostOnePerColumn(b *blk) bool {
+	for c := 0; c+1 < len(b.colptr); c++ {
+		if b.colptr[c+1]-b.colptr[c] > 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// ThetaLen returns the length of θ.
+func (m *MixedModel) ThetaLen() int { return m.nth }
+
+// Q returns the number of random effects Σ K·levels.
+func (m *MixedModel) Q() int { return m.q }
+
+// P returns the number of fixed effects.
+func (m *MixedModel) P() int { return m.p }
+
+// N returns the number of observations.
+func (m *MixedModel) N() int { return m.n }
+
+// Design returns the design the kernel was built from.
+func (m *MixedModel) Design() *Design { return m.d }
+
+// TermOrder returns, for each kernel position, the index of the term in
+// Design.Terms.
+func (m *MixedModel) TermOrder() []int { return slices.Clone(m.order) }
+
+// ThetaLower returns lme4's lower bounds on θ: 0 for the diagonal
+// elements of each Λ, -Inf for the others.
+func (m *MixedModel) ThetaLower() []float64 {
+	lb := make([]float64, 0, m.nth)
+	for _, t := range m.terms {
+		for c := range t.k {
+			for r := c; r < t.k; r++ {
+				if r == c {
+					lb = append(lb, 0)
+				} else {
+					lb = append(lb, math.Inf(-1))
+				}
+			}
+		}
+	}
+	return lb
+}
+
+// Theta returns a copy of the current θ.
+func (m *MixedModel) Theta() []float64 { return slices.Clone(m.theta) }
+
+// SetFixedPrecision adds a Gaussian prior on β to the mixed-model
+// equations: prec[j] is added to the diagonal of XᵀX, prec[j]·mean[j] to
+// Xᵀy and Σ prec[j]·mean[j]² to yᵀy (as if pseudo-observations were
+// appended), so that PWRSS includes Σ prec[j](β[j]-mean[j])². The caller
+// scales prec by σ². nil, nil clears the prior. It takes effect at the
+// next SetTheta.
+func (m *MixedModel) SetFixedPrecision(prec, mean []float64) {
+	if prec == nil {
+		m.prec, m.pmean = nil, nil
+		return
+	}
+	m.prec = slices.Clone(prec)
+	m.pmean = make([]float64, len(prec))
+	if mean != nil {
+		copy(m.pmean, mean)
+	}
+}
+
+// SetTheta sets Λθ and refactors L. It returns an error if θ has the
+// wrong length or the system is not positive definite (a rank-deficient
+// X, or a prior precision that is negative).
+func (m *MixedModel) SetTheta(theta []float64) error {
+	if len(theta) != m.nth {
+		return fmt.Errorf("model: SetTheta: θ has %d elements, the model needs %d", len(theta), m.nth)
+	}
+	if m.prec != nil && len(m.prec) != m.p {
+		return fmt.Errorf("model: SetFixedPrecision: %d precisions for %d fixed effects", len(m.prec), m.p)
+	}
+	copy(m.theta, theta)
+	for _, t := range m.terms {
+		clear(t.lambda)
+		i := t.thoff
+		for c := range t.k {
+			for r := c; r < t.k; r++ {
+				t.lambda[r*t.k+c] = theta[i]
+				i++
+			}
+		}
+	}
+	m.ok = m.updateL()
+	if !m.ok {
+		return fmt.Errorf("model: SetTheta: the mixed-model equations are not positive definite at θ = %v (are the fixed-effects columns linearly dependent?)", theta)
+	}
+	return nil
+}
