@@ -1,0 +1,284 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+)
+
+// FitOptions control Fit.
+type FitOptions struct {
+	// REML selects the REML criterion instead of the ML deviance.
+	REML bool
+	// MaxEval bounds the number of objective evaluations (0: 10000).
+	MaxEval int
+}
+
+// singularTol is lme4's isSingular tolerance.
+const singularTol = 1e-4
+
+// Fit fits the linear mixed model of d by maximum likelihood (or REML)
+// as lme4 does: it minimises the profiled deviance (or REML criterion)
+// over θ subject to the lower bounds of ThetaLower, starting from lme4's
+// θ (1 on the diagonal of each Λ, 0 elsewhere), with a bounded
+// Nelder–Mead search restarted from its optimum until it no longer
+// improves, and lme4's boundary check (a θ diagonal element at 0 is
+// nudged off the bound and the search restarted if that lowers the
+// objective).
+func Fit(d *Design, opt FitOptions) (*FitResult, error) {
+	m, err := NewMixedModel(d)
+	if err != nil {
+		return nil, fmt.Errorf("fit: %w", err)
+	}
+	if opt.REML && m.n <= m.p {
+		return nil, fmt.Errorf("fit: REML needs more observations (%d) than fixed effects (%d)", m.n, m.p)
+	}
+	maxEval := opt.MaxEval
+	if maxEval <= 0 {
+		maxEval = 10000
+	}
+	lower := m.ThetaLower()
+	obj := func(th []float64) float64 {
+		if m.SetTheta(th) != nil {
+			return math.Inf(1)
+		}
+		return m.Objective(opt.REML)
+	}
+	x0 := make([]float64, m.nth)
+	for i, lb := range lower {
+		if lb == 0 {
+			x0[i] = 1
+		}
+	}
+	if math.IsInf(obj(x0), 1) {
+		return nil, errors.New("fit: the mixed-model equations are singular at the starting θ (are the fixed-effects columns linearly dependent?)")
+	}
+	evals := 1
+	res := nelderMead(obj, x0, lower, 0.25, 1e-13, 1e-7, maxEval)
+	evals += res.evals
+	best, fbest := res.x, res.f
+	conv := res.conv
+	// Restart from the optimum with a smaller simplex until the
+	// objective stops improving; nudge boundary elements off the bound.
+	for round := 0; round < 6 && evals < maxEval; round++ {
+		start := slices.Clone(best)
+		if round == 0 {
+			nudged := false
+			for i, lb := range lower {
+				if lb == 0 && start[i] < singularTol {
+					trial := slices.Clone(start)
+					trial[i] = 1e-3
+					evals++
+					if f := obj(trial); f < fbest {
+						start, nudged = trial, true
+					}
+				}
+			}
+			_ = nudged
+		}
+		r := nelderMead(obj, start, lower, 0.05, 1e-13, 1e-7, maxEval-evals)
+		evals += r.evals
+		conv = r.conv
+		improved := fbest - r.f
+		if r.f < fbest {
+			best, fbest = r.x, r.f
+		}
+		if improved <= 1e-10*math.Abs(fbest) {
+			break
+		}
+	}
+	if err := m.SetTheta(best); err != nil {
+		return nil, fmt.Errorf("fit: %w", err)
+	}
+	r, err := newFitResult(m, opt.REML)
+	if err != nil {
+		return nil, err
+	}
+	r.Evals = evals
+	r.Converged = conv
+	return r, nil
+}
+
+// newFitResult summarises the kernel m at its current θ as lme4 does.
+func newFitResult(m *MixedModel, reml bool) (*FitResult, error) {
+	d := m.d
+	n, p := m.n, m.p
+	r := &FitResult{REML: reml, NObs: n, Theta: m.Theta()}
+	if d.Formula != nil {
+		r.Formula = d.Formula.Text
+	}
+	r.Objective = m.Objective(reml)
+	df := float64(n)
+	if reml {
+		df -= float64(p)
+	}
+	pw := m.PWRSS()
+	r.Sigma = math.Sqrt(pw / df)
+	r.LogLik = -r.Objective / 2
+	npar := p + m.nth + 1
+	r.DF = npar
+	r.AIC = r.Objective + 2*float64(npar)
+	r.BIC = r.Objective + float64(npar)*math.Log(float64(n))
+	lower := m.ThetaLower()
+	for i, lb := range lower {
+		if lb == 0 && r.Theta[i] < singularTol {
+			r.Singular = true
+		}
+	}
+	u := make([]float64, m.q)
+	beta := make([]float64, p)
+	m.Modes(u, beta)
+	r.Fixef = NamedValues{Names: slices.Clone(d.XNames), Values: beta}
+	// vcov(β̂) = σ² L_X⁻ᵀ L_X⁻¹.
+	lx := m.l[len(m.terms)][len(m.terms)]
+	inv := make([]float64, p*p) // L_X⁻¹, lower triangular
+	for c := range p {
+		col := make([]float64, p)
+		col[c] = 1
+		for i := c; i < p; i++ {
+			s := col[i]
+			for k := c; k < i; k++ {
+				s -= lx.val[i*(p+1)+k] * col[k]
+			}
+			col[i] = s / lx.val[i*(p+1)+i]
+		}
+		for i := range p {
+			inv[i*p+c] = col[i]
+		}
+	}
+	r.Vcov = make([][]float64, p)
+	se := make([]float64, p)
+	for i := range p {
+		r.Vcov[i] = make([]float64, p)
+		for j := range p {
+			var s float64
+			for k := max(i, j); k < p; k++ {
+				s += inv[k*p+i] * inv[k*p+j]
+			}
+			r.Vcov[i][j] = r.Sigma * r.Sigma * s
+		}
+		se[i] = math.Sqrt(r.Vcov[i][i])
+	}
+	r.FixefSE = NamedValues{Names: slices.Clone(d.XNames), Values: se}
+	// VarCorr in kernel order, group names made unique as R's
+	// make.unique does.
+	seen := map[string]int{}
+	for _, t := range m.terms {
+		g := t.t.Group
+		name := g
+		if c, ok := seen[g]; ok {
+			name = g + "." + strconv.Itoa(c)
+			seen[g] = c + 1
+		} else {
+			seen[g] = 1
+		}
+		k := t.k
+		cov := make([]float64, k*k)
+		for a := range k {
+			for b := range k {
+				var s float64
+				for c := 0; c <= min(a, b); c++ {
+					s += t.lambda[a*k+c] * t.lambda[b*k+c]
+				}
+				cov[a*k+b] = r.Sigma * r.Sigma * s
+			}
+		}
+		for e := range k {
+			r.VarCorr = append(r.VarCorr, VarCorrRow{Group: name, Var1: t.t.Names[e], Vcov: cov[e*k+e], SDCor: math.Sqrt(cov[e*k+e])})
+		}
+		for a := range k {
+			for b := a + 1; b < k; b++ {
+				corr := 0.0
+				if den := math.Sqrt(cov[a*k+a] * cov[b*k+b]); den > 0 {
+					corr = cov[a*k+b] / den
+				}
+				r.VarCorr = append(r.VarCorr, VarCorrRow{Group: name, Var1: t.t.Names[a], Var2: t.t.Names[b], Vcov: cov[a*k+b], SDCor: corr})
+			}
+		}
+	}
+	r.VarCorr = append(r.VarCorr, VarCorrRow{Group: "Residual", Vcov: r.Sigma * r.Sigma, SDCor: r.Sigma})
+	// Random effects b = Λu and fitted values.
+	b := make([][]float64, len(d.Terms))
+	for i, t := range d.Terms {
+		b[i] = make([]float64, t.K*len(t.Levels))
+	}
+	m.ToB(u, b)
+	r.Fitted = make([]float64, n)
+	xr := d.X.RawMatrix()
+	for i := range n {
+		var s float64
+		for j := range p {
+			s += xr.Data[i*xr.Stride+j] * beta[j]
+		}
+		r.Fitted[i] = s
+	}
+	for ti, t := range d.Terms {
+		for i := range n {
+			l := int(t.Refs[i])
+			for e := range t.K {
+				r.Fitted[i] += t.Z[e*n+i] * b[ti][l*t.K+e]
+			}
+		}
+	}
+	r.Residuals = make([]float64, n)
+	for i := range n {
+		r.Residuals[i] = d.Y[i] - r.Fitted[i]
+	}
+	// ranef: terms merged by grouping factor, in kernel order.
+	gidx := map[string]int{}
+	for _, t := range m.terms {
+		g := t.t.Group
+		gi, ok := gidx[g]
+		if !ok {
+			gi = len(r.Ranef)
+			gidx[g] = gi
+			r.Ranef = append(r.Ranef, GroupEffects{Group: g, Levels: slices.Clone(t.t.Levels)})
+		}
+		ge := &r.Ranef[gi]
+		if len(ge.Levels) != len(t.t.Levels) {
+			return nil, fmt.Errorf("fit: terms for %q have different levels", g)
+		}
+		for e := range t.k {
+			v := make([]float64, t.nl)
+			for l := range t.nl {
+				v[l] = b[t.design][l*t.k+e]
+			}
+			ge.Names = append(ge.Names, t.t.Names[e])
+			ge.Values = append(ge.Values, v)
+		}
+	}
+	for _, ge := range r.Ranef {
+		c := GroupEffects{Group: ge.Group, Levels: ge.Levels}
+		used := make([]bool, len(ge.Names))
+		for j, fn := range d.XNames {
+			v := make([]float64, len(ge.Levels))
+			for l := range v {
+				v[l] = beta[j]
+			}
+			for e, rn := range ge.Names {
+				if rn == fn {
+					used[e] = true
+					for l := range v {
+						v[l] += ge.Values[e][l]
+					}
+				}
+			}
+			c.Names = append(c.Names, fn)
+			c.Values = append(c.Values, v)
+		}
+		for e, rn := range ge.Names {
+			if !used[e] {
+				c.Names = append(c.Names, rn)
+				c.Values = append(c.Values, slices.Clone(ge.Values[e]))
+			}
+		}
+		r.Coef = append(r.Coef, c)
+	}
+	r.NGroups = make([]NamedInt, 0, len(r.Ranef))
+	for _, ge := range r.Ranef {
+		r.NGroups = append(r.NGroups, NamedInt{ge.Group, len(ge.Levels)})
+	}
+	return r, nil
+}

@@ -1,0 +1,256 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// lme4Ref is one file of testdata/lme4.
+type lme4Ref struct {
+	Data      string          `json:"data"`
+	Formula   string          `json:"formula"`
+	REML      bool            `json:"reml"`
+	NObs      int             `json:"nobs"`
+	Objective float64         `json:"objective"`
+	LogLik    float64         `json:"logLik"`
+	AIC       float64         `json:"AIC"`
+	BIC       float64         `json:"BIC"`
+	Sigma     float64         `json:"sigma"`
+	Theta     json.RawMessage `json:"theta"`
+	Singular  bool            `json:"singular"`
+	Fixef     map[string]float64
+	FixefSE   map[string]float64 `json:"fixef_se"`
+	VarCorr   []struct {
+		Group string          `json:"group"`
+		Var1  json.RawMessage `json:"var1"`
+		Var2  json.RawMessage `json:"var2"`
+		Vcov  float64         `json:"vcov"`
+		SDCor float64         `json:"sdcor"`
+	} `json:"varcorr"`
+	Ranef  map[string]refEffects `json:"ranef"`
+	Coef   map[string]refEffects `json:"coef"`
+	Fitted []float64             `json:"fitted"`
+}
+
+type refEffects struct {
+	Levels []string             `json:"levels"`
+	Values map[string][]float64 `json:"values"`
+}
+
+// rawName decodes a var1/var2 cell: a string, or null/{} for none.
+func rawName(r json.RawMessage) string {
+	var s string
+	if json.Unmarshal(r, &s) == nil {
+		return s
+	}
+	return ""
+}
+
+// factorsFor lists the columns read as factors for each data file.
+var factorsFor = map[string][]string{
+	"insteval.csv": {"s", "d", "dept", "service", "studage", "lectage"},
+}
+
+func readRef(t testing.TB, name string) *lme4Ref {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "lme4", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r lme4Ref
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return &r
+}
+
+// checkAgainstLme4 fits the model of reference file name and compares
+// every reported quantity with lme4's, at the tolerances of the brief.
+func checkAgainstLme4(t *testing.T, name string) {
+	ref := readRef(t, name)
+	d := loadDesign(t, ref.Data, ref.Formula, factorsFor[ref.Data]...)
+	fit, err := Fit(d, FitOptions{REML: ref.REML})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: objective %.10g (lme4 %.10g), %d evaluations", name, fit.Objective, ref.Objective, fit.Evals)
+	if fit.NObs != ref.NObs {
+		t.Errorf("nobs %d, lme4 %d", fit.NObs, ref.NObs)
+	}
+	if d := math.Abs(fit.Objective - ref.Objective); d > 1e-4 && d > 1e-6*math.Abs(ref.Objective) {
+		t.Errorf("objective %.10g, lme4 %.10g", fit.Objective, ref.Objective)
+	}
+	// Our optimum must not be worse than lme4's by more than rounding.
+	for _, c := range []struct {
+		what      string
+		got, want float64
+	}{{"logLik", fit.LogLik, ref.LogLik}, {"AIC", fit.AIC, ref.AIC}, {"BIC", fit.BIC, ref.BIC}} {
+		if d := math.Abs(c.got - c.want); d > 1e-4 && d > 1e-6*math.Abs(c.want) {
+			t.Errorf("%s %.10g, lme4 %.10g", c.what, c.got, c.want)
+		}
+	}
+	if math.Abs(fit.Sigma-ref.Sigma) > 1e-4*ref.Sigma {
+		t.Errorf("sigma %.8g, lme4 %.8g", fit.Sigma, ref.Sigma)
+	}
+	if fit.Singular != ref.Singular {
+		t.Errorf("singular %v, lme4 %v", fit.Singular, ref.Singular)
+	}
+	var theta []float64
+	if json.Unmarshal(ref.Theta, &theta) != nil {
+		var one float64
+		if err := json.Unmarshal(ref.Theta, &one); err != nil {
+			t.Fatal(err)
+		}
+		theta = []float64{one}
+	}
+	if len(theta) != len(fit.Theta) {
+		t.Fatalf("θ has %d elements, lme4 %d", len(fit.Theta), len(theta))
+	}
+	for i := range theta {
+		// θ is a ratio SD/σ: 1e-3 relative on SDs and 1e-4 on σ.
+		if math.Abs(fit.Theta[i]-theta[i]) > 2e-3*math.Max(math.Abs(theta[i]), 0.05) {
+			t.Errorf("θ[%d] = %.6g, lme4 %.6g", i, fit.Theta[i], theta[i])
+		}
+	}
+	if len(fit.Fixef.Names) != len(ref.Fixef) {
+		t.Errorf("fixef names %v, lme4 %v", fit.Fixef.Names, ref.Fixef)
+	}
+	for name, want := range ref.Fixef {
+		got, ok := fit.Fixef.Get(name)
+		se := ref.FixefSE[name]
+		if !ok {
+			t.Errorf("fixef %q missing", name)
+			continue
+		}
+		if math.Abs(got-want) > 1e-4*se {
+			t.Errorf("fixef %s = %.8g, lme4 %.8g (SE %.4g)", name, got, want, se)
+		}
+		gse, _ := fit.FixefSE.Get(name)
+		if math.Abs(gse-se) > 1e-3*se {
+			t.Errorf("SE %s = %.8g, lme4 %.8g", name, gse, se)
+		}
+	}
+	if len(fit.VarCorr) != len(ref.VarCorr) {
+		t.Fatalf("varcorr has %d rows, lme4 %d", len(fit.VarCorr), len(ref.VarCorr))
+	}
+	for i, rv := range ref.VarCorr {
+		g := fit.VarCorr[i]
+		if g.Group != rv.Group || g.Var1 != rawName(rv.Var1) || g.Var2 != rawName(rv.Var2) {
+			t.Errorf("varcorr row %d: %s/%s/%s, lme4 %s/%s/%s", i, g.Group, g.Var1, g.Var2, rv.Group, rawName(rv.Var1), rawName(rv.Var2))
+			continue
+		}
+		if g.Var2 == "" {
+			if math.Abs(g.SDCor-rv.SDCor) > 1e-3*rv.SDCor+1e-8 {
+				t.Errorf("SD %s %s = %.6g, lme4 %.6g", g.Group, g.Var1, g.SDCor, rv.SDCor)
+			}
+		} else if math.Abs(g.SDCor-rv.SDCor) > 1e-3 {
+			t.Errorf("corr %s %s:%s = %.6g, lme4 %.6g", g.Group, g.Var1, g.Var2, g.SDCor, rv.SDCor)
+		}
+	}
+	if ref.Fitted != nil {
+		if len(ref.Fitted) != len(fit.Fitted) {
+			t.Fatalf("%d fitted values, lme4 %d", len(fit.Fitted), len(ref.Fitted))
+		}
+		for i := range ref.Fitted {
+			if math.Abs(fit.Fitted[i]-ref.Fitted[i]) > 1e-3*ref.Sigma {
+				t.Fatalf("fitted[%d] = %.8g, lme4 %.8g", i, fit.Fitted[i], ref.Fitted[i])
+			}
+		}
+	}
+	// ranef and coef: the conditional modes have the scale of the
+	// random-effect SDs; compare within 1e-3 of σ, as the fitted values.
+	checkEffects(t, "ranef", fit.Ranef, ref.Ranef, 1e-3*ref.Sigma)
+	checkEffects(t, "coef", fit.Coef, ref.Coef, 1e-3*ref.Sigma)
+	// JSON keys are those of the reference file.
+	js, err := json.Marshal(fit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ours, theirs map[string]json.RawMessage
+	if err := json.Unmarshal(js, &ours); err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := os.ReadFile(filepath.Join("..", "testdata", "lme4", name))
+	_ = json.Unmarshal(rb, &theirs)
+	for k := range theirs {
+		switch k {
+		case "name", "data", "lme4_seconds", "lme4_version":
+			continue
+		}
+		if _, ok := ours[k]; !ok {
+			t.Errorf("JSON lacks key %q", k)
+		}
+	}
+	for k := range ours {
+		if _, ok := theirs[k]; !ok && (k != "ranef" && k != "coef" && k != "fitted" || ref.Fitted != nil) {
+			t.Errorf("JSON has extra key %q", k)
+		}
+	}
+	// Fixed effects keep lme4's column order in the JSON.
+	fe := string(ours["fixef"])
+	if len(fit.Fixef.Names) > 1 && strings.Index(fe, `"`+fit.Fixef.Names[0]+`"`) > strings.Index(fe, `"`+fit.Fixef.Names[1]+`"`) {
+		t.Errorf("fixef JSON out of order: %s", fe)
+	}
+	var buf bytes.Buffer
+	if err := fit.WriteSummary(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Random effects:", "Fixed effects:", "Number of obs: "} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+func checkEffects(t *testing.T, what string, got GroupedEffects, want map[string]refEffects, tol float64) {
+	t.Helper()
+	if want == nil {
+		return
+	}
+	if len(got) != len(want) {
+		t.Errorf("%s has %d groups, lme4 %d", what, len(got), len(want))
+	}
+	for _, g := range got {
+		w, ok := want[g.Group]
+		if !ok {
+			t.Errorf("%s group %q not in lme4's", what, g.Group)
+			continue
+		}
+		if strings.Join(g.Levels, ",") != strings.Join(w.Levels, ",") {
+			t.Errorf("%s %s levels %v, lme4 %v", what, g.Group, g.Levels, w.Levels)
+			continue
+		}
+		if len(g.Names) != len(w.Values) {
+			t.Errorf("%s %s effects %v, lme4 has %d", what, g.Group, g.Names, len(w.Values))
+		}
+		for j, n := range g.Names {
+			wv, ok := w.Values[n]
+			if !ok {
+				t.Errorf("%s %s effect %q not in lme4's", what, g.Group, n)
+				continue
+			}
+			for l := range wv {
+				if math.Abs(g.Values[j][l]-wv[l]) > tol {
+					t.Errorf("%s %s %s level %s = %.8g, lme4 %.8g", what, g.Group, n, g.Levels[l], g.Values[j][l], wv[l])
+					break
+				}
+			}
+		}
+	}
+}
+
+func TestFitSleepstudyML(t *testing.T)            { checkAgainstLme4(t, "sleepstudy_ml.json") }
+func TestFitSleepstudyREML(t *testing.T)          { checkAgainstLme4(t, "sleepstudy_reml.json") }
+func TestFitSleepstudyUncorrML(t *testing.T)      { checkAgainstLme4(t, "sleepstudy_uncorr_ml.json") }
+func TestFitSleepstudyUncorrREML(t *testing.T)    { checkAgainstLme4(t, "sleepstudy_uncorr_reml.json") }
+func TestFitSleepstudyInterceptML(t *testing.T)   { checkAgainstLme4(t, "sleepstudy_intercept_ml.json") }
+func TestFitSleepstudyInterceptREML(t *testing.T) { checkAgainstLme4(t, "sleepstudy_intercept_reml.json") }
+func TestFitPolitenessML(t *testing.T)            { checkAgainstLme4(t, "politeness_ml.json") }
+func TestFitPolitenessREML(t *testing.T)          { checkAgainstLme4(t, "politeness_reml.json") }
+func TestFitPenicillinML(t *testing.T)            { checkAgainstLme4(t, "penicillin_ml.json") }
+func TestFitPenicillinREML(t *testing.T)          { checkAgainstLme4(t, "penicillin_reml.json") }
