@@ -244,13 +244,15 @@ func checkEffects(t *testing.T, what string, got GroupedEffects, want map[string
 	}
 }
 
-func TestFitSleepstudyML(t *testing.T)            { checkAgainstLme4(t, "sleepstudy_ml.json") }
-func TestFitSleepstudyREML(t *testing.T)          { checkAgainstLme4(t, "sleepstudy_reml.json") }
-func TestFitSleepstudyUncorrML(t *testing.T)      { checkAgainstLme4(t, "sleepstudy_uncorr_ml.json") }
-func TestFitSleepstudyUncorrREML(t *testing.T)    { checkAgainstLme4(t, "sleepstudy_uncorr_reml.json") }
-func TestFitSleepstudyInterceptML(t *testing.T)   { checkAgainstLme4(t, "sleepstudy_intercept_ml.json") }
-func TestFitSleepstudyInterceptREML(t *testing.T) { checkAgainstLme4(t, "sleepstudy_intercept_reml.json") }
-func TestFitPolitenessML(t *testing.T)            { checkAgainstLme4(t, "politeness_ml.json") }
-func TestFitPolitenessREML(t *testing.T)          { checkAgainstLme4(t, "politeness_reml.json") }
-func TestFitPenicillinML(t *testing.T)            { checkAgainstLme4(t, "penicillin_ml.json") }
-func TestFitPenicillinREML(t *testing.T)          { checkAgainstLme4(t, "penicillin_reml.json") }
+func TestFitSleepstudyML(t *testing.T)          { checkAgainstLme4(t, "sleepstudy_ml.json") }
+func TestFitSleepstudyREML(t *testing.T)        { checkAgainstLme4(t, "sleepstudy_reml.json") }
+func TestFitSleepstudyUncorrML(t *testing.T)    { checkAgainstLme4(t, "sleepstudy_uncorr_ml.json") }
+func TestFitSleepstudyUncorrREML(t *testing.T)  { checkAgainstLme4(t, "sleepstudy_uncorr_reml.json") }
+func TestFitSleepstudyInterceptML(t *testing.T) { checkAgainstLme4(t, "sleepstudy_intercept_ml.json") }
+func TestFitSleepstudyInterceptREML(t *testing.T) {
+	checkAgainstLme4(t, "sleepstudy_intercept_reml.json")
+}
+func TestFitPolitenessML(t *testing.T)   { checkAgainstLme4(t, "politeness_ml.json") }
+func TestFitPolitenessREML(t *testing.T) { checkAgainstLme4(t, "politeness_reml.json") }
+func TestFitPenicillinML(t *testing.T)   { checkAgainstLme4(t, "penicillin_ml.json") }
+func TestFitPenicillinREML(t *testing.T) { checkAgainstLme4(t, "penicillin_reml.json") }
