@@ -1,0 +1,64 @@
+package model
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzParseFormula checks that ParseFormula never panics, that its errors
+// are one-line *FormulaErrors with a column inside the text (or one past
+// its end), and that a parsed formula re-parses from String() to the same
+// structure and uses only its own Columns().
+func FuzzParseFormula(f *testing.F) {
+	for _, tc := range goodFormulas {
+		f.Add(tc.in)
+	}
+	for _, tc := range badFormulas {
+		f.Add(tc.in)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		fm, err := ParseFormula(text)
+		if err != nil {
+			var fe *FormulaError
+			if !errors.As(err, &fe) {
+				t.Fatalf("ParseFormula(%q) error %T is not a *FormulaError: %v", text, err, err)
+			}
+			n := utf8.RuneCountInString(text)
+			if fe.Pos < 1 || fe.Pos > n+1 {
+				t.Fatalf("ParseFormula(%q) error column %d outside 1..%d: %v", text, fe.Pos, n+1, err)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("ParseFormula(%q) error is not one line: %q", text, err.Error())
+			}
+			if lines := strings.Split(fe.Detail(), "\n"); len(lines) != 2 || !strings.HasSuffix(lines[1], "^") {
+				t.Fatalf("ParseFormula(%q) Detail() is not two lines ending in a caret: %q", text, fe.Detail())
+			}
+			return
+		}
+		s := fm.String()
+		again, err := ParseFormula(s)
+		if err != nil {
+			t.Fatalf("ParseFormula(%q).String() = %q does not parse: %v", text, s, err)
+		}
+		if !reflect.DeepEqual(formulaStrip(fm), formulaStrip(again)) {
+			t.Fatalf("ParseFormula(%q).String() = %q parses to a different formula, %q", text, s, again.String())
+		}
+		if s2 := again.String(); s2 != s {
+			t.Fatalf("String() is not stable for %q: %q then %q", text, s, s2)
+		}
+		if err := fm.CheckColumns(fm.Columns()); err != nil {
+			t.Fatalf("ParseFormula(%q).CheckColumns(its Columns()): %v", text, err)
+		}
+		for _, rt := range fm.Random {
+			if !rt.Expr.Intercept && len(rt.Expr.Terms) == 0 {
+				t.Fatalf("ParseFormula(%q): random term with no effects", text)
+			}
+			if len(rt.Group) == 0 {
+				t.Fatalf("ParseFormula(%q): random term with no group", text)
+			}
+		}
+	})
+}
