@@ -1,0 +1,130 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/lmmbayes/lmmbayes/model"
+)
+
+// modelFlags are the flags that name a model without a config file
+// (--data, --formula, --factors) or override the config's.
+type modelFlags struct {
+	data    *string
+	formula *string
+	factors *string
+}
+
+// addModelFlags registers --data, --formula and --factors on fs.
+func addModelFlags(fs *flagSet) *modelFlags {
+	return &modelFlags{
+		data:    fs.String("data", "", "CSV `file` with a header row (overrides [data] path)"),
+		formula: fs.String("formula", "", "lme4-style model `formula` (overrides [model] formula)"),
+		factors: fs.String("factors", "", "comma-separated `columns` to treat as categorical (overrides [data] factors)"),
+	}
+}
+
+// config returns the config named by pos (at most one path) with the
+// flags applied, or one built from the flags alone.
+func (m *modelFlags) config(pos []string) (*config, error) {
+	var cfg *config
+	switch len(pos) {
+	case 0:
+		if *m.data == "" || *m.formula == "" {
+			return nil, inputErrorf("give a config file, or both --data and --formula")
+		}
+		cfg = defaultConfig()
+	case 1:
+		var err error
+		if cfg, err = loadConfig(pos[0]); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, inputErrorf("expected one config file, got %d arguments: %q", len(pos), pos)
+	}
+	if *m.data != "" {
+		cfg.Data.Path = *m.data
+		cfg.flagKeys["data.path"] = "--data"
+		if len(pos) == 1 {
+			// A path given on the command line is relative to the
+			// working directory, not to the config file.
+			abs, err := absPath(*m.data)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Data.Path = abs
+		}
+	}
+	if *m.formula != "" {
+		cfg.Model.Formula = *m.formula
+		cfg.flagKeys["model.formula"] = "--formula"
+	}
+	if *m.factors != "" {
+		cfg.Data.Factors = splitList(*m.factors)
+		cfg.flagKeys["data.factors"] = "--factors"
+	}
+	if cfg.Data.Path == "" {
+		return nil, inputErrorf("%s: key \"data.path\" is missing: name the CSV file", cfg.where("data"))
+	}
+	if cfg.Model.Formula == "" {
+		return nil, inputErrorf("%s: key \"model.formula\" is missing", cfg.where("model"))
+	}
+	return cfg, nil
+}
+
+// load returns the config and the model design it describes.
+func (m *modelFlags) load(pos []string) (*config, *model.Design, error) {
+	cfg, err := m.config(pos)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := buildDesign(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, d, nil
+}
+
+// buildDesign reads the config's data and formula and builds the design.
+func buildDesign(cfg *config) (*model.Design, error) {
+	f, err := model.ParseFormula(cfg.Model.Formula)
+	if err != nil {
+		return nil, formulaError(cfg, err)
+	}
+	path := cfg.resolve(cfg.Data.Path)
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, inputErrorf("%s: data: %v", cfg.where("data.path"), err)
+	}
+	defer file.Close()
+	fr, err := model.ReadFrame(file, path, model.FrameOptions{Factors: cfg.Data.Factors, NA: cfg.Data.NA})
+	if err != nil {
+		return nil, asInput(err)
+	}
+	d, err := model.Build(f, fr, model.BuildOptions{Reference: cfg.Data.Reference})
+	if err != nil {
+		var fe *model.FormulaError
+		if errors.As(err, &fe) {
+			return nil, formulaError(cfg, err)
+		}
+		return nil, asInput(fmt.Errorf("%s: %w", path, err))
+	}
+	return d, nil
+}
+
+// formulaError prefixes a formula error with where the formula came from;
+// main prints the formula's echo-and-caret detail under the message.
+func formulaError(cfg *config, err error) error {
+	return asInput(fmt.Errorf("%s: %w", cfg.where("model.formula"), err))
+}
+
+// absPath returns p made absolute against the working directory.
+func absPath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", inputErrorf("--data: %v", err)
+	}
+	return abs, nil
+}
