@@ -1,9 +1,0 @@
-package main
-
-func cmdRun(e *env, args []string) error {
-	return inputErrorf("run: not implemented yet")
-}
-
-func cmdInit(e *env, args []string) error {
-	return inputErrorf("init: not implemented yet")
-}
