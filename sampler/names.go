@@ -1,0 +1,132 @@
+package sampler
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/lmmbayes/lmmbayes/model"
+)
+
+// brmsRename applies brms's renaming of coefficient names (R/rename.R):
+// " ", "(", ")", "[", "]", ",", `"` and "'" are removed; "+" → "P",
+// "-" → "M", "*" → "MU", "/" → "D", "^" → "E", "!=" → "NEQ", "=" → "EQ".
+// Any other byte outside [A-Za-z0-9_.:] is replaced by "_" so that a
+// header never holds a comma, a quote or white space.
+func brmsRename(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '(' || c == ')' || c == '[' || c == ']' || c == ',' || c == '"' || c == '\'':
+		case c == '+':
+			b.WriteString("P")
+		case c == '-':
+			b.WriteString("M")
+		case c == '*':
+			b.WriteString("MU")
+		case c == '/':
+			b.WriteString("D")
+		case c == '^':
+			b.WriteString("E")
+		case c == '!' && i+1 < len(s) && s[i+1] == '=':
+			b.WriteString("NEQ")
+			i++
+		case c == '=':
+			b.WriteString("EQ")
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_', c == '.', c == ':':
+			b.WriteByte(c)
+		case c >= 0x80:
+			// Keep UTF-8 letters of level names as they are.
+			b.WriteByte(c)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// REColumn describes one r_ column of the draws.
+type REColumn struct {
+	// Column is the CSV header ("r_Subject.3.2").
+	Column string
+	// Summary is the posterior-style name ("r_Subject[310,Days]").
+	Summary string
+	// Group, Level and Effect name the random effect.
+	Group, Level, Effect string
+	// Term, LevelIndex and EffectIndex locate it in Design.Terms.
+	Term, LevelIndex, EffectIndex int
+}
+
+// Names lists the columns of the draws in order: lp__, b, sd, cor,
+// sigma, then r (when kept).
+type Names struct {
+	// Columns are all CSV headers in order.
+	Columns []string
+	// B, SD, Cor are the brms names of the fixed effects, SDs and
+	// correlations; Sigma is "sigma".
+	B, SD, Cor []string
+	// SDLabel and CorLabel are the summary labels "sd(Days)",
+	// "cor(Intercept,Days)"; SDGroup and CorGroup their groups.
+	SDLabel, CorLabel, SDGroup, CorGroup []string
+	// RE describes the r_ columns (empty when random effects are not
+	// kept).
+	RE []REColumn
+}
+
+// columnNames builds the names for design d.
+func columnNames(d *model.Design, re bool) *Names {
+	n := &Names{Columns: []string{"lp__"}}
+	for _, x := range d.XNames {
+		n.B = append(n.B, "b_"+brmsRename(x))
+	}
+	for _, t := range d.Terms {
+		g := brmsRename(t.Group)
+		for _, e := range t.Names {
+			n.SD = append(n.SD, "sd_"+g+"__"+brmsRename(e))
+			n.SDLabel = append(n.SDLabel, "sd("+brmsRename(e)+")")
+			n.SDGroup = append(n.SDGroup, t.Group)
+		}
+	}
+	for _, t := range d.Terms {
+		if t.K < 2 || !t.Correlated {
+			continue
+		}
+		g := brmsRename(t.Group)
+		for i := 1; i < t.K; i++ {
+			for j := 0; j < i; j++ {
+				a, b := brmsRename(t.Names[j]), brmsRename(t.Names[i])
+				n.Cor = append(n.Cor, "cor_"+g+"__"+a+"__"+b)
+				n.CorLabel = append(n.CorLabel, "cor("+a+","+b+")")
+				n.CorGroup = append(n.CorGroup, t.Group)
+			}
+		}
+	}
+	n.Columns = append(n.Columns, n.B...)
+	n.Columns = append(n.Columns, n.SD...)
+	n.Columns = append(n.Columns, n.Cor...)
+	n.Columns = append(n.Columns, "sigma")
+	if re {
+		// Effects of terms sharing a grouping factor (from "||") are
+		// numbered together, as brms does.
+		effBase := map[string]int{}
+		for ti, t := range d.Terms {
+			g := brmsRename(t.Group)
+			base := effBase[t.Group]
+			effBase[t.Group] = base + t.K
+			for e := range t.K {
+				en := brmsRename(t.Names[e])
+				for j, lev := range t.Levels {
+					c := REColumn{
+						Column:  "r_" + g + "." + strconv.Itoa(j+1) + "." + strconv.Itoa(base+e+1),
+						Summary: "r_" + g + "[" + brmsRename(lev) + "," + en + "]",
+						Group:   t.Group, Level: lev, Effect: t.Names[e],
+						Term: ti, LevelIndex: j, EffectIndex: e,
+					}
+					n.RE = append(n.RE, c)
+					n.Columns = append(n.Columns, c.Column)
+				}
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,52 @@
+package sampler
+
+import (
+	"github.com/lmmbayes/lmmbayes/model"
+	"github.com/lmmbayes/lmmbayes/priors"
+)
+
+// Spec is a model with its priors.
+type Spec struct {
+	// Design is the model's design.
+	Design *model.Design
+	// NewKernel returns a fresh kernel of Design; each chain makes two.
+	// Nil means model.NewMixedModel.
+	NewKernel func(d *model.Design) (Kernel, error)
+	// Fixed holds the prior of each column of X (len P). Supported:
+	// priors.Flat, priors.Normal, and the scale mixtures priors.StudentT,
+	// priors.Cauchy and priors.Laplace.
+	Fixed []priors.Univariate
+	// Sigma is the prior on the residual SD σ.
+	Sigma priors.ScalePrior
+	// SD holds, per Design.Terms entry, the prior of each of its K SDs.
+	SD [][]priors.ScalePrior
+	// CorEta holds, per Design.Terms entry, the LKJ shape η of its
+	// correlation matrix (ignored when K = 1 or the term is uncorrelated).
+	CorEta []float64
+}
+
+// Options control a run.
+type Options struct {
+	// Chains is the number of chains.
+	Chains int
+	// FirstChain is the id of the first chain (default 1); chain c has id
+	// FirstChain+c and its random stream depends only on (Seed, id).
+	FirstChain int
+	// Warmup is the number of warmup iterations per chain.
+	Warmup int
+	// Draws is the number of saved draws per chain (after thinning).
+	Draws int
+	// Thin keeps every Thin-th post-warmup iteration (default 1).
+	Thin int
+	// Seed seeds every chain's PCG stream.
+	Seed uint64
+	// RandomEffects keeps the r_ columns in the draws.
+	RandomEffects bool
+	// Parallel is the number of chains run at once (default: all).
+	Parallel int
+	// Logger receives progress reports (nil: none).
+	Logger Logger
+	// IndependenceWeight is the probability of the independence
+	// proposal after warmup (default 0.8; negative means 0).
+	IndependenceWeight float64
+}

@@ -1,0 +1,132 @@
+package sampler
+
+import (
+	"context"
+	"encoding/csv"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/lmmbayes/lmmbayes/diagnostics"
+)
+
+// stanRef is one row of testdata/stan/ref_*.csv.
+type stanRef struct {
+	mean, sd, q025, q975, mcseMean, mcseSD, essBulk, essTail float64
+}
+
+func readStanRef(t testing.TB, file string) (map[string]stanRef, []string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "testdata", "stan", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	out := map[string]stanRef{}
+	var order []string
+	num := func(r []string, k string) float64 {
+		v, err := strconv.ParseFloat(r[col[k]], 64)
+		if err != nil {
+			t.Fatalf("%s: %s: %v", file, k, err)
+		}
+		return v
+	}
+	for _, r := range rows[1:] {
+		out[r[0]] = stanRef{num(r, "mean"), num(r, "sd"), num(r, "q2.5"), num(r, "q97.5"), num(r, "mcse_mean"), num(r, "mcse_sd"), num(r, "ess_bulk"), num(r, "ess_tail")}
+		order = append(order, r[0])
+	}
+	return out, order
+}
+
+// quantileMCSEFromESS approximates the MCSE of a Stan quantile from its
+// reported tail ESS: √(p(1−p)/ESS) / f(q), with the density f at q taken
+// from a normal with Stan's mean and sd (the reference files do not hold
+// quantile MCSEs).
+func quantileMCSEFromESS(r stanRef, p, q, ess float64) float64 {
+	z := (q - r.mean) / r.sd
+	f := math.Exp(-0.5*z*z) / (r.sd * math.Sqrt(2*math.Pi))
+	return math.Sqrt(p*(1-p)/ess) / f
+}
+
+// compareToStan runs the sampler on spec and checks every parameter in
+// the reference file.
+func compareToStan(t *testing.T, res *Result, ref map[string]stanRef, order []string) {
+	cols := map[string]int{}
+	for i, c := range res.Names.Columns {
+		cols[c] = i
+	}
+	for _, re := range res.Names.RE {
+		cols[re.Summary] = cols[re.Column]
+	}
+	for _, name := range order {
+		j, ok := cols[name]
+		if !ok {
+			t.Errorf("%s: not among the sampler's columns", name)
+			continue
+		}
+		r := ref[name]
+		x := res.Column(j)
+		var all []float64
+		for _, c := range x {
+			all = append(all, c...)
+		}
+		mean, sd := diagnostics.Mean(all), diagnostics.SD(all)
+		mm, ms := diagnostics.MCSEMean(x), diagnostics.MCSESD(x)
+		check := func(what string, got, want, se float64) {
+			if d := math.Abs(got - want); d > 4*se {
+				t.Errorf("%s %s: ours %.5g, Stan %.5g: |diff| %.3g > 4·%.3g", name, what, got, want, d, se)
+			} else {
+				t.Logf("%s %s: ours %.5g, Stan %.5g (diff %.2f se)", name, what, got, want, d/se)
+			}
+		}
+		check("mean", mean, r.mean, math.Hypot(mm, r.mcseMean))
+		check("sd", sd, r.sd, math.Hypot(ms, r.mcseSD))
+		for _, q := range []struct {
+			p    float64
+			want float64
+		}{{0.025, r.q025}, {0.975, r.q975}} {
+			got := diagnostics.Quantile(all, q.p)
+			se := math.Hypot(diagnostics.MCSEQuantile(x, q.p), quantileMCSEFromESS(r, q.p, q.want, r.essTail))
+			check("q"+strconv.FormatFloat(q.p*100, 'g', -1, 64), got, q.want, se)
+		}
+		if rh := diagnostics.Rhat(x); rh > 1.01 {
+			t.Errorf("%s: R-hat %.4f > 1.01", name, rh)
+		}
+	}
+}
+
+func TestStanSleepstudy(t *testing.T) {
+	d := loadDesign(t, "sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", "Subject")
+	ref, order := readStanRef(t, "ref_sleepstudy.csv")
+	res, err := Run(context.Background(), refSpec(d), Options{Chains: 4, Warmup: 1000, Draws: 5000, Seed: 11, RandomEffects: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Chains {
+		t.Logf("chain %d: accept warmup %.2f rw %.2f indep %.2f, %v", c.ID, c.AcceptWarmup, c.AcceptRW, c.AcceptIndep, c.Wall)
+	}
+	compareToStan(t, res, ref, order)
+}
+
+func TestStanPoliteness(t *testing.T) {
+	d := loadDesign(t, "politeness.csv", "frequency ~ attitude + gender + (1|subject) + (1|scenario)", "scenario")
+	ref, order := readStanRef(t, "ref_politeness.csv")
+	res, err := Run(context.Background(), refSpec(d), Options{Chains: 4, Warmup: 1000, Draws: 5000, Seed: 12, RandomEffects: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Chains {
+		t.Logf("chain %d: accept warmup %.2f rw %.2f indep %.2f, %v", c.ID, c.AcceptWarmup, c.AcceptRW, c.AcceptIndep, c.Wall)
+	}
+	compareToStan(t, res, ref, order)
+}
