@@ -6,6 +6,18 @@ import (
 	"gonum.org/v1/gonum/dsp/fourier"
 )
 
+// fftSize returns the transform length used for chains of n draws: the
+// smallest power of two ≥ 2n. Any length ≥ 2n − 1 makes the circular
+// autocovariance of the zero-padded chain equal the linear one, so this
+// gives the same numbers as posterior's 2·fft_next_good_size(n), faster.
+func fftSize(n int) int {
+	size := 2
+	for size < 2*n {
+		size *= 2
+	}
+	return size
+}
+
 // fftGoodSize returns the smallest n' ≥ n whose only prime factors are 2,
 // 3 and 5 (posterior's fft_next_good_size, R's nextn).
 func fftGoodSize(n int) int {
@@ -38,13 +50,13 @@ type acovWork struct {
 	coef  []complex128 // its Fourier coefficients
 	power []complex128 // summed power spectrum over chains
 	seq   []float64    // inverse transform
+	means []float64    // chain means of the last meanAcov call
 }
 
-// newAcovWork returns buffers for chains of n draws, padded to 2·M with M
-// the next 2·3·5-smooth size, so the circular autocovariance equals the
-// linear one.
+// newAcovWork returns buffers for chains of n draws, zero-padded to
+// fftSize(n) so the circular autocovariance equals the linear one.
 func newAcovWork(n int) *acovWork {
-	size := 2 * fftGoodSize(n)
+	size := fftSize(n)
 	return &acovWork{
 		n:     n,
 		fft:   fourier.NewFFT(size),
@@ -64,8 +76,10 @@ func (w *acovWork) meanAcov(dst []float64, x [][]float64) []float64 {
 	for i := range w.power {
 		w.power[i] = 0
 	}
+	w.means = w.means[:0]
 	for _, c := range x {
 		mu := Mean(c)
+		w.means = append(w.means, mu)
 		for i, v := range c {
 			w.pad[i] = v - mu
 		}

@@ -29,8 +29,16 @@ func essWorkFor(w *essWork, n int) *essWork {
 // the combined autocorrelations ρ̂_t = 1 − (W − mean_c γ_{c,t})/var⁺.
 // NaN when n < 3, any draw is non-finite, or x is constant.
 func (w *essWork) ess(x [][]float64) float64 {
+	if !allFinite(x) {
+		return math.NaN()
+	}
+	return w.essFinite(x)
+}
+
+// essFinite is ess for draws known to be finite.
+func (w *essWork) essFinite(x [][]float64) float64 {
 	m, n, ok := shape(x)
-	if !ok || n < 3 || shouldReturnNA(x) {
+	if !ok || n < 3 || isConstant(x) {
 		return math.NaN()
 	}
 	w = essWorkFor(w, n)
@@ -39,11 +47,7 @@ func (w *essWork) ess(x [][]float64) float64 {
 	meanVar := g[0] * fn / (fn - 1)
 	varPlus := meanVar * (fn - 1) / fn
 	if m > 1 {
-		means := make([]float64, m)
-		for i, c := range x {
-			means[i] = Mean(c)
-		}
-		varPlus += Variance(means)
+		varPlus += Variance(w.acov.means)
 	}
 	rho := w.rho
 	for i := range rho {

@@ -1,7 +1,6 @@
 package diagnostics
 
 import (
-	"cmp"
 	"math"
 	"runtime"
 	"slices"
@@ -195,7 +194,7 @@ func (s *summarizer) summarize(x [][]float64) Summary {
 	for i, v := range s.flat {
 		s.sorted[i] = keyed{v, int32(i)}
 	}
-	slices.SortFunc(s.sorted, func(a, b keyed) int { return cmp.Compare(a.v, b.v) })
+	radixSort(s.sorted, s.folded)
 	for i, k := range s.sorted {
 		s.vals[i] = k.v
 	}
@@ -241,7 +240,7 @@ func (s *summarizer) summarize(x [][]float64) Summary {
 	s.rankZ(s.sorted)
 	zs := s.split()
 	bulk := rhatSplit(zs)
-	out.ESSBulk = s.ess.ess(zs)
+	out.ESSBulk = s.ess.essFinite(zs)
 	s.rankZ(s.folded)
 	out.Rhat = nanMax(bulk, rhatSplit(s.split()))
 
@@ -253,12 +252,12 @@ func (s *summarizer) summarize(x [][]float64) Summary {
 				s.buf[i] = 1
 			}
 		}
-		tail = nanMin(tail, s.ess.ess(s.split()))
+		tail = nanMin(tail, s.ess.essFinite(s.split()))
 	}
 	out.ESSTail = tail
 
 	copy(s.buf, s.flat)
-	out.MCSEMean = out.SD / math.Sqrt(s.ess.ess(s.split()))
+	out.MCSEMean = out.SD / math.Sqrt(s.ess.essFinite(s.split()))
 
 	var s2, s4 float64
 	for i, v := range s.flat {
@@ -270,7 +269,7 @@ func (s *summarizer) summarize(x [][]float64) Summary {
 	}
 	nn := float64(len(s.flat))
 	ev := s2 / nn
-	out.MCSESD = math.Sqrt((s4/nn - ev*ev) / s.ess.ess(s.split()) / ev / 4)
+	out.MCSESD = math.Sqrt((s4/nn - ev*ev) / s.ess.essFinite(s.split()) / ev / 4)
 	return out
 }
 
@@ -284,5 +283,48 @@ func slowSummary(x [][]float64) Summary {
 		Q95: Quantile(flat, 0.95), Q97_5: Quantile(flat, 0.975),
 		Rhat: Rhat(x), ESSBulk: ESSBulk(x), ESSTail: ESSTail(x),
 		MCSEMean: MCSEMean(x), MCSESD: MCSESD(x),
+	}
+}
+
+// sortKey maps a finite float64 to a uint64 with the same order (−0 and
+// +0 map to different keys, −0 first; they compare equal as floats and
+// are adjacent in the order, so tie groups are unaffected).
+func sortKey(v float64) uint64 {
+	b := math.Float64bits(v)
+	if b>>63 != 0 {
+		return ^b
+	}
+	return b | 1<<63
+}
+
+// radixSort sorts a ascending by value, stably, with an LSD radix sort
+// on 11-bit digits of the order-preserving key; tmp is scratch of the
+// same length. Values must be finite.
+func radixSort(a, tmp []keyed) {
+	const bits, buckets = 11, 1 << 11
+	var count [buckets]int
+	src, dst := a, tmp
+	for shift := uint(0); shift < 64; shift += bits {
+		count = [buckets]int{}
+		for _, k := range src {
+			count[(sortKey(k.v)>>shift)&(buckets-1)]++
+		}
+		if count[(sortKey(src[0].v)>>shift)&(buckets-1)] == len(src) {
+			continue // every key has this digit
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, k := range src {
+			d := (sortKey(k.v) >> shift) & (buckets - 1)
+			dst[count[d]] = k
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &a[0] {
+		copy(a, src)
 	}
 }

@@ -45,8 +45,12 @@ func isConstant(x [][]float64) bool {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, c := range x {
 		for _, v := range c {
-			lo = math.Min(lo, v)
-			hi = math.Max(hi, v)
+			if v < lo {
+				lo = v
+			}
+			if v > hi {
+				hi = v
+			}
 		}
 	}
 	return math.Abs(hi-lo) < 0x1p-52

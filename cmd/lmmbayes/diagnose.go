@@ -1,9 +1,174 @@
 package main
 
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/lmmbayes/lmmbayes/diagnostics"
+)
+
+const diagnoseSynopsis = `[--format table|csv|json] [--vars REGEX] [--out FILE] FILE...
+Summarise and diagnose draws from CmdStan CSV files, one file per chain:
+mean, sd, median, mad, quantiles, rank-normalised R-hat, bulk- and tail-ESS
+and Monte Carlo standard errors of every variable, as R's posterior does.`
+
+// cmdDiagnose implements "lmmbayes diagnose".
 func cmdDiagnose(e *env, args []string) error {
-	fs := newFlags("diagnose", "", e.stdout)
-	if _, err := fs.parse(args); err != nil {
+	fs := newFlags("diagnose", diagnoseSynopsis, e.stdout)
+	format := fs.String("format", "table", "output format: table, csv or json")
+	vars := fs.String("vars", "", "only variables whose name matches this regular expression")
+	out := fs.String("out", "", "write the summary to this file instead of standard output")
+	files, err := fs.parse(args)
+	if err != nil {
 		return err
 	}
-	return inputErrorf("diagnose: not implemented yet")
+	switch *format {
+	case "table", "csv", "json":
+	default:
+		return inputErrorf("diagnose: --format %q is not table, csv or json", *format)
+	}
+	var re *regexp.Regexp
+	if *vars != "" {
+		if re, err = regexp.Compile(*vars); err != nil {
+			return inputErrorf("diagnose: --vars: %v", err)
+		}
+	}
+	if len(files) == 0 {
+		return inputErrorf("diagnose: no CmdStan CSV files given (see \"lmmbayes diagnose -h\")")
+	}
+	d, err := diagnostics.ReadCmdStan(files...)
+	if err != nil {
+		return asInput(fmt.Errorf("diagnose: %w", err))
+	}
+	var names []string
+	var cols []int
+	for j, n := range d.Names {
+		if diagnostics.IsSamplerStat(n) && n != "lp__" {
+			continue
+		}
+		if re != nil && !re.MatchString(n) {
+			continue
+		}
+		names = append(names, n)
+		cols = append(cols, j)
+	}
+	if len(names) == 0 {
+		return inputErrorf("diagnose: no variable matches --vars %q", *vars)
+	}
+	if err := e.ctx.Err(); err != nil {
+		return errInterrupted
+	}
+	sums := diagnostics.SummarizeEach(len(cols), func(i int) [][]float64 { return d.Variable(cols[i]) }, 0)
+	warnings := diagnostics.Warnings(names, sums)
+	stats := d.SamplerStats()
+
+	var buf bytes.Buffer
+	switch *format {
+	case "csv":
+		err = diagnostics.WriteCSV(&buf, names, sums)
+	case "json":
+		err = writeDiagnoseJSON(&buf, names, sums, stats, warnings)
+	default:
+		err = diagnostics.WriteTable(&buf, names, sums)
+		if err == nil {
+			writeNotes(&buf, d, stats, warnings)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("diagnose: %w", err)
+	}
+	if *format != "table" {
+		writeNotes(e.stderr, d, stats, warnings)
+	}
+	if *out == "" {
+		_, err = e.stdout.Write(buf.Bytes())
+		return err
+	}
+	return writeFileAtomic(*out, buf.Bytes())
+}
+
+// writeNotes writes the sampler statistics and the warnings.
+func writeNotes(w io.Writer, d *diagnostics.Draws, st diagnostics.SamplerStats, warnings []string) {
+	fmt.Fprintf(w, "\n%d chain(s) × %d draws from %s\n", len(d.Chains), d.NumDraws(), strings.Join(d.Files, ", "))
+	if st.HasDivergent {
+		fmt.Fprintf(w, "divergent transitions: %d of %d", st.Divergent, st.Draws)
+		if len(st.DivergentPerChain) > 1 {
+			fmt.Fprintf(w, " (per chain: %s)", joinInts(st.DivergentPerChain))
+		}
+		fmt.Fprintln(w)
+	}
+	if !isNaN(st.MeanAcceptStat) {
+		fmt.Fprintf(w, "mean accept_stat__: %.3f\n", st.MeanAcceptStat)
+	}
+	if st.HasTreedepth {
+		fmt.Fprintf(w, "draws at max treedepth (%d): %d of %d\n", st.MaxTreedepth, st.TreedepthHits, st.Draws)
+	}
+	for _, s := range warnings {
+		fmt.Fprintf(w, "warning: %s\n", s)
+	}
+}
+
+func isNaN(v float64) bool { return v != v }
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
+}
+
+// writeDiagnoseJSON writes {"variables": [...], "sampler": {...},
+// "warnings": [...]}, NA as null.
+func writeDiagnoseJSON(w io.Writer, names []string, sums []diagnostics.Summary, st diagnostics.SamplerStats, warnings []string) error {
+	var tab bytes.Buffer
+	if err := diagnostics.WriteJSON(&tab, names, sums); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "{\"variables\": %s,\n", bytes.TrimRight(tab.Bytes(), "\n"))
+	fmt.Fprintf(w, "\"sampler\": {\"draws\": %d", st.Draws)
+	if st.HasDivergent {
+		fmt.Fprintf(w, ", \"divergent\": %d, \"divergent_per_chain\": [%s]", st.Divergent, joinInts(st.DivergentPerChain))
+	}
+	fmt.Fprintf(w, ", \"mean_accept_stat\": %s", diagnostics.FormatValue(st.MeanAcceptStat, "null"))
+	if st.HasTreedepth {
+		fmt.Fprintf(w, ", \"max_treedepth\": %d, \"treedepth_hits\": %d", st.MaxTreedepth, st.TreedepthHits)
+	}
+	fmt.Fprint(w, "},\n\"warnings\": [")
+	for i, s := range warnings {
+		if i > 0 {
+			fmt.Fprint(w, ", ")
+		}
+		fmt.Fprintf(w, "%q", s)
+	}
+	_, err := fmt.Fprint(w, "]}\n")
+	return err
+}
+
+// writeFileAtomic writes data to path through a temporary file in the
+// same directory, so a failed run leaves no partial file.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return asInput(fmt.Errorf("diagnose: --out: %w", err))
+	}
+	tmp := f.Name()
+	if _, err = f.Write(data); err == nil {
+		err = f.Close()
+	} else {
+		f.Close()
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("diagnose: writing %s: %w", path, err)
+	}
+	return nil
 }
