@@ -445,3 +445,39 @@ func TestCollate(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
+
+// BenchmarkBuildInsteval times Build on the largest data set (73,421
+// rows, three crossed grouping factors).
+func BenchmarkBuildInsteval(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "insteval.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	fr, err := ReadFrame(bytes.NewReader(raw), "insteval.csv", FrameOptions{Factors: []string{"s", "d", "studage", "lectage", "service", "dept"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := ParseFormula("y ~ service + (1|s) + (1|d) + (1|dept:service)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Build(f, fr, BuildOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReadFrameInsteval times reading the largest data set.
+func BenchmarkReadFrameInsteval(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "insteval.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := ReadFrame(bytes.NewReader(raw), "insteval.csv", FrameOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

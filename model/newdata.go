@@ -28,6 +28,9 @@ func (d *Design) NewData(fr *Frame) (*NewData, error) {
 	rd := &rowData{n: n, num: map[string][]float64{}, lev: map[string][]int{}}
 	specs := []*fixedSpec{d.fixed}
 	for _, t := range d.Terms {
+		if t.spec == nil {
+			return nil, fmt.Errorf("new data: random term %s was not made by Build", t.Group)
+		}
 		specs = append(specs, t.spec)
 	}
 	for _, s := range specs {
