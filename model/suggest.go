@@ -26,17 +26,18 @@ func Suggest(name string, candidates []string) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, where a
+// editDistance is the optimal-string-alignment distance between a and b
+// (insertions, deletions, substitutions and swaps of neighbours), where a
 // substitution that only changes letter case costs 0.5.
 func editDistance(a, b string) float64 {
 	ra, rb := []rune(a), []rune(b)
-	prev := make([]float64, len(rb)+1)
-	cur := make([]float64, len(rb)+1)
-	for j := range prev {
-		prev[j] = float64(j)
+	w := len(rb) + 1
+	d := make([]float64, (len(ra)+1)*w)
+	for j := 0; j <= len(rb); j++ {
+		d[j] = float64(j)
 	}
 	for i := 1; i <= len(ra); i++ {
-		cur[0] = float64(i)
+		d[i*w] = float64(i)
 		for j := 1; j <= len(rb); j++ {
 			sub := 1.0
 			switch {
@@ -45,9 +46,12 @@ func editDistance(a, b string) float64 {
 			case strings.EqualFold(string(ra[i-1]), string(rb[j-1])):
 				sub = 0.5
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+sub)
+			v := min(d[(i-1)*w+j]+1, d[i*w+j-1]+1, d[(i-1)*w+j-1]+sub)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				v = min(v, d[(i-2)*w+j-2]+1)
+			}
+			d[i*w+j] = v
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return d[len(ra)*w+len(rb)]
 }

@@ -107,9 +107,9 @@ func buildDesign(cfg *config) (*model.Design, error) {
 	if err != nil {
 		var fe *model.FormulaError
 		if errors.As(err, &fe) {
-			return nil, formulaError(cfg, err)
+			return nil, formulaError(cfg, fe)
 		}
-		return nil, asInput(fmt.Errorf("%s: %w", path, err))
+		return nil, asInput(err)
 	}
 	return d, nil
 }

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCLI runs lmmbayes with args and returns the exit code, stdout and
+// stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{ctx: context.Background(), stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
+	code := dispatch(e, args)
+	return code, out.String(), errb.String()
+}
+
+// TestBadInputs checks every bad input of the foundation issue: exit code
+// 2, a first line that names the file and line, column or key, and no
+// output written.
+func TestBadInputs(t *testing.T) {
+	good := "Reaction,Days,Subject\n" +
+		"249.56,0,308\n258.70,1,308\n250.80,2,308\n" +
+		"222.73,0,309\n205.27,1,309\n202.98,2,309\n" +
+		"199.05,0,310\n194.33,1,310\n234.32,2,310\n"
+	cases := []struct {
+		name    string
+		csv     string // data file contents ("" for none)
+		config  string // config body; DATA is replaced by the data path
+		args    []string
+		want    []string // substrings of the first stderr line
+	}{
+		{name: "formula syntax", csv: good,
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Days + (Days | Subject))\"\n",
+			want:   []string{"config.toml:4:", "formula: unexpected ')' at column 35"}},
+		{name: "formula unknown column", csv: good,
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Dys + (1 | Subject)\"\n",
+			want:   []string{"config.toml:4:", `unknown column "Dys" at column 12`, `did you mean "Days"?`}},
+		{name: "missing data file",
+			config: "[data]\npath = \"nope.csv\"\n[model]\nformula = \"y ~ x\"\n",
+			want:   []string{"config.toml:2:", "nope.csv", "no such file"}},
+		{name: "ragged row", csv: "Reaction,Days,Subject\n1,2,3\n4,5\n",
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Days + (1 | Subject)\"\n",
+			want:   []string{"data.csv:3"}},
+		{name: "Inf cell", csv: "Reaction,Days,Subject\n1,2,a\n4,Inf,b\n5,6,c\n",
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Days + (1 | Subject)\"\n",
+			want:   []string{"data.csv:3", `"Days"`, "Inf"}},
+		{name: "non-numeric response", csv: "Reaction,Days,Subject\nfast,2,a\nslow,3,b\nfast,5,c\nslow,1,a\n",
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Days + (1 | Subject)\"\n",
+			want:   []string{"data.csv", `"Reaction"`, "numeric"}},
+		{name: "forced factor not in header", csv: good,
+			config: "[data]\npath = \"DATA\"\nfactors = [\"Subjct\"]\n[model]\nformula = \"Reaction ~ Days + (1 | Subject)\"\n",
+			want:   []string{"data.csv", `"Subjct"`, `did you mean "Subject"?`}},
+		{name: "empty data file", csv: "\n",
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Days\"\n",
+			want:   []string{"data.csv"}},
+		{name: "rank deficient", csv: "y,a,b,g\n1,1,2,p\n2,2,4,p\n3,3,6,q\n4,1,2,q\n5,2,4,r\n",
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"y ~ a + b + (1 | g)\"\n",
+			want:   []string{"data.csv", `"b"`}},
+		{name: "single-level group", csv: "y,x,g\n1,1,p\n2,2,p\n3,3,p\n4,1,p\n",
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"y ~ x + (1 | g)\"\n",
+			want:   []string{"data.csv", `"g"`}},
+		{name: "as many levels as rows", csv: "y,x,g\n1,1,p\n2,2,q\n3,3,r\n4,1,s\n",
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"y ~ x + (1 | g)\"\n",
+			want:   []string{"data.csv", "g"}},
+		{name: "unknown reference level", csv: "y,f,g\n1,a,p\n2,b,p\n3,a,q\n4,b,q\n5,a,r\n",
+			config: "[data]\npath = \"DATA\"\n[data.reference]\nf = \"c\"\n[model]\nformula = \"y ~ f + (1 | g)\"\n",
+			want:   []string{"data.csv", `"f"`, `"c"`}},
+		{name: "unknown config key", csv: good,
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Days + (1 | Subject)\"\n[sampler]\nchians = 2\n",
+			want:   []string{"config.toml:6:", `unknown key "sampler.chians"`, `did you mean "sampler.chains"?`}},
+		{name: "wrong config type", csv: good,
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Days + (1 | Subject)\"\n[sampler]\ndraws = \"many\"\n",
+			want:   []string{"config.toml:6:", `key "sampler.draws"`, "expected an integer"}},
+		{name: "negative count", csv: good,
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Days + (1 | Subject)\"\n[sampler]\nchains = -2\n",
+			want:   []string{"config.toml:6:", `key "sampler.chains" must be positive, got -2`}},
+		{name: "negative count flag", csv: good,
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Days + (1 | Subject)\"\n",
+			args:   []string{"--draws", "-5"},
+			want:   []string{"--draws:", `key "sampler.draws" must be positive, got -5`}},
+		{name: "missing formula", csv: good,
+			config: "[data]\npath = \"DATA\"\n",
+			want:   []string{"config.toml", `"model.formula" is missing`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if c.csv != "" {
+				if err := os.WriteFile(filepath.Join(dir, "data.csv"), []byte(c.csv), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfgPath := filepath.Join(dir, "config.toml")
+			body := strings.ReplaceAll(c.config, "DATA", "data.csv")
+			if err := os.WriteFile(cfgPath, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(dir, "out")
+			args := append([]string{"run", cfgPath, "--out", out, "--quiet"}, c.args...)
+			code, _, stderr := runCLI(t, args...)
+			if code != exitInput {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, exitInput, stderr)
+			}
+			first, _, _ := strings.Cut(stderr, "\n")
+			for _, w := range c.want {
+				if !strings.Contains(first, w) {
+					t.Errorf("first stderr line %q lacks %q", first, w)
+				}
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("output dir %s was created", out)
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) > 2 {
+				t.Errorf("files were created beside the inputs: %v", entries)
+			}
+		})
+	}
+}
+
+func TestUnknownCommandAndHelp(t *testing.T) {
+	code, _, stderr := runCLI(t, "rnu")
+	if code != exitInput || !strings.Contains(stderr, `did you mean "run"?`) {
+		t.Errorf("unknown command: code %d stderr %q", code, stderr)
+	}
+	for _, c := range commandNames() {
+		if c == "help" {
+			continue
+		}
+		code, out, stderr := runCLI(t, c, "-h")
+		if code != exitOK || !strings.Contains(out, "Usage: lmmbayes "+c) {
+			t.Errorf("%s -h: code %d stdout %q stderr %q", c, code, out, stderr)
+		}
+	}
+	if code, _, _ := runCLI(t, "run", "--no-such-flag"); code != exitInput {
+		t.Errorf("bad flag: exit %d", code)
+	}
+}
