@@ -28,11 +28,11 @@ func TestBadInputs(t *testing.T) {
 		"222.73,0,309\n205.27,1,309\n202.98,2,309\n" +
 		"199.05,0,310\n194.33,1,310\n234.32,2,310\n"
 	cases := []struct {
-		name    string
-		csv     string // data file contents ("" for none)
-		config  string // config body; DATA is replaced by the data path
-		args    []string
-		want    []string // substrings of the first stderr line
+		name   string
+		csv    string // data file contents ("" for none)
+		config string // config body; DATA is replaced by the data path
+		args   []string
+		want   []string // substrings of the first stderr line
 	}{
 		{name: "formula syntax", csv: good,
 			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Days + (Days | Subject))\"\n",
