@@ -56,37 +56,30 @@ func Fit(d *Design, opt FitOptions) (*FitResult, error) {
 		return nil, errors.New("fit: the mixed-model equations are singular at the starting θ (are the fixed-effects columns linearly dependent?)")
 	}
 	evals := 1
-	res := nelderMead(obj, x0, lower, 0.25, 1e-13, 1e-7, maxEval)
+	res := quadTR(obj, x0, lower, 0.2, 1e-6, maxEval)
 	evals += res.evals
 	best, fbest := res.x, res.f
 	conv := res.conv
-	// Restart from the optimum with a smaller simplex until the
-	// objective stops improving; nudge boundary elements off the bound.
-	for round := 0; round < 6 && evals < maxEval; round++ {
-		start := slices.Clone(best)
-		if round == 0 {
-			nudged := false
-			for i, lb := range lower {
-				if lb == 0 && start[i] < singularTol {
-					trial := slices.Clone(start)
-					trial[i] = 1e-3
-					evals++
-					if f := obj(trial); f < fbest {
-						start, nudged = trial, true
-					}
-				}
+	// lme4's boundary check: a diagonal element of Λ at its bound is
+	// nudged off it; if that lowers the objective, search again from there.
+	start := slices.Clone(best)
+	nudged := false
+	for i, lb := range lower {
+		if lb == 0 && start[i] < singularTol && evals < maxEval {
+			trial := slices.Clone(start)
+			trial[i] = 1e-3
+			evals++
+			if f := obj(trial); f < fbest {
+				start, nudged = trial, true
 			}
-			_ = nudged
 		}
-		r := nelderMead(obj, start, lower, 0.05, 1e-13, 1e-7, maxEval-evals)
+	}
+	if nudged {
+		r := quadTR(obj, start, lower, 0.02, 1e-6, maxEval-evals)
 		evals += r.evals
 		conv = r.conv
-		improved := fbest - r.f
 		if r.f < fbest {
 			best, fbest = r.x, r.f
-		}
-		if improved <= 1e-10*math.Abs(fbest) {
-			break
 		}
 	}
 	if err := m.SetTheta(best); err != nil {

@@ -1,0 +1,78 @@
+package model
+
+import "testing"
+
+// benchFit benchmarks an ML fit of one reference model.
+func benchFit(b *testing.B, name string) {
+	ref := readRef(b, name)
+	d := loadDesign(b, ref.Data, ref.Formula, factorsFor[ref.Data]...)
+	b.ResetTimer()
+	var evals int
+	for range b.N {
+		r, err := Fit(d, FitOptions{REML: ref.REML})
+		if err != nil {
+			b.Fatal(err)
+		}
+		evals = r.Evals
+	}
+	b.ReportMetric(float64(evals), "evals")
+}
+
+// benchDraw benchmarks one Draw at lme4's θ̂.
+func benchDraw(b *testing.B, name string) {
+	ref := readRef(b, name)
+	d := loadDesign(b, ref.Data, ref.Formula, factorsFor[ref.Data]...)
+	m, err := NewMixedModel(d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	th := make([]float64, m.ThetaLen())
+	for i, lb := range m.ThetaLower() {
+		if lb == 0 {
+			th[i] = 0.5
+		}
+	}
+	if err := m.SetTheta(th); err != nil {
+		b.Fatal(err)
+	}
+	z := make([]float64, m.Q()+m.P())
+	for i := range z {
+		z[i] = float64(i%7) - 3
+	}
+	u := make([]float64, m.Q())
+	beta := make([]float64, m.P())
+	b.ResetTimer()
+	for range b.N {
+		m.Draw(z, 1, u, beta)
+	}
+}
+
+// benchSetTheta benchmarks one objective evaluation (SetTheta + Objective).
+func benchSetTheta(b *testing.B, name string) {
+	ref := readRef(b, name)
+	d := loadDesign(b, ref.Data, ref.Formula, factorsFor[ref.Data]...)
+	m, err := NewMixedModel(d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	th := make([]float64, m.ThetaLen())
+	for i, lb := range m.ThetaLower() {
+		if lb == 0 {
+			th[i] = 0.5
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		if err := m.SetTheta(th); err != nil {
+			b.Fatal(err)
+		}
+		_ = m.Objective(false)
+	}
+}
+
+func BenchmarkFitSleepstudyML(b *testing.B)    { benchFit(b, "sleepstudy_ml.json") }
+func BenchmarkDrawSleepstudy(b *testing.B)     { benchDraw(b, "sleepstudy_ml.json") }
+func BenchmarkSetThetaSleepstudy(b *testing.B) { benchSetTheta(b, "sleepstudy_ml.json") }
+func BenchmarkFitInstEvalML(b *testing.B)      { benchFit(b, "insteval_ml.json") }
+func BenchmarkDrawInstEval(b *testing.B)       { benchDraw(b, "insteval_ml.json") }
+func BenchmarkSetThetaInstEval(b *testing.B)   { benchSetTheta(b, "insteval_ml.json") }
