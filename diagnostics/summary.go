@@ -230,13 +230,9 @@ func (s *summarizer) summarize(x [][]float64) Summary {
 	}
 	out.MAD = madConstant * medianSorted(fv)
 
-	if s.vals[len(s.vals)-1]-s.vals[0] < 0x1p-52 {
-		// Constant draws: every diagnostic is NA.
-		out.Rhat, out.ESSBulk, out.ESSTail = math.NaN(), math.NaN(), math.NaN()
-		out.MCSEMean, out.MCSESD = math.NaN(), math.NaN()
-		return out
-	}
-
+	// As in posterior, each diagnostic checks its own input for constancy
+	// (max − min < ε): the ranks for R-hat and bulk-ESS, the draws for
+	// tail-ESS, the split draws and squared deviations for the MCSEs.
 	s.rankZ(s.sorted)
 	zs := s.split()
 	bulk := rhatSplit(zs)
@@ -245,6 +241,9 @@ func (s *summarizer) summarize(x [][]float64) Summary {
 	out.Rhat = nanMax(bulk, rhatSplit(s.split()))
 
 	tail := math.Inf(1)
+	if s.vals[len(s.vals)-1]-s.vals[0] < 0x1p-52 {
+		tail = math.NaN()
+	}
 	for _, q := range []float64{out.Q5, out.Q95} {
 		for i, v := range s.flat {
 			s.buf[i] = 0
