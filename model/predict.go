@@ -1,0 +1,186 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+)
+
+// ParamDraw is one posterior draw of a model's parameters, laid out by the
+// Design it was fitted to.
+type ParamDraw struct {
+	// Beta holds the fixed effects in Design.XNames order.
+	Beta []float64
+	// B holds, per Design.Terms entry, the effects of every training
+	// level: B[t][j*K+e] is effect e of level j. It may be nil when only
+	// population-level predictions are made.
+	B [][]float64
+	// Cov holds, per Design.Terms entry, the K × K covariance Σₜ of the
+	// effects, row-major. It is needed only for unseen levels.
+	Cov [][]float64
+	// Sigma is the residual standard deviation.
+	Sigma float64
+}
+
+// PredictOptions control how Predictor treats random effects.
+type PredictOptions struct {
+	// Population drops all random effects (lme4's re.form = NA).
+	Population bool
+	// RefuseNewLevels makes an unseen grouping level an error instead
+	// of drawing its effects from N(0, Σₜ).
+	RefuseNewLevels bool
+}
+
+// Predictor computes expected and predicted responses of new rows, draw
+// by draw.
+type Predictor struct {
+	d    *Design
+	nd   *NewData
+	opt  PredictOptions
+	bNew [][]float64 // per term: effects of its new levels
+	chol []float64   // scratch K × K
+	z    []float64   // scratch K
+}
+
+// NewPredictor checks nd against d and returns a Predictor. With
+// RefuseNewLevels, an unseen level is an error naming its term and the
+// levels.
+func NewPredictor(d *Design, nd *NewData, opt PredictOptions) (*Predictor, error) {
+	if len(nd.Terms) != len(d.Terms) {
+		return nil, fmt.Errorf("predict: new data has %d random terms, the model %d", len(nd.Terms), len(d.Terms))
+	}
+	p := &Predictor{d: d, nd: nd, opt: opt, bNew: make([][]float64, len(d.Terms))}
+	maxK := 0
+	for t, term := range d.Terms {
+		nt := nd.Terms[t]
+		if opt.RefuseNewLevels && !opt.Population && len(nt.NewLevels) > 0 {
+			shown := nt.NewLevels
+			more := ""
+			if len(shown) > 5 {
+				shown, more = shown[:5], fmt.Sprintf(" and %d more", len(nt.NewLevels)-5)
+			}
+			return nil, fmt.Errorf("predict: levels of %q not seen in training: %s%s (use new_levels = \"gaussian\" to draw them from the population)",
+				term.Group, strings.Join(shown, ", "), more)
+		}
+		p.bNew[t] = make([]float64, len(nt.NewLevels)*term.K)
+		maxK = max(maxK, term.K)
+	}
+	p.chol = make([]float64, maxK*maxK)
+	p.z = make([]float64, maxK)
+	return p, nil
+}
+
+// Draw computes, for one parameter draw, the expected response epred
+// (xβ + Σ zb) and a predicted response pred (epred plus N(0, σ²) noise) of
+// every new row. Effects of unseen levels are drawn from N(0, Σₜ) once per
+// level and call, so rows of one new subject share them. rng supplies the
+// noise and the new-level effects; epred and pred have length nd.N.
+func (p *Predictor) Draw(pd *ParamDraw, rng *rand.Rand, epred, pred []float64) error {
+	nd, d := p.nd, p.d
+	n := nd.N
+	if len(pd.Beta) != len(d.XNames) {
+		return fmt.Errorf("predict: draw has %d fixed effects, the model %d", len(pd.Beta), len(d.XNames))
+	}
+	for i := range n {
+		s := 0.0
+		for j, bj := range pd.Beta {
+			s += nd.X.At(i, j) * bj
+		}
+		epred[i] = s
+	}
+	if !p.opt.Population {
+		for t, term := range d.Terms {
+			if err := p.addTerm(t, term, pd, rng, epred); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range n {
+		pred[i] = epred[i] + pd.Sigma*rng.NormFloat64()
+	}
+	return nil
+}
+
+// addTerm adds term t's contribution to epred.
+func (p *Predictor) addTerm(t int, term *ReTerm, pd *ParamDraw, rng *rand.Rand, epred []float64) error {
+	nt := p.nd.Terms[t]
+	k, nl := term.K, len(term.Levels)
+	if len(nt.NewLevels) > 0 {
+		if t >= len(pd.Cov) || len(pd.Cov[t]) != k*k {
+			return fmt.Errorf("predict: no covariance for the new levels of %q", term.Group)
+		}
+		if err := choleskyPSD(pd.Cov[t], k, p.chol); err != nil {
+			return fmt.Errorf("predict: covariance of %q: %w", term.Group, err)
+		}
+		bn := p.bNew[t]
+		for j := range nt.NewLevels {
+			for e := range k {
+				p.z[e] = rng.NormFloat64()
+			}
+			for e := range k {
+				s := 0.0
+				for f := 0; f <= e; f++ {
+					s += p.chol[e*k+f] * p.z[f]
+				}
+				bn[j*k+e] = s
+			}
+		}
+	}
+	var bt []float64
+	if t < len(pd.B) {
+		bt = pd.B[t]
+	}
+	n := p.nd.N
+	for i := range n {
+		ref := int(nt.Refs[i])
+		var eff []float64
+		if ref < nl {
+			if len(bt) != nl*k {
+				return fmt.Errorf("predict: the draws hold no effects of %q (run with [output] random_effects = true)", term.Group)
+			}
+			eff = bt[ref*k : ref*k+k]
+		} else {
+			eff = p.bNew[t][(ref-nl)*k : (ref-nl)*k+k]
+		}
+		s := 0.0
+		for e := range k {
+			s += nt.Z[e*n+i] * eff[e]
+		}
+		epred[i] += s
+	}
+	return nil
+}
+
+// choleskyPSD writes the lower Cholesky factor of the k × k positive
+// semi-definite matrix a into l. A zero pivot (a variance at zero, or a
+// correlation at ±1) gives a zero column, so that draws stay on the
+// degenerate subspace instead of failing.
+func choleskyPSD(a []float64, k int, l []float64) error {
+	for i := range k * k {
+		l[i] = 0
+	}
+	for j := range k {
+		s := a[j*k+j]
+		for f := range j {
+			s -= l[j*k+f] * l[j*k+f]
+		}
+		scale := math.Max(math.Abs(a[j*k+j]), 1e-300)
+		if s < -1e-10*scale || math.IsNaN(s) {
+			return fmt.Errorf("not positive semi-definite")
+		}
+		if s <= 1e-14*scale {
+			continue
+		}
+		d := math.Sqrt(s)
+		l[j*k+j] = d
+		for i := j + 1; i < k; i++ {
+			v := a[i*k+j]
+			for f := range j {
+				v -= l[i*k+f] * l[j*k+f]
+			}
+			l[i*k+j] = v / d
+		}
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+)
+
+// sleepSplit builds a design on the sleepstudy subjects not in held, and
+// the new data of all 180 rows.
+func sleepSplit(t *testing.T, held map[string]bool) (*Design, *NewData) {
+	t.Helper()
+	raw, err := os.ReadFile("../testdata/sleepstudy.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	train := []string{lines[0]}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if !held[strings.Trim(f[2], `"`)] {
+			train = append(train, l)
+		}
+	}
+	frTrain, err := ReadFrame(strings.NewReader(strings.Join(train, "\n")), "train.csv", FrameOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frAll, err := ReadFrame(strings.NewReader(string(raw)), "all.csv", FrameOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseFormula("Reaction ~ Days + (Days | Subject)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Build(f, frTrain, BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd, err := d.NewData(frAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, nd
+}
+
+func testDraw(d *Design, rng *rand.Rand) *ParamDraw {
+	pd := &ParamDraw{Beta: []float64{250 + rng.NormFloat64(), 10 + rng.NormFloat64()}, Sigma: 25}
+	for _, term := range d.Terms {
+		b := make([]float64, len(term.Levels)*term.K)
+		for i := range b {
+			b[i] = 20 * rng.NormFloat64()
+		}
+		pd.B = append(pd.B, b)
+		pd.Cov = append(pd.Cov, []float64{600, 10, 10, 35})
+	}
+	return pd
+}
+
+func TestPredictPopulationAndSeenLevels(t *testing.T) {
+	d, nd := sleepSplit(t, nil)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, pop := range []bool{true, false} {
+		p, err := NewPredictor(d, nd, PredictOptions{Population: pop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ep, pr := make([]float64, nd.N), make([]float64, nd.N)
+		for range 5 {
+			pd := testDraw(d, rng)
+			if err := p.Draw(pd, rng, ep, pr); err != nil {
+				t.Fatal(err)
+			}
+			term := d.Terms[0]
+			for i := range d.N {
+				want := d.X.At(i, 0)*pd.Beta[0] + d.X.At(i, 1)*pd.Beta[1]
+				if !pop {
+					j := int(term.Refs[i])
+					want += term.Z[i]*pd.B[0][2*j] + term.Z[d.N+i]*pd.B[0][2*j+1]
+				}
+				if math.Abs(ep[i]-want) > 1e-12*math.Abs(want) {
+					t.Fatalf("pop=%v row %d: epred %v, want %v", pop, i, ep[i], want)
+				}
+			}
+		}
+	}
+}
+
+func TestPredictNewLevels(t *testing.T) {
+	held := map[string]bool{"308": true, "372": true}
+	d, nd := sleepSplit(t, held)
+	if got := nd.Terms[0].NewLevels; len(got) != 2 || got[0] != "308" || got[1] != "372" {
+		t.Fatalf("new levels = %v", got)
+	}
+	if _, err := NewPredictor(d, nd, PredictOptions{RefuseNewLevels: true}); err == nil ||
+		!strings.Contains(err.Error(), `"Subject"`) || !strings.Contains(err.Error(), "308, 372") {
+		t.Fatalf("refuse new levels: err = %v", err)
+	}
+	p, err := NewPredictor(d, nd, PredictOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	pd := testDraw(d, rng)
+	cov := pd.Cov[0]
+	const S = 20000
+	ep, pr := make([]float64, nd.N), make([]float64, nd.N)
+	// Rows 0..9 are subject 308 at days 0..9: epred − xβ = z·b_new, with
+	// variance zᵀΣz, the same b_new for all ten rows.
+	var sum, sumsq [10]float64
+	for range S {
+		if err := p.Draw(pd, rng, ep, pr); err != nil {
+			t.Fatal(err)
+		}
+		u0 := ep[0] - pd.Beta[0]
+		for day := range 10 {
+			dev := ep[day] - pd.Beta[0] - float64(day)*pd.Beta[1]
+			// Shared effect: the deviation is linear in the day.
+			slope := ep[1] - pd.Beta[0] - pd.Beta[1] - u0
+			if want := u0 + float64(day)*slope; math.Abs(dev-want) > 1e-9 {
+				t.Fatalf("rows of one new subject do not share effects: day %d dev %v want %v", day, dev, want)
+			}
+			sum[day] += dev
+			sumsq[day] += dev * dev
+		}
+	}
+	for day := range 10 {
+		x := float64(day)
+		v := cov[0] + 2*x*cov[1] + x*x*cov[3]
+		mean := sum[day] / S
+		variance := sumsq[day]/S - mean*mean
+		if math.Abs(mean) > 4*math.Sqrt(v/S) {
+			t.Errorf("day %d: mean deviation %v, want 0 ± %v", day, mean, 4*math.Sqrt(v/S))
+		}
+		// The SE of a sample variance of normals is v·√(2/S).
+		if math.Abs(variance-v) > 4*v*math.Sqrt(2.0/S) {
+			t.Errorf("day %d: variance %v, want %v", day, variance, v)
+		}
+	}
+}
+
+func TestCholeskyPSD(t *testing.T) {
+	l := make([]float64, 4)
+	if err := choleskyPSD([]float64{4, 2, 2, 1}, 2, l); err != nil {
+		t.Fatal(err)
+	}
+	// Correlation 1: the second column collapses to zero.
+	if l[0] != 2 || l[2] != 1 || l[3] != 0 {
+		t.Errorf("singular factor = %v", l)
+	}
+	if err := choleskyPSD([]float64{1, 2, 2, 1}, 2, l); err == nil {
+		t.Error("indefinite matrix accepted")
+	}
+}
