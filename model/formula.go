@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // FormulaError is an error in a model formula written by the user. It
@@ -32,7 +33,25 @@ func (e *FormulaError) Error() string {
 	if e.Hint != "" {
 		s += " (" + e.Hint + ")"
 	}
-	return s
+	return oneLine(s)
+}
+
+// oneLine escapes control characters (which a backquoted name may hold)
+// as Go escapes, so that a message stays on one line.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Detail returns the formula on one line and a caret under the column at
@@ -261,7 +280,7 @@ func (p *formulaParser) parseAtom(after formulaToken) (*formulaNode, error) {
 	switch t.kind {
 	case tokName:
 		if n := p.peek(); n.kind == tokLParen && !n.space {
-			return nil, p.errAt(t.pos, "make a column with the transformed values", "functions such as %s() are not supported", t.text)
+			return nil, p.errAt(t.pos, "make a column with the transformed values", "functions such as %s() are not supported", quoteName(t.text))
 		}
 		if rReserved(t.text) && !t.quoted {
 			return nil, p.errAt(t.pos, "backquote it, as in `"+t.text+"`, if it is a column name", "%s is an R keyword or constant, not a column", t.text)

@@ -537,3 +537,13 @@ func TestLme4References(t *testing.T) {
 		}
 	}
 }
+
+// TestFormulaErrorOneLine checks that a name holding a line break does not
+// break the one-line message.
+func TestFormulaErrorOneLine(t *testing.T) {
+	_, err := ParseFormula("y ~ (1|`\n`(x))")
+	want := `formula: functions such as ` + "`\\n`" + `() are not supported at column 8 (make a column with the transformed values)`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
