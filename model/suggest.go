@@ -20,7 +20,8 @@ func Suggest(name string, candidates []string) string {
 	if limit > 3 {
 		limit = 3
 	}
-	if bestD > limit || bestD == 0 && best == name {
+	// A name must keep some of its letters: "g" does not suggest "x".
+	if bestD > limit || bestD >= float64(len([]rune(name))) || bestD == 0 && best == name {
 		return ""
 	}
 	return best

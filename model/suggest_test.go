@@ -11,6 +11,7 @@ func TestSuggest(t *testing.T) {
 		{"Reactoin", "Reaction"},
 		{"zzz", ""},
 		{"Days", ""},
+		{"g", ""},
 	}
 	for _, c := range cases {
 		if got := Suggest(c.in, names); got != c.want {
