@@ -253,7 +253,7 @@ func (r *FitResult) WriteSummary(w io.Writer) error {
 		}
 		var corr []string
 		for _, c := range r.VarCorr {
-			if c.Group == v.Group && c.Var2 == v.Var1 {
+			if v.Var1 != "" && c.Group == v.Group && c.Var2 == v.Var1 {
 				corr = append(corr, fmt.Sprintf("%5.2f", c.SDCor))
 			}
 		}

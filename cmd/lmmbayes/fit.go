@@ -1,9 +1,55 @@
 package main
 
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/lmmbayes/lmmbayes/model"
+)
+
+// cmdFit fits the model by maximum likelihood (or REML with --reml) as
+// lme4 does and prints an lme4-style summary, or the fit as JSON.
 func cmdFit(e *env, args []string) error {
-	fs := newFlags("fit", "", e.stdout)
-	if _, err := fs.parse(args); err != nil {
+	fs := newFlags("fit", "[CONFIG] [flags]\n\nFit the model by maximum likelihood (or REML), as lme4's lmer does.", e.stdout)
+	mf := addModelFlags(fs)
+	reml := fs.Bool("reml", false, "fit by REML instead of maximum likelihood")
+	asJSON := fs.Bool("json", false, "print the fit as JSON (the keys of lme4's reference files)")
+	coef := fs.Bool("coef", false, "also print coef(): fixed plus random coefficients per level")
+	ranef := fs.Bool("ranef", false, "also print ranef(): the conditional modes per level")
+	pos, err := fs.parse(args)
+	if err != nil {
 		return err
 	}
-	return inputErrorf("fit: not implemented yet")
+	_, d, err := mf.load(pos)
+	if err != nil {
+		return err
+	}
+	fit, err := model.Fit(d, model.FitOptions{REML: *reml})
+	if err != nil {
+		return asInput(err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(fit); err != nil {
+			return fmt.Errorf("fit: writing JSON: %w", err)
+		}
+		return nil
+	}
+	if err := fit.WriteSummary(e.stdout); err != nil {
+		return fmt.Errorf("fit: %w", err)
+	}
+	if *ranef {
+		fmt.Fprintln(e.stdout)
+		if err := model.WriteEffects(e.stdout, "ranef", fit.Ranef); err != nil {
+			return fmt.Errorf("fit: %w", err)
+		}
+	}
+	if *coef {
+		fmt.Fprintln(e.stdout)
+		if err := model.WriteEffects(e.stdout, "coef", fit.Coef); err != nil {
+			return fmt.Errorf("fit: %w", err)
+		}
+	}
+	return nil
 }
