@@ -2,6 +2,7 @@ package sampler
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/lmmbayes/lmmbayes/priors"
@@ -56,4 +57,43 @@ func (ev *evaluator) updateLatent(beta []float64, rng *rand.Rand) bool {
 		}
 	}
 	return changed
+}
+
+// fastScale evaluates a half location-scale prior on an SD as the full
+// density plus a constant truncation term computed once, avoiding the
+// CDF (and its allocations) on every call. Other families fall through
+// to their own LogDensitySD.
+type fastScale struct {
+	p     priors.ScalePrior
+	full  priors.Univariate
+	shift float64
+}
+
+func newFastScale(p priors.ScalePrior) fastScale {
+	f := fastScale{p: p}
+	switch q := p.(type) {
+	case priors.StudentT:
+		f.full = q
+	case priors.Normal:
+		f.full = q
+	case priors.Cauchy:
+		f.full = q
+	}
+	if f.full != nil {
+		f.shift = p.LogDensitySD(1) - f.full.LogDensity(1)
+		if math.IsNaN(f.shift) || math.IsInf(f.shift, 0) {
+			f.full = nil
+		}
+	}
+	return f
+}
+
+func (f fastScale) logDensitySD(x float64) float64 {
+	if f.full == nil {
+		return f.p.LogDensitySD(x)
+	}
+	if !(x > 0) || math.IsInf(x, 1) {
+		return math.Inf(-1)
+	}
+	return f.full.LogDensity(x) + f.shift
 }

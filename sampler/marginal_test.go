@@ -142,3 +142,23 @@ func TestMarginalIdentity(t *testing.T) {
 		}
 	}
 }
+
+// TestFastScale checks the cached truncation constant against the
+// priors package's own half densities.
+func TestFastScale(t *testing.T) {
+	for _, p := range []priors.ScalePrior{
+		priors.StudentT{Nu: 3, Mu: 0, Sigma: 50}, priors.StudentT{Nu: 4, Mu: 2, Sigma: 3},
+		priors.Normal{Mu: 1, Sigma: 2}, priors.Cauchy{Mu: 0, Sigma: 5}, priors.Exponential{Rate: 0.5},
+	} {
+		f := newFastScale(p)
+		for _, x := range []float64{1e-3, 0.5, 3, 40, 900} {
+			got, want := f.logDensitySD(x), p.LogDensitySD(x)
+			if math.Abs(got-want) > 1e-12*(1+math.Abs(want)) {
+				t.Errorf("%s at %g: %g, want %g", p, x, got, want)
+			}
+		}
+		if !math.IsInf(f.logDensitySD(-1), -1) {
+			t.Errorf("%s: density at -1 is not -Inf", p)
+		}
+	}
+}

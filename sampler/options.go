@@ -47,6 +47,6 @@ type Options struct {
 	// Logger receives progress reports (nil: none).
 	Logger Logger
 	// IndependenceWeight is the probability of the independence
-	// proposal after warmup (default 0.8; negative means 0).
+	// proposal after warmup (default 0.95; negative means 0).
 	IndependenceWeight float64
 }

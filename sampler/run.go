@@ -127,7 +127,7 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 		opt.FirstChain = 1
 	}
 	if opt.IndependenceWeight == 0 {
-		opt.IndependenceWeight = 0.8
+		opt.IndependenceWeight = 0.95
 	}
 	newK := spec.NewKernel
 	if newK == nil {

@@ -97,6 +97,8 @@ type evaluator struct {
 	prec  []float64
 	pmean []float64
 	resid []float64
+	sigP  fastScale
+	sdP   [][]fastScale
 }
 
 func newEvaluator(spec *Spec, lay *layout, fixed []fixedPrior) *evaluator {
@@ -128,6 +130,13 @@ func newEvaluator(spec *Spec, lay *layout, fixed []fixedPrior) *evaluator {
 		ev.pmean[j] = f.mu
 	}
 	ev.resid = make([]float64, n)
+	ev.sigP = newFastScale(spec.Sigma)
+	ev.sdP = make([][]fastScale, len(spec.SD))
+	for i, ps := range spec.SD {
+		for _, p := range ps {
+			ev.sdP[i] = append(ev.sdP[i], newFastScale(p))
+		}
+	}
 	return ev
 }
 
@@ -137,7 +146,7 @@ func newEvaluator(spec *Spec, lay *layout, fixed []fixedPrior) *evaluator {
 // range (an overflow).
 func (ev *evaluator) fill(psi []float64) float64 {
 	sigma := math.Exp(psi[0])
-	lp := ev.spec.Sigma.LogDensitySD(sigma) + psi[0]
+	lp := ev.sigP.logDensitySD(sigma) + psi[0]
 	for ti, t := range ev.lay.terms {
 		k := t.k
 		lom := ev.lom[ti]
@@ -153,7 +162,7 @@ func (ev *evaluator) fill(psi []float64) float64 {
 		c := ev.c[ti]
 		for e := range k {
 			tau := math.Exp(psi[t.sdOff+e])
-			lp += ev.spec.SD[ti][e].LogDensitySD(tau) + psi[t.sdOff+e]
+			lp += ev.sdP[ti][e].logDensitySD(tau) + psi[t.sdOff+e]
 			for f := 0; f <= e; f++ {
 				c[e*k+f] = tau * lom[e*k+f]
 			}

@@ -1,0 +1,74 @@
+package sampler
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/lmmbayes/lmmbayes/diagnostics"
+)
+
+// minESS returns the smallest bulk ESS over the b, sd, cor and sigma
+// columns.
+func minESS(res *Result) (float64, string) {
+	best, name := math.Inf(1), ""
+	n := res.Names
+	for j, c := range n.Columns {
+		if j == 0 || j > len(n.B)+len(n.SD)+len(n.Cor)+1 {
+			continue
+		}
+		e := diagnostics.ESSBulk(res.Column(j))
+		if e < best {
+			best, name = e, c
+		}
+	}
+	return best, name
+}
+
+// BenchmarkSleepstudy times 4 chains × (1000 warmup + 5000 draws) on
+// sleepstudy and reports the minimum bulk ESS per second over b, sd, cor
+// and sigma.
+func BenchmarkSleepstudy(b *testing.B) {
+	d := loadDesign(b, "sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", "Subject")
+	spec := refSpec(d)
+	for i := 0; b.Loop(); i++ {
+		start := time.Now()
+		res, err := Run(context.Background(), spec, Options{Chains: 4, Warmup: 1000, Draws: 5000, Seed: uint64(i + 1), RandomEffects: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		el := time.Since(start).Seconds()
+		e, _ := minESS(res)
+		b.ReportMetric(e/el, "minESS/s")
+		b.ReportMetric(e, "minESS")
+	}
+}
+
+// TestHotLoopAllocations checks that the per-iteration work allocates
+// (almost) nothing: the allocation count of a run must not grow with the
+// number of draws beyond what the kernel's SetFixedPrecision copies (two
+// small slices per evaluation).
+func TestHotLoopAllocations(t *testing.T) {
+	d := loadDesign(t, "sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", "Subject")
+	spec := refSpec(d)
+	count := func(draws int) uint64 {
+		var a, b runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&a)
+		if _, err := Run(context.Background(), spec, Options{Chains: 1, Warmup: 200, Draws: draws, Seed: 3}); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&b)
+		return b.Mallocs - a.Mallocs
+	}
+	a1, a2 := count(1000), count(3000)
+	per := float64(a2-a1) / 2000
+	t.Logf("allocations per iteration: %.2f", per)
+	// Normal priors on β: SetFixedPrecision clones prec and mean, 2
+	// allocations per Metropolis evaluation.
+	if per > 2.5 {
+		t.Errorf("%.2f allocations per iteration, want ≤ 2 (the kernel's SetFixedPrecision copies)", per)
+	}
+}
