@@ -44,8 +44,18 @@ func WriteCSV(w io.Writer, names []string, sums []Summary) error {
 	return cw.Error()
 }
 
+// jsonValue formats v for JSON: full precision, null for NaN and ±Inf
+// (which JSON cannot represent).
+func jsonValue(v float64) string {
+	if math.IsInf(v, 0) {
+		return "null"
+	}
+	return FormatValue(v, "null")
+}
+
 // WriteJSON writes the summary table as a JSON array of objects with the
-// keys "variable" and Columns in order, NaN as null, one object a line.
+// keys "variable" and Columns in order, NaN and ±Inf as null, one object
+// a line.
 func WriteJSON(w io.Writer, names []string, sums []Summary) error {
 	if len(names) != len(sums) {
 		return fmt.Errorf("WriteJSON: %d names for %d summaries", len(names), len(sums))
@@ -60,7 +70,7 @@ func WriteJSON(w io.Writer, names []string, sums []Summary) error {
 		name, _ := json.Marshal(names[i])
 		fmt.Fprintf(bw, "\n  {\"variable\": %s", name)
 		for j, v := range s.Values() {
-			fmt.Fprintf(bw, ", %q: %s", cols[j], FormatValue(v, "null"))
+			fmt.Fprintf(bw, ", %q: %s", cols[j], jsonValue(v))
 		}
 		bw.WriteString("}")
 	}
