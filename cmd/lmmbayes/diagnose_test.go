@@ -136,8 +136,8 @@ func TestDiagnoseFormats(t *testing.T) {
 	}
 	var doc struct {
 		Variables []map[string]any `json:"variables"`
-		Sampler   map[string]any        `json:"sampler"`
-		Warnings  []string              `json:"warnings"`
+		Sampler   map[string]any   `json:"sampler"`
+		Warnings  []string         `json:"warnings"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("json: %v\n%s", err, out)
