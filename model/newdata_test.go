@@ -113,10 +113,10 @@ func TestNewDataErrors(t *testing.T) {
 	d := mustBuild(t, "y ~ x + f + (1 | g)", fr, BuildOptions{})
 	cases := []struct{ in, want string }{
 		{"x,F,g\n1,a,2\n", `t.csv: column "f" used by the model is not in the new data (did you mean "F"?)`},
-		{"x,f\n1,a\n", `t.csv: column "g" used by the model is not in the new data (did you mean "x"?)`},
+		{"x,f\n1,a\n", `t.csv: column "g" used by the model is not in the new data`},
 		{"x,f,g\n1,a,2\nNA,a,2\n", `t.csv:3: column "x" is NA; new data needs every predictor and grouping value`},
 		{"x,f,g\n1,a,2\n1,a,NA\n", `t.csv:3: column "g" is NA; new data needs every predictor and grouping value`},
-		{"x,f,g\n1,a,2\n1,c,2\n", `t.csv:3: column "f": level "c" was not in the training data (levels: a, A, b, B) (did you mean "a"?)`},
+		{"x,f,g\n1,a,2\n1,c,2\n", `t.csv:3: column "f": level "c" was not in the training data (levels: a, A, b, B)`},
 		{"x,f,g\n1,a,2\n1,unused,2\n", `t.csv:3: column "f": level "unused" was not in the training data (levels: a, A, b, B)`},
 		{"x,f,g\n1,a,2\nabc,a,2\n", `t.csv:3: column "x" is numeric in the model, but "abc" is not a finite number`},
 		{"y,x,f,g\nhigh,1,a,2\n", `t.csv:2: response "y" must be numeric, but "high" is not a number`},
