@@ -2,47 +2,28 @@ package sampler
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/lmmbayes/lmmbayes/model"
+	"github.com/lmmbayes/lmmbayes/priors"
 )
 
-// brmsRename applies brms's renaming of coefficient names (R/rename.R):
-// " ", "(", ")", "[", "]", ",", `"` and "'" are removed; "+" → "P",
-// "-" → "M", "*" → "MU", "/" → "D", "^" → "E", "!=" → "NEQ", "=" → "EQ".
-// Any other byte outside [A-Za-z0-9_.:] is replaced by "_" so that a
-// header never holds a comma, a quote or white space.
+// brmsRename spells a coefficient, effect or level name as brms does
+// (priors.BrmsName: "(Intercept)" → "Intercept", spaces, parentheses,
+// brackets, commas and quotes dropped, "+" → "P", "-" → "M", …, ":"
+// kept), then replaces any remaining byte outside [A-Za-z0-9_.:] and
+// non-ASCII UTF-8 by "_", so that a CSV header never holds a comma, a
+// quote or white space.
 func brmsRename(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	s = priors.BrmsName(s)
+	b := []byte(s)
+	for i, c := range b {
 		switch {
-		case c == ' ' || c == '(' || c == ')' || c == '[' || c == ']' || c == ',' || c == '"' || c == '\'':
-		case c == '+':
-			b.WriteString("P")
-		case c == '-':
-			b.WriteString("M")
-		case c == '*':
-			b.WriteString("MU")
-		case c == '/':
-			b.WriteString("D")
-		case c == '^':
-			b.WriteString("E")
-		case c == '!' && i+1 < len(s) && s[i+1] == '=':
-			b.WriteString("NEQ")
-			i++
-		case c == '=':
-			b.WriteString("EQ")
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_', c == '.', c == ':':
-			b.WriteByte(c)
-		case c >= 0x80:
-			// Keep UTF-8 letters of level names as they are.
-			b.WriteByte(c)
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_', c == '.', c == ':', c >= 0x80:
 		default:
-			b.WriteByte('_')
+			b[i] = '_'
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 // REColumn describes one r_ column of the draws.

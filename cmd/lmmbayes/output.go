@@ -1,0 +1,415 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lmmbayes/lmmbayes/diagnostics"
+	"github.com/lmmbayes/lmmbayes/model"
+	"github.com/lmmbayes/lmmbayes/priors"
+	"github.com/lmmbayes/lmmbayes/sampler"
+)
+
+// runOutput writes the files and the printed summary of a run.
+type runOutput struct {
+	cfg  *config
+	d    *model.Design
+	asg  *priors.Assignment
+	res  *sampler.Result
+	opt  sampler.Options
+	wall time.Duration
+	// filled by summarize
+	names    []string // summary names (b, sd, cor, sigma, r)
+	cols     []int    // their columns in the draws
+	sums     []diagnostics.Summary
+	warnings []string
+}
+
+// summarize computes the posterior summary of every parameter.
+func (o *runOutput) summarize() {
+	if o.sums != nil {
+		return
+	}
+	n := o.res.Names
+	idx := map[string]int{}
+	for i, c := range n.Columns {
+		idx[c] = i
+	}
+	add := func(name string, col int) {
+		o.names = append(o.names, name)
+		o.cols = append(o.cols, col)
+	}
+	for _, group := range [][]string{n.B, n.SD, n.Cor, {"sigma"}} {
+		for _, c := range group {
+			add(c, idx[c])
+		}
+	}
+	for _, re := range n.RE {
+		add(re.Summary, idx[re.Column])
+	}
+	o.sums = diagnostics.SummarizeEach(len(o.cols), func(i int) [][]float64 { return o.res.Column(o.cols[i]) }, 0)
+	o.warnings = diagnostics.Warnings(o.names, o.sums)
+}
+
+// write writes draws_*.csv, summary.csv, random_effects.csv and run.json
+// into the output directory: every file goes to a temporary file in the
+// same directory first and all are renamed into place only when all were
+// written, so that an error leaves no partial file.
+func (o *runOutput) write() error {
+	dir := o.cfg.Output.Dir
+	if !filepath.IsAbs(dir) && o.cfg.flagKeys["output.dir"] == "" {
+		dir = o.cfg.resolve(dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
+	}
+	o.summarize()
+	type job struct {
+		name string
+		fill func(w *bufio.Writer) error
+	}
+	var jobs []job
+	for c := range o.res.Chains {
+		jobs = append(jobs, job{fmt.Sprintf("draws_%d.csv", o.res.Chains[c].ID), func(w *bufio.Writer) error { return o.writeDraws(w, c) }})
+	}
+	jobs = append(jobs, job{"summary.csv", func(w *bufio.Writer) error { return diagnostics.WriteCSV(w, o.names, o.sums) }})
+	if len(o.res.Names.RE) > 0 {
+		jobs = append(jobs, job{"random_effects.csv", o.writeREMap})
+	}
+	jobs = append(jobs, job{"run.json", o.writeJSON})
+	temps := make([]string, len(jobs))
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			temps[i], errs[i] = writeTemp(dir, j.name, j.fill)
+		}()
+	}
+	wg.Wait()
+	cleanup := func() {
+		for _, t := range temps {
+			if t != "" {
+				os.Remove(t)
+			}
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			cleanup()
+			return err
+		}
+	}
+	for i, j := range jobs {
+		if err := os.Rename(temps[i], filepath.Join(dir, j.name)); err != nil {
+			cleanup()
+			return fmt.Errorf("output: %w", err)
+		}
+		temps[i] = ""
+	}
+	return nil
+}
+
+// writeTemp writes a temporary file next to dir/name with fill and
+// returns its path.
+func writeTemp(dir, name string, fill func(w *bufio.Writer) error) (string, error) {
+	f, err := os.CreateTemp(dir, "."+name+".tmp*")
+	if err != nil {
+		return "", fmt.Errorf("output: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<16)
+	err = fill(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("output: %s: %w", name, err)
+	}
+	return f.Name(), nil
+}
+
+// writeDraws writes chain c as a CmdStan CSV file.
+func (o *runOutput) writeDraws(w *bufio.Writer, c int) error {
+	ch := o.res.Chains[c]
+	fmt.Fprintf(w, "# model = lmmbayes\n# method = sample (collapsed Gibbs)\n")
+	fmt.Fprintf(w, "# num_samples = %d\n# num_warmup = %d\n# save_warmup = 0\n# thin = %d\n", o.opt.Draws, o.opt.Warmup, max(o.opt.Thin, 1))
+	fmt.Fprintf(w, "# seed = %d\n# chain_id = %d\n", o.opt.Seed, ch.ID)
+	fmt.Fprintf(w, "# formula = %s\n# data = %s\n# lmmbayes_version = %s\n", oneLine(o.d.Formula.Text), oneLine(o.cfg.Data.Path), version)
+	cols := o.res.Names.Columns
+	w.WriteString(strings.Join(cols, ","))
+	w.WriteByte('\n')
+	nc := len(cols)
+	buf := make([]byte, 0, 32*nc)
+	for i := range ch.NDraws {
+		buf = buf[:0]
+		for j, v := range ch.Draws[i*nc : (i+1)*nc] {
+			if j > 0 {
+				buf = append(buf, ',')
+			}
+			buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
+		}
+		buf = append(buf, '\n')
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "# Metropolis acceptance of the variance parameters: warmup %s, random walk %s, independence %s\n",
+		fmtRate(ch.AcceptWarmup), fmtRate(ch.AcceptRW), fmtRate(ch.AcceptIndep))
+	return nil
+}
+
+// writeREMap writes random_effects.csv: column,group,level,effect.
+func (o *runOutput) writeREMap(w *bufio.Writer) error {
+	w.WriteString("column,summary_name,group,level,effect\n")
+	for _, re := range o.res.Names.RE {
+		fmt.Fprintf(w, "%s,%s,%s,%s,%s\n", re.Column, csvField(re.Summary), csvField(re.Group), csvField(re.Level), csvField(re.Effect))
+	}
+	return nil
+}
+
+// csvField quotes s when it needs it.
+func csvField(s string) string {
+	if strings.ContainsAny(s, ",\"\n\r") {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\n", " "), "\r", " ") }
+
+func fmtRate(r float64) string {
+	if math.IsNaN(r) {
+		return "NA"
+	}
+	return strconv.FormatFloat(r, 'f', 3, 64)
+}
+
+// runJSON is the content of run.json.
+type runJSON struct {
+	Version  string            `json:"lmmbayes_version"`
+	Config   string            `json:"config,omitempty"`
+	Data     string            `json:"data"`
+	Formula  string            `json:"formula"`
+	NObs     int               `json:"nobs"`
+	Priors   map[string]string `json:"priors_given"`
+	Used     []priorJSON       `json:"priors"`
+	Seed     uint64            `json:"seed"`
+	Chains   int               `json:"chains"`
+	Warmup   int               `json:"warmup"`
+	Draws    int               `json:"draws"`
+	Thin     int               `json:"thin"`
+	RE       bool              `json:"random_effects"`
+	Wall     float64           `json:"wall_seconds"`
+	PerChain []chainJSON       `json:"chain_stats"`
+	Warnings []string          `json:"warnings"`
+}
+
+type priorJSON struct {
+	Param string `json:"param"`
+	Prior string `json:"prior"`
+	Key   string `json:"key,omitempty"`
+}
+
+type chainJSON struct {
+	ID         int       `json:"chain_id"`
+	Wall       float64   `json:"wall_seconds"`
+	AccWarmup  *float64  `json:"accept_warmup"`
+	AccRW      *float64  `json:"accept_random_walk"`
+	AccIndep   *float64  `json:"accept_independence"`
+	AccOverall *float64  `json:"accept_post_warmup"`
+	InitialPsi []float64 `json:"init_psi"`
+}
+
+func ptr(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func (o *runOutput) writeJSON(w *bufio.Writer) error {
+	j := runJSON{
+		Version: version, Config: o.cfg.path, Data: o.cfg.Data.Path, Formula: o.d.Formula.Text, NObs: o.d.N,
+		Priors: o.cfg.Priors, Seed: o.opt.Seed, Chains: o.opt.Chains, Warmup: o.opt.Warmup, Draws: o.opt.Draws,
+		Thin: max(o.opt.Thin, 1), RE: o.opt.RandomEffects, Wall: o.wall.Seconds(), Warnings: o.warnings,
+	}
+	if j.Warnings == nil {
+		j.Warnings = []string{}
+	}
+	for _, e := range o.asg.Entries() {
+		j.Used = append(j.Used, priorJSON{e.Param, e.Prior.String(), e.Key})
+	}
+	for _, c := range o.res.Chains {
+		j.PerChain = append(j.PerChain, chainJSON{c.ID, c.Wall.Seconds(), ptr(c.AcceptWarmup), ptr(c.AcceptRW), ptr(c.AcceptIndep), ptr(c.Accept), c.Init})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(j)
+}
+
+// printSummary prints a brms-like summary of the run.
+func (o *runOutput) printSummary(w io.Writer) {
+	o.summarize()
+	n := o.res.Names
+	byName := map[string]diagnostics.Summary{}
+	for i, s := range o.sums {
+		byName[o.names[i]] = s
+	}
+	thin := max(o.opt.Thin, 1)
+	fmt.Fprintf(w, " Family: gaussian\n  Links: mu = identity; sigma = identity\n")
+	fmt.Fprintf(w, "Formula: %s\n", o.d.Formula.Text)
+	fmt.Fprintf(w, "   Data: %s (Number of observations: %d)\n", filepath.Base(o.cfg.Data.Path), o.d.N)
+	fmt.Fprintf(w, "  Draws: %d chains, each with iter = %d; warmup = %d; thin = %d;\n         total post-warmup draws = %d\n",
+		o.opt.Chains, o.opt.Warmup+o.opt.Draws*thin, o.opt.Warmup, thin, o.opt.Chains*o.opt.Draws)
+	fmt.Fprintln(w, "\nPriors:")
+	for _, e := range o.asg.Entries() {
+		fmt.Fprintf(w, "  %s\n", e)
+	}
+	header := func(width int) {
+		fmt.Fprintf(w, "%-*s %9s %9s %9s %9s %5s %8s %8s\n", width, "", "Estimate", "Est.Error", "l-95% CI", "u-95% CI", "Rhat", "Bulk_ESS", "Tail_ESS")
+	}
+	row := func(width int, label string, s diagnostics.Summary) {
+		fmt.Fprintf(w, "%-*s %9s %9s %9s %9s %5s %8s %8s\n", width, label, num2(s.Mean), num2(s.SD), num2(s.Q2_5), num2(s.Q97_5),
+			fix2(s.Rhat), ess(s.ESSBulk), ess(s.ESSTail))
+	}
+	// Group-level effects, one block per grouping factor in first-seen order.
+	var groups []string
+	seen := map[string]bool{}
+	for _, t := range o.d.Terms {
+		if !seen[t.Group] {
+			seen[t.Group] = true
+			groups = append(groups, t.Group)
+		}
+	}
+	fmt.Fprintln(w, "\nGroup-Level Effects:")
+	for _, g := range groups {
+		nl := 0
+		for _, t := range o.d.Terms {
+			if t.Group == g {
+				nl = len(t.Levels)
+			}
+		}
+		fmt.Fprintf(w, "~%s (Number of levels: %d)\n", g, nl)
+		var labels []string
+		var names []string
+		for i := range n.SD {
+			if n.SDGroup[i] == g {
+				labels, names = append(labels, n.SDLabel[i]), append(names, n.SD[i])
+			}
+		}
+		for i := range n.Cor {
+			if n.CorGroup[i] == g {
+				labels, names = append(labels, n.CorLabel[i]), append(names, n.Cor[i])
+			}
+		}
+		width := labelWidth(labels)
+		header(width)
+		for i := range labels {
+			row(width, labels[i], byName[names[i]])
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "Population-Level Effects:")
+	var labels []string
+	for _, b := range n.B {
+		labels = append(labels, strings.TrimPrefix(b, "b_"))
+	}
+	width := labelWidth(labels)
+	header(width)
+	for i, b := range n.B {
+		row(width, labels[i], byName[b])
+	}
+	fmt.Fprintln(w, "\nFamily Specific Parameters:")
+	header(5)
+	row(5, "sigma", byName["sigma"])
+	fmt.Fprintln(w, "\nDraws were sampled by collapsed Gibbs (see docs/sampler.md). For each parameter, Bulk_ESS")
+	fmt.Fprintln(w, "and Tail_ESS are effective sample size measures, and Rhat is the potential")
+	fmt.Fprintln(w, "scale reduction factor on split chains (at convergence, Rhat = 1).")
+	fmt.Fprintf(w, "Metropolis acceptance of the variance parameters by chain:")
+	for _, c := range o.res.Chains {
+		fmt.Fprintf(w, " %d: %s", c.ID, fmtRate(c.Accept))
+	}
+	fmt.Fprintln(w)
+	for _, s := range o.warnings {
+		fmt.Fprintf(w, "Warning: %s\n", s)
+	}
+	fmt.Fprintf(w, "Output written to %s\n", o.cfg.Output.Dir)
+}
+
+func labelWidth(labels []string) int {
+	w := 5
+	for _, l := range labels {
+		w = max(w, len(l))
+	}
+	return w
+}
+
+func num2(v float64) string {
+	if math.IsNaN(v) {
+		return "NA"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+func fix2(v float64) string {
+	if math.IsNaN(v) {
+		return "NA"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+func ess(v float64) string {
+	if math.IsNaN(v) {
+		return "NA"
+	}
+	return strconv.FormatFloat(math.Floor(v), 'f', 0, 64)
+}
+
+// progress prints one line per chain on a terminal, rewritten in place.
+type progress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	state []string
+}
+
+func newProgress(w io.Writer, chains int) *progress {
+	return &progress{w: w, state: make([]string, chains)}
+}
+
+// Progress implements sampler.Logger.
+func (p *progress) Progress(chain, iter, total int, elapsed time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := (chain - 1) % len(p.state)
+	rate := float64(iter) / math.Max(elapsed.Seconds(), 1e-9)
+	eta := time.Duration(float64(total-iter) / math.Max(rate, 1e-9) * float64(time.Second)).Round(time.Second)
+	p.state[i] = fmt.Sprintf("chain %d: %d/%d (%.0f it/s, ETA %s)", chain, iter, total, rate, eta)
+	fmt.Fprintf(p.w, "\r%s", strings.Join(p.state, " | "))
+}
+
+// isTerminal reports whether w is a character device.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lmmbayes/lmmbayes/model"
+	"github.com/lmmbayes/lmmbayes/priors"
+	"github.com/lmmbayes/lmmbayes/sampler"
+)
+
+// runFlags are the flags of "run" that override [sampler] and [output].
+type runFlags struct {
+	model  *modelFlags
+	out    *string
+	chains *int64
+	warmup *int64
+	draws  *int64
+	thin   *int64
+	seed   *int64
+	quiet  *bool
+	fs     *flagSet
+}
+
+func addRunFlags(fs *flagSet) *runFlags {
+	return &runFlags{
+		model:  addModelFlags(fs),
+		out:    fs.String("out", "", "output `dir` (overrides [output] dir)"),
+		chains: fs.Int64("chains", 0, "number of `chains` (overrides [sampler] chains)"),
+		warmup: fs.Int64("warmup", 0, "warmup `iterations` per chain (overrides [sampler] warmup)"),
+		draws:  fs.Int64("draws", 0, "post-warmup `draws` per chain (overrides [sampler] draws)"),
+		thin:   fs.Int64("thin", 0, "keep every `k`-th draw (overrides [sampler] thin)"),
+		seed:   fs.Int64("seed", 0, "random `seed` (overrides [sampler] seed)"),
+		quiet:  fs.Bool("quiet", false, "no progress lines on stderr"),
+		fs:     fs,
+	}
+}
+
+// config loads the config and applies the flags that were given.
+func (r *runFlags) config(pos []string) (*config, error) {
+	cfg, err := r.model.config(pos)
+	if err != nil {
+		return nil, err
+	}
+	set := r.fs.setFlags()
+	ints := []struct {
+		flag string
+		key  string
+		dst  *int64
+		v    int64
+	}{
+		{"chains", "sampler.chains", &cfg.Sampler.Chains, *r.chains},
+		{"warmup", "sampler.warmup", &cfg.Sampler.Warmup, *r.warmup},
+		{"draws", "sampler.draws", &cfg.Sampler.Draws, *r.draws},
+		{"thin", "sampler.thin", &cfg.Sampler.Thin, *r.thin},
+		{"seed", "sampler.seed", &cfg.Sampler.Seed, *r.seed},
+	}
+	for _, f := range ints {
+		if set[f.flag] {
+			*f.dst = f.v
+			cfg.flagKeys[f.key] = "--" + f.flag
+		}
+	}
+	if set["seed"] {
+		cfg.seedSet = true
+	}
+	if set["out"] {
+		abs, err := absPath(*r.out)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Output.Dir = abs
+		cfg.flagKeys["output.dir"] = "--out"
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func cmdRun(e *env, args []string) error {
+	fs := newFlags("run", "CONFIG [flags]\n\nSamples the posterior of the model that CONFIG describes.", e.stdout)
+	rf := addRunFlags(fs)
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	cfg, err := rf.config(pos)
+	if err != nil {
+		return err
+	}
+	cfg.ensureSeed()
+	d, err := buildDesign(cfg)
+	if err != nil {
+		return err
+	}
+	spec, asg, err := buildSpec(cfg, d)
+	if err != nil {
+		return err
+	}
+	var logger sampler.Logger
+	if !*rf.quiet && isTerminal(e.stderr) {
+		logger = newProgress(e.stderr, int(cfg.Sampler.Chains))
+	}
+	opt := sampler.Options{
+		Chains:        int(cfg.Sampler.Chains),
+		Warmup:        int(cfg.Sampler.Warmup),
+		Draws:         int(cfg.Sampler.Draws),
+		Thin:          int(cfg.Sampler.Thin),
+		Seed:          uint64(cfg.Sampler.Seed),
+		RandomEffects: cfg.Output.RandomEffects,
+		Logger:        logger,
+	}
+	start := time.Now()
+	res, err := sampler.Run(e.ctx, spec, opt)
+	if logger != nil {
+		fmt.Fprintln(e.stderr)
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return errInterrupted
+		}
+		return fmt.Errorf("run: %w", err)
+	}
+	out := &runOutput{cfg: cfg, d: d, asg: asg, res: res, opt: opt, wall: time.Since(start)}
+	if err := out.write(); err != nil {
+		return err
+	}
+	out.printSummary(e.stdout)
+	return nil
+}
+
+// buildSpec resolves the config's priors for design d and returns the
+// sampler's model spec.
+func buildSpec(cfg *config, d *model.Design) (*sampler.Spec, *priors.Assignment, error) {
+	ps := priors.ParamSet{}
+	for _, x := range d.XNames {
+		ps.Fixed = append(ps.Fixed, priors.BrmsName(x))
+	}
+	for _, t := range d.Terms {
+		tt := priors.Term{Group: t.Group, Correlated: t.Correlated}
+		for _, n := range t.Names {
+			tt.Effects = append(tt.Effects, priors.BrmsName(n))
+		}
+		ps.Terms = append(ps.Terms, tt)
+	}
+	asg, err := priors.Resolve(cfg.Priors, ps, priors.Defaults(d.Y))
+	if err != nil {
+		var ke *priors.KeyError
+		if errors.As(err, &ke) {
+			return nil, nil, inputErrorf("%s: key \"priors.%s\": %v", cfg.where("priors."+ke.Key), ke.Key, ke.Err)
+		}
+		return nil, nil, asInput(fmt.Errorf("priors: %w", err))
+	}
+	spec := &sampler.Spec{Design: d}
+	bad := func(e priors.Entry, why string) error {
+		where := cfg.path
+		if e.Key != "" {
+			where = cfg.where("priors." + e.Key)
+		}
+		return inputErrorf("%s: prior %s on %s: %s", where, e.Prior, e.Param, why)
+	}
+	for _, e := range asg.Fixed {
+		u, ok := e.Prior.(priors.Univariate)
+		if !ok {
+			return nil, nil, bad(e, "not a prior on a coefficient")
+		}
+		switch u.(type) {
+		case priors.Flat, priors.Normal, priors.StudentT, priors.Cauchy, priors.Laplace:
+		default:
+			return nil, nil, bad(e, "the sampler supports flat, normal, student_t, cauchy and laplace on fixed effects")
+		}
+		spec.Fixed = append(spec.Fixed, u)
+	}
+	sp, ok := asg.Sigma.Prior.(priors.ScalePrior)
+	if !ok {
+		return nil, nil, bad(asg.Sigma, "not a prior on a standard deviation")
+	}
+	spec.Sigma = sp
+	for ti, tp := range asg.Terms {
+		if tp.Cov != nil {
+			return nil, nil, bad(*tp.Cov, "the conjugate inverse-Wishart step is not implemented yet; use sd and cor priors")
+		}
+		var sds []priors.ScalePrior
+		for _, e := range tp.SD {
+			s, ok := e.Prior.(priors.ScalePrior)
+			if !ok {
+				return nil, nil, bad(e, "not a prior on a standard deviation")
+			}
+			sds = append(sds, s)
+		}
+		spec.SD = append(spec.SD, sds)
+		eta := 1.0
+		if tp.Cor != nil {
+			l, ok := tp.Cor.Prior.(priors.LKJ)
+			if !ok {
+				return nil, nil, bad(*tp.Cor, "a correlation matrix needs an lkj prior")
+			}
+			eta = l.Eta
+		}
+		_ = ti
+		spec.CorEta = append(spec.CorEta, eta)
+	}
+	return spec, asg, nil
+}
