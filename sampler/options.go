@@ -49,4 +49,8 @@ type Options struct {
 	// IndependenceWeight is the probability of the independence
 	// proposal after warmup (default 0.95; negative means 0).
 	IndependenceWeight float64
+
+	// drawScale, when nonzero, multiplies σ in the (β, b) draw: a
+	// deliberately wrong conditional for the calibration test to catch.
+	drawScale float64
 }

@@ -301,7 +301,11 @@ func runChain(ctx context.Context, st *setup, opt Options, id int, mode, cov []f
 			z[i] = rng.NormFloat64()
 		}
 		sigma := math.Exp(psi[0])
-		cur.Draw(z, sigma, u, beta)
+		if opt.drawScale != 0 {
+			cur.Draw(z, sigma*opt.drawScale, u, beta)
+		} else {
+			cur.Draw(z, sigma, u, beta)
+		}
 		cur.ToB(u, b)
 		// Step 3: latent variances of scale-mixture priors | β.
 		if hasLatent && ev.updateLatent(beta, rng) {
