@@ -1,9 +1,235 @@
 package main
 
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/lmmbayes/lmmbayes/model"
+)
+
+const predictSynopsis = `CONFIG [--newdata CSV] [flags]
+
+Predicts the rows of --newdata from the posterior draws of the run that
+CONFIG describes (its [output] dir): per row the posterior of the expected
+response (epred = xβ + zb) and the posterior predictive (pred = epred +
+N(0, σ²)). Levels seen in training use their drawn effects; unseen levels
+get effects drawn from N(0, Σ) (or are refused with --new-levels error);
+--re-form NA drops all random effects. Without --newdata, prints and writes
+coef.csv: fixed plus random coefficients per level, as lme4's coef().`
+
+// predictFlags are the flags of predict.
+type predictFlags struct {
+	newdata, out, reForm, newLevels, drawsOut *string
+	seed                                      *uint64
+	fs                                        *flagSet
+}
+
+func addPredictFlags(fs *flagSet) *predictFlags {
+	return &predictFlags{
+		newdata:   fs.String("newdata", "", "CSV `file` of rows to predict (overrides [predict] newdata)"),
+		out:       fs.String("out", "", "predictions `file` (overrides [predict] out; default predictions.csv in the output dir)"),
+		reForm:    fs.String("re-form", "", "\"NA\" drops all random effects (overrides [predict] re_form)"),
+		newLevels: fs.String("new-levels", "", "\"gaussian\" draws unseen levels from N(0, Σ), \"error\" refuses them (overrides [predict] new_levels)"),
+		drawsOut:  fs.String("draws-out", "", "also write every predictive draw to `file` (rows = draws, columns pred_1..pred_M)"),
+		seed:      fs.Uint64("seed", 0, "random `seed` of the predictive draws (default: the run's seed from run.json, else 20260101)"),
+		fs:        fs,
+	}
+}
+
+// config loads the config and applies the flags given.
+func (p *predictFlags) config(pos []string) (*config, error) {
+	if len(pos) != 1 {
+		return nil, inputErrorf("predict: expected one config file, got %d arguments (see \"lmmbayes predict -h\")", len(pos))
+	}
+	cfg, err := loadConfig(pos[0])
+	if err != nil {
+		return nil, err
+	}
+	set := p.fs.setFlags()
+	wd := func(s string) (string, error) {
+		if s == "" {
+			return s, nil
+		}
+		return filepath.Abs(s)
+	}
+	for _, f := range []struct {
+		flag, key string
+		dst       *string
+		v         string
+		path      bool
+	}{
+		{"newdata", "predict.newdata", &cfg.Predict.Newdata, *p.newdata, true},
+		{"out", "predict.out", &cfg.Predict.Out, *p.out, true},
+		{"re-form", "predict.re_form", &cfg.Predict.ReForm, *p.reForm, false},
+		{"new-levels", "predict.new_levels", &cfg.Predict.NewLevels, *p.newLevels, false},
+	} {
+		if !set[f.flag] {
+			continue
+		}
+		v := f.v
+		if f.path {
+			// Paths on the command line are relative to the working
+			// directory, not to the config file.
+			if v, err = wd(v); err != nil {
+				return nil, inputErrorf("--%s: %v", f.flag, err)
+			}
+		}
+		*f.dst = v
+		cfg.flagKeys[f.key] = "--" + f.flag
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
 func cmdPredict(e *env, args []string) error {
-	fs := newFlags("predict", "", e.stdout)
-	if _, err := fs.parse(args); err != nil {
+	fs := newFlags("predict", predictSynopsis, e.stdout)
+	pf := addPredictFlags(fs)
+	pos, err := fs.parse(args)
+	if err != nil {
 		return err
 	}
-	return inputErrorf("predict: not implemented yet")
+	cfg, err := pf.config(pos)
+	if err != nil {
+		return err
+	}
+	d, err := buildDesign(cfg)
+	if err != nil {
+		return err
+	}
+	dir := cfg.resolve(cfg.Output.Dir)
+	post, err := readPostDraws(dir, d)
+	if err != nil {
+		return err
+	}
+	if cfg.Predict.Newdata == "" {
+		if *pf.drawsOut != "" {
+			return inputErrorf("--draws-out needs --newdata")
+		}
+		rows, err := writeCoef(dir, d, post)
+		if err != nil {
+			return err
+		}
+		return printCoef(e.stdout, rows)
+	}
+	seed := uint64(defaultPredictSeed)
+	if s, ok := runSeed(dir); ok {
+		seed = s
+	}
+	if fs.setFlags()["seed"] {
+		seed = *pf.seed
+	}
+	path := cfg.resolve(cfg.Predict.Newdata)
+	fr, err := readNewFrame(cfg, path)
+	if err != nil {
+		return err
+	}
+	nd, err := d.NewData(fr)
+	if err != nil {
+		return asInput(fmt.Errorf("%s: %w", cfg.where("predict.newdata"), err))
+	}
+	opt := model.PredictOptions{Population: cfg.Predict.ReForm == "NA", RefuseNewLevels: cfg.Predict.NewLevels == "error"}
+	if err := seenLevelsNeedRE(d, nd, post, opt); err != nil {
+		return err
+	}
+	if _, err := model.NewPredictor(d, nd, opt); err != nil {
+		return asInput(fmt.Errorf("%s: %w", path, err))
+	}
+	pd, err := simulate(d, nd, post, opt, seed, predStream)
+	if err != nil {
+		return err
+	}
+	out := cfg.resolve(cfg.Predict.Out)
+	if out == "" {
+		out = filepath.Join(dir, "predictions.csv")
+	}
+	if err := saveAtomically(out, func(w io.Writer) error { return writePredictions(w, fr, pd) }); err != nil {
+		return err
+	}
+	if *pf.drawsOut != "" {
+		do, err := filepath.Abs(*pf.drawsOut)
+		if err != nil {
+			return inputErrorf("--draws-out: %v", err)
+		}
+		if err := saveAtomically(do, func(w io.Writer) error { return writePredDraws(w, pd) }); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stdout, "Predicted %d rows from %d posterior draws (seed %d): %s\n", nd.N, pd.s, seed, out)
+	return nil
+}
+
+// readNewFrame reads the new data with the config's factor and NA
+// settings.
+func readNewFrame(cfg *config, path string) (*model.Frame, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, inputErrorf("%s: newdata: %v", cfg.where("predict.newdata"), err)
+	}
+	defer f.Close()
+	fr, err := model.ReadFrame(f, path, model.FrameOptions{Factors: cfg.Data.Factors, NA: cfg.Data.NA})
+	if err != nil {
+		return nil, asInput(err)
+	}
+	return fr, nil
+}
+
+// writePredictions writes the new data's columns as given, then the
+// summary columns of predColumns.
+func writePredictions(w io.Writer, fr *model.Frame, pd *predDraws) error {
+	cw := csv.NewWriter(w)
+	header := fr.ColumnNames()
+	cw.Write(append(header, predColumns...))
+	for i := range pd.n {
+		rec := make([]string, 0, len(header)+len(predColumns))
+		for _, c := range fr.Columns {
+			if c.NA[i] {
+				rec = append(rec, "NA")
+			} else {
+				rec = append(rec, c.Str[i])
+			}
+		}
+		for _, v := range pd.summarizeRow(i).values() {
+			rec = append(rec, formatNum(v))
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writePredDraws writes every predictive draw: a header pred_1..pred_M
+// (M new rows, in newdata order) and one line per posterior draw, chains
+// in order.
+func writePredDraws(w io.Writer, pd *predDraws) error {
+	bw := csv.NewWriter(w)
+	rec := make([]string, pd.n)
+	for i := range rec {
+		rec[i] = "pred_" + strconv.Itoa(i+1)
+	}
+	bw.Write(rec)
+	for k := range pd.s {
+		for i := range pd.n {
+			rec[i] = formatNum(pd.pred[i*pd.s+k])
+		}
+		bw.Write(rec)
+	}
+	bw.Flush()
+	return bw.Error()
+}
+
+// printCoef prints coef rows as a table.
+func printCoef(w io.Writer, rows []coefRow) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "group\tlevel\teffect\tmean\tsd\tq2.5\tq97.5\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%.3g\t%.4g\t%.4g\t\n", r.group, r.level, r.effect, r.mean, r.sd, r.lo, r.hi)
+	}
+	return tw.Flush()
 }
