@@ -93,11 +93,11 @@ func readMLFit(path string) (*mlFit, error) {
 		FixefSE map[string]float64 `json:"fixef_se"`
 		Sigma   float64            `json:"sigma"`
 		VarCorr []struct {
-			Group string  `json:"group"`
-			Var1  *string `json:"var1"`
-			Var2  *string `json:"var2"`
-			Vcov  float64 `json:"vcov"`
-			SDCor float64 `json:"sdcor"`
+			Group string          `json:"group"`
+			Var1  json.RawMessage `json:"var1"`
+			Var2  json.RawMessage `json:"var2"`
+			Vcov  float64         `json:"vcov"`
+			SDCor float64         `json:"sdcor"`
 		} `json:"varcorr"`
 		Ranef map[string]struct {
 			Levels []string             `json:"levels"`
@@ -113,12 +113,9 @@ func readMLFit(path string) (*mlFit, error) {
 	m := &mlFit{fixef: j.Fixef, se: j.FixefSE, sigma: j.Sigma, ranef: map[string]mlRanef{}}
 	for _, v := range j.VarCorr {
 		r := model.VarCorrRow{Group: v.Group, Vcov: v.Vcov, SDCor: v.SDCor}
-		if v.Var1 != nil {
-			r.Var1 = *v.Var1
-		}
-		if v.Var2 != nil {
-			r.Var2 = *v.Var2
-		}
+		// Names are strings; null, or {} as R's jsonlite writes NA, mean none.
+		json.Unmarshal(v.Var1, &r.Var1)
+		json.Unmarshal(v.Var2, &r.Var2)
 		m.varcorr = append(m.varcorr, r)
 	}
 	for g, re := range j.Ranef {

@@ -422,6 +422,7 @@ func TestPredictBadInput(t *testing.T) {
 				t.Fatalf("exit %d, want 2; stderr: %s", code, stderr)
 			}
 			first := strings.SplitN(stderr, "\n", 2)[0]
+			t.Log(first)
 			for _, w := range c.want {
 				if !strings.Contains(first, w) {
 					t.Errorf("message %q lacks %q", first, w)
