@@ -33,12 +33,11 @@ var compareColumns = []string{"variable", "ml_estimate", "ml_se", "post_mean", "
 
 // compareRow is one parameter of the comparison.
 type compareRow struct {
-	Variable   string
-	ML, MLSE   float64 // MLSE NaN when not reported
-	Mean, SD   float64
-	Lo, Hi     float64
-	DiffSD     float64
-	hasMLValue bool
+	Variable string
+	ML, MLSE float64 // MLSE NaN when not reported
+	Mean, SD float64
+	Lo, Hi   float64
+	DiffSD   float64
 }
 
 // ranefCorr is the correlation over levels of ML modes and posterior
@@ -206,7 +205,7 @@ func compareRows(d *model.Design, post *postDraws, ml *mlFit) ([]compareRow, []r
 			flat = append(flat, c...)
 		}
 		s := diagnostics.Summarize(x)
-		r := compareRow{Variable: name, ML: est, MLSE: se, Mean: diagnostics.Mean(flat), SD: diagnostics.SD(flat), Lo: s.Q2_5, Hi: s.Q97_5, hasMLValue: ok}
+		r := compareRow{Variable: name, ML: est, MLSE: se, Mean: diagnostics.Mean(flat), SD: diagnostics.SD(flat), Lo: s.Q2_5, Hi: s.Q97_5}
 		r.DiffSD = (r.Mean - r.ML) / r.SD
 		if !ok {
 			r.ML, r.DiffSD = math.NaN(), math.NaN()

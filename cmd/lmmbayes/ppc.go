@@ -176,8 +176,8 @@ type ppcStat struct {
 }
 
 // writePPC writes the posterior predictive check of the training rows
-// into dir: ppc.csv (per used row: row, its 1-based line-free index in
-// the data file, the observed y, and the epred/pred summaries of
+// into dir: ppc.csv (per used row: row, its 1-based index among the data
+// file's rows, the observed y, and the epred/pred summaries of
 // predColumns) and ppc_stats.csv (for T in mean, sd, min, max: T(y), the
 // mean and 2.5%/97.5% quantiles of T(y_rep), and the posterior predictive
 // p-value P(T(y_rep) ≥ T(y))). Every posterior draw is used; draws are
