@@ -27,6 +27,9 @@ type runOutput struct {
 	res  *sampler.Result
 	opt  sampler.Options
 	wall time.Duration
+	// ml is the ML fit written to ml_fit.json (nil when it failed; the
+	// failure is among warnings).
+	ml *model.FitResult
 	// filled by summarize
 	names    []string // summary names (b, sd, cor, sigma, r)
 	cols     []int    // their columns in the draws
@@ -60,18 +63,71 @@ func (o *runOutput) summarize() {
 	o.warnings = diagnostics.Warnings(o.names, o.sums)
 }
 
-// write writes draws_*.csv, summary.csv, random_effects.csv and run.json
-// into the output directory: every file goes to a temporary file in the
-// same directory first and all are renamed into place only when all were
-// written, so that an error leaves no partial file.
-func (o *runOutput) write() error {
-	dir := o.cfg.Output.Dir
-	if !filepath.IsAbs(dir) && o.cfg.flagKeys["output.dir"] == "" {
-		dir = o.cfg.resolve(dir)
+// outDir returns the output directory: a --out flag is already absolute,
+// a config value is relative to the config file.
+func (o *runOutput) outDir() string {
+	return outputDir(o.cfg)
+}
+
+// outputDir returns the config's output directory resolved against the
+// config file (a --out flag is already absolute).
+func outputDir(cfg *config) string {
+	dir := cfg.Output.Dir
+	if !filepath.IsAbs(dir) && cfg.flagKeys["output.dir"] == "" {
+		dir = cfg.resolve(dir)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	return dir
+}
+
+// checkOutputDir refuses an output directory that already holds files,
+// unless force is set, so that a new run is never mixed with an old one.
+// It runs before sampling so that the user does not wait for a refusal.
+func checkOutputDir(cfg *config, force bool) error {
+	dir := outputDir(cfg)
+	entries, err := os.ReadDir(dir)
+	switch {
+	case os.IsNotExist(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%s: output dir: %w", cfg.where("output.dir"), err)
+	case len(entries) > 0 && !force:
+		return inputErrorf("%s: output dir %s already holds files; use --force to replace it, or choose another dir", cfg.where("output.dir"), dir)
+	}
+	return nil
+}
+
+// write writes every output file of the run (draws_*.csv, summary.csv,
+// random_effects.csv, ppc.csv, ppc_stats.csv, coef.csv, ml_fit.json,
+// run.json) into a fresh staging directory beside the output directory,
+// then puts it in place with renames: a failed run leaves nothing behind,
+// and a replaced run (--force) is swapped whole.
+func (o *runOutput) write(force bool) error {
+	dir := o.outDir()
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
 	}
+	stage, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
+	}
+	if err := o.writeAll(stage); err != nil {
+		os.RemoveAll(stage)
+		return err
+	}
+	if err := os.Chmod(stage, 0o755); err != nil {
+		os.RemoveAll(stage)
+		return fmt.Errorf("output: %w", err)
+	}
+	if err := replaceDir(stage, dir, force); err != nil {
+		os.RemoveAll(stage)
+		return err
+	}
+	return nil
+}
+
+// writeAll writes every output file into dir.
+func (o *runOutput) writeAll(dir string) error {
 	o.summarize()
 	type job struct {
 		name string
@@ -85,64 +141,97 @@ func (o *runOutput) write() error {
 	if len(o.res.Names.RE) > 0 {
 		jobs = append(jobs, job{"random_effects.csv", o.writeREMap})
 	}
-	jobs = append(jobs, job{"run.json", o.writeJSON})
-	temps := make([]string, len(jobs))
+	if o.ml != nil {
+		jobs = append(jobs, job{"ml_fit.json", func(w *bufio.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(o.ml)
+		}})
+	}
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			temps[i], errs[i] = writeTemp(dir, j.name, j.fill)
+			errs[i] = writeFile(filepath.Join(dir, j.name), j.fill)
 		}()
 	}
 	wg.Wait()
-	cleanup := func() {
-		for _, t := range temps {
-			if t != "" {
-				os.Remove(t)
-			}
-		}
-	}
 	for _, err := range errs {
 		if err != nil {
-			cleanup()
 			return err
 		}
 	}
-	for i, j := range jobs {
-		if err := os.Rename(temps[i], filepath.Join(dir, j.name)); err != nil {
-			cleanup()
-			return fmt.Errorf("output: %w", err)
+	post := postFromResult(o.res)
+	// The posterior predictive of the training rows needs every level's
+	// effects; without r_ columns it is skipped, and run.json says so.
+	if len(o.res.Names.RE) > 0 || len(o.d.Terms) == 0 {
+		if err := writePPC(dir, o.d, post, o.opt.Seed); err != nil {
+			return err
 		}
-		temps[i] = ""
+	} else {
+		o.warnings = append(o.warnings, "ppc.csv and coef.csv were not written: they need [output] random_effects = true")
 	}
-	return nil
+	if len(o.res.Names.RE) > 0 {
+		if _, err := writeCoef(dir, o.d, post); err != nil {
+			return err
+		}
+	}
+	// run.json last: it records the warnings of every step before it.
+	return writeFile(filepath.Join(dir, "run.json"), o.writeJSON)
 }
 
-// writeTemp writes a temporary file next to dir/name with fill and
-// returns its path.
-func writeTemp(dir, name string, fill func(w *bufio.Writer) error) (string, error) {
-	f, err := os.CreateTemp(dir, "."+name+".tmp*")
+// writeFile creates path and fills it through a buffered writer.
+func writeFile(path string, fill func(w *bufio.Writer) error) error {
+	f, err := os.Create(path)
 	if err != nil {
-		return "", fmt.Errorf("output: %w", err)
+		return fmt.Errorf("output: %w", err)
 	}
 	w := bufio.NewWriterSize(f, 1<<16)
 	err = fill(w)
 	if err == nil {
 		err = w.Flush()
 	}
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(f.Name())
-		return "", fmt.Errorf("output: %s: %w", name, err)
+		return fmt.Errorf("output: %s: %w", filepath.Base(path), err)
 	}
-	return f.Name(), nil
+	return nil
+}
+
+// replaceDir moves the finished directory stage to dir. An empty dir is
+// replaced; a dir holding files only with force, by moving it aside,
+// moving stage in, and removing the old one.
+func replaceDir(stage, dir string, force bool) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case os.IsNotExist(err):
+	case err != nil:
+		return fmt.Errorf("output dir: %w", err)
+	case len(entries) == 0:
+		if err := os.Remove(dir); err != nil {
+			return fmt.Errorf("output dir: %w", err)
+		}
+	case !force:
+		return inputErrorf("output dir %s already holds files; use --force to replace it", dir)
+	default:
+		old := stage + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("output dir: %w", err)
+		}
+		if err := os.Rename(stage, dir); err != nil {
+			os.Rename(old, dir)
+			return fmt.Errorf("output dir: %w", err)
+		}
+		return os.RemoveAll(old)
+	}
+	if err := os.Rename(stage, dir); err != nil {
+		return fmt.Errorf("output dir: %w", err)
+	}
+	return nil
 }
 
 // writeDraws writes chain c as a CmdStan CSV file.
@@ -350,7 +439,7 @@ func (o *runOutput) printSummary(w io.Writer) {
 	for _, s := range o.warnings {
 		fmt.Fprintf(w, "Warning: %s\n", s)
 	}
-	fmt.Fprintf(w, "Output written to %s\n", o.cfg.Output.Dir)
+	fmt.Fprintf(w, "Output written to %s\n", o.outDir())
 }
 
 func labelWidth(labels []string) int {

@@ -21,6 +21,7 @@ type runFlags struct {
 	thin   *int64
 	seed   *int64
 	quiet  *bool
+	force  *bool
 	fs     *flagSet
 }
 
@@ -34,6 +35,7 @@ func addRunFlags(fs *flagSet) *runFlags {
 		thin:   fs.Int64("thin", 0, "keep every `k`-th draw (overrides [sampler] thin)"),
 		seed:   fs.Int64("seed", 0, "random `seed` (overrides [sampler] seed)"),
 		quiet:  fs.Bool("quiet", false, "no progress lines on stderr"),
+		force:  fs.Bool("force", false, "replace an output dir that already holds files"),
 		fs:     fs,
 	}
 }
@@ -92,6 +94,9 @@ func cmdRun(e *env, args []string) error {
 		return err
 	}
 	cfg.ensureSeed()
+	if err := checkOutputDir(cfg, *rf.force); err != nil {
+		return err
+	}
 	d, err := buildDesign(cfg)
 	if err != nil {
 		return err
@@ -125,7 +130,13 @@ func cmdRun(e *env, args []string) error {
 		return fmt.Errorf("run: %w", err)
 	}
 	out := &runOutput{cfg: cfg, d: d, asg: asg, res: res, opt: opt, wall: time.Since(start)}
-	if err := out.write(); err != nil {
+	out.summarize()
+	if ml, err := model.Fit(d, model.FitOptions{}); err == nil {
+		out.ml = ml
+	} else {
+		out.warnings = append(out.warnings, fmt.Sprintf("the ML fit for ml_fit.json failed: %v", err))
+	}
+	if err := out.write(*rf.force); err != nil {
 		return err
 	}
 	out.printSummary(e.stdout)

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRunOutputDir checks the whole set of run files, that a second run
+// into the same dir is refused without --force, and that --force replaces
+// the dir whole (no file of the old run survives) with nothing left beside.
+func TestRunOutputDir(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "out")
+	if code, _, stderr := runIn(t, dir); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"draws_1.csv", "draws_4.csv", "summary.csv", "random_effects.csv",
+		"ppc.csv", "ppc_stats.csv", "coef.csv", "ml_fit.json", "run.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "ml_fit.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ml struct {
+		Objective float64 `json:"objective"`
+		REML      bool    `json:"reml"`
+	}
+	if err := json.Unmarshal(raw, &ml); err != nil || ml.REML {
+		t.Fatalf("ml_fit.json: %v %+v", err, ml)
+	}
+	// lme4's ML deviance for this model (testdata/lme4/sleepstudy_ml.json).
+	if d := ml.Objective - 1751.93934448899; d > 1e-4 || d < -1e-4 {
+		t.Errorf("ml_fit.json objective %v", ml.Objective)
+	}
+
+	stray := filepath.Join(dir, "old_file.txt")
+	if err := os.WriteFile(stray, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "draws_1.csv"))
+	code, _, stderr := runIn(t, dir)
+	if code != exitInput || !strings.Contains(stderr, "--force") {
+		t.Fatalf("second run without --force: exit %d: %s", code, stderr)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "draws_1.csv"))
+	if string(before) != string(after) {
+		t.Error("a refused run changed the old files")
+	}
+	if code, _, stderr := runIn(t, dir, "--force", "--seed", "8"); code != 0 {
+		t.Fatalf("run --force: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(stray); !os.IsNotExist(err) {
+		t.Error("--force kept a file of the old dir")
+	}
+	replaced, _ := os.ReadFile(filepath.Join(dir, "draws_1.csv"))
+	if string(replaced) == string(before) {
+		t.Error("--force with another seed did not replace the draws")
+	}
+	entries, _ := os.ReadDir(parent)
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("left beside the output dir: %v", names)
+	}
+}
+
+// TestRunUnwritableOutput checks that an output dir that cannot be made
+// is an internal error (exit 1), not an input error, that leaves nothing
+// behind.
+func TestRunUnwritableOutput(t *testing.T) {
+	if os.Geteuid() == 0 {
+		// root ignores permission bits; use a file where a dir is needed.
+		parent := t.TempDir()
+		file := filepath.Join(parent, "file")
+		os.WriteFile(file, []byte("x"), 0o644)
+		code, _, stderr := runIn(t, filepath.Join(file, "out"))
+		if code != exitInternal || !strings.Contains(stderr, "output dir") {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		entries, _ := os.ReadDir(parent)
+		if len(entries) != 1 {
+			t.Errorf("files left: %v", entries)
+		}
+		return
+	}
+	parent := t.TempDir()
+	os.Chmod(parent, 0o555)
+	defer os.Chmod(parent, 0o755)
+	code, _, stderr := runIn(t, filepath.Join(parent, "out"))
+	if code != exitInternal || !strings.Contains(stderr, "output dir") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
