@@ -126,6 +126,7 @@ func readMLFit(path string) (*mlFit, error) {
 func cmdCompare(e *env, args []string) error {
 	fs := newFlags("compare", compareSynopsis, e.stdout)
 	format := fs.String("format", "table", "output `format`: table, csv or json")
+	run := addRunDirFlag(fs)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -146,7 +147,10 @@ func cmdCompare(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	dir := cfg.resolve(cfg.Output.Dir)
+	dir, err := runDir(cfg, *run)
+	if err != nil {
+		return err
+	}
 	post, err := readPostDraws(dir, d)
 	if err != nil {
 		return err

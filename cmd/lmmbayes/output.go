@@ -79,6 +79,21 @@ func outputDir(cfg *config) string {
 	return dir
 }
 
+// addRunDirFlag registers --run, the run directory that predict and
+// compare read instead of the config's [output] dir.
+func addRunDirFlag(fs *flagSet) *string {
+	return fs.String("run", "", "run `dir` to read (overrides [output] dir, e.g. for a run made with --out)")
+}
+
+// runDir returns the run directory to read: the --run flag (relative to
+// the working directory) or the config's output dir.
+func runDir(cfg *config, flagValue string) (string, error) {
+	if flagValue == "" {
+		return outputDir(cfg), nil
+	}
+	return absPath(flagValue)
+}
+
 // checkOutputDir refuses an output directory that already holds files,
 // unless force is set, so that a new run is never mixed with an old one.
 // It runs before sampling so that the user does not wait for a refusal.

@@ -24,9 +24,9 @@ coef.csv: fixed plus random coefficients per level, as lme4's coef().`
 
 // predictFlags are the flags of predict.
 type predictFlags struct {
-	newdata, out, reForm, newLevels, drawsOut *string
-	seed                                      *uint64
-	fs                                        *flagSet
+	newdata, out, reForm, newLevels, drawsOut, run *string
+	seed                                           *uint64
+	fs                                             *flagSet
 }
 
 func addPredictFlags(fs *flagSet) *predictFlags {
@@ -36,6 +36,7 @@ func addPredictFlags(fs *flagSet) *predictFlags {
 		reForm:    fs.String("re-form", "", "\"NA\" drops all random effects (overrides [predict] re_form)"),
 		newLevels: fs.String("new-levels", "", "\"gaussian\" draws unseen levels from N(0, Σ), \"error\" refuses them (overrides [predict] new_levels)"),
 		drawsOut:  fs.String("draws-out", "", "also write every predictive draw to `file` (rows = draws, columns pred_1..pred_M)"),
+		run:       addRunDirFlag(fs),
 		seed:      fs.Uint64("seed", 0, "random `seed` of the predictive draws (default: the run's seed from run.json, else 20260101)"),
 		fs:        fs,
 	}
@@ -103,7 +104,10 @@ func cmdPredict(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	dir := cfg.resolve(cfg.Output.Dir)
+	dir, err := runDir(cfg, *pf.run)
+	if err != nil {
+		return err
+	}
 	post, err := readPostDraws(dir, d)
 	if err != nil {
 		return err
