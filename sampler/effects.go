@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/lmmbayes/lmmbayes/priors"
 )
@@ -17,6 +18,7 @@ type mixingPrior interface {
 // classifyFixed maps each fixed-effect prior onto the sampler's cases.
 func classifyFixed(ps []priors.Univariate, names []string) ([]fixedPrior, error) {
 	out := make([]fixedPrior, len(ps))
+	var hsScales []float64
 	for j, pr := range ps {
 		f := fixedPrior{prior: pr}
 		switch q := pr.(type) {
@@ -30,12 +32,22 @@ func classifyFixed(ps []priors.Univariate, names []string) ([]fixedPrior, error)
 			f.kind, f.mu, f.v, f.mix = fixedMixture, q.Mu, q.Sigma*q.Sigma, q
 		case priors.Laplace:
 			f.kind, f.mu, f.v, f.mix = fixedMixture, q.Mu, 2*q.Scale*q.Scale, q
+		case priors.Horseshoe:
+			if !(q.Scale > 0) || math.IsInf(q.Scale, 1) {
+				return nil, fmt.Errorf("sampler: horseshoe scale must be positive and finite, got %g", q.Scale)
+			}
+			f.kind, f.v = fixedHorseshoe, q.Scale*q.Scale
+			f.hs = slices.Index(hsScales, q.Scale)
+			if f.hs < 0 {
+				f.hs = len(hsScales)
+				hsScales = append(hsScales, q.Scale)
+			}
 		default:
 			name := fmt.Sprint(j)
 			if j < len(names) {
 				name = names[j]
 			}
-			return nil, fmt.Errorf("sampler: prior %s on %s is not supported on a fixed effect (use flat, normal, student_t, cauchy or laplace)", pr, name)
+			return nil, fmt.Errorf("sampler: prior %s on %s is not supported on a fixed effect (use flat, normal, student_t, cauchy, laplace or horseshoe)", pr, name)
 		}
 		out[j] = f
 	}

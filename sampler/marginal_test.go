@@ -116,7 +116,7 @@ func TestMarginalIdentity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lay, err := newLayout(d, k)
+		lay, err := newLayout(d, k, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

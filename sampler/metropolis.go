@@ -46,6 +46,9 @@ type proposal struct {
 	z, tmp      []float64
 	cov         []float64
 	scratchChol []float64
+	// fixedScales, when set, makes the random walk fixed: its scale is
+	// drawn from fixedScales at each proposal and nothing adapts.
+	fixedScales []float64
 }
 
 func newProposal(d int, cov0 []float64, warmup int, indWeight float64) *proposal {
@@ -104,6 +107,9 @@ func (p *proposal) rw(psi, out []float64, rng *rand.Rand) {
 		p.z[i] = rng.NormFloat64()
 	}
 	s := math.Exp(p.logScale)
+	if p.fixedScales != nil {
+		s = p.fixedScales[rng.IntN(len(p.fixedScales))]
+	}
 	for i := range d {
 		v := 0.0
 		for j := 0; j <= i; j++ {

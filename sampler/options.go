@@ -13,16 +13,31 @@ type Spec struct {
 	// Nil means model.NewMixedModel.
 	NewKernel func(d *model.Design) (Kernel, error)
 	// Fixed holds the prior of each column of X (len P). Supported:
-	// priors.Flat, priors.Normal, and the scale mixtures priors.StudentT,
-	// priors.Cauchy and priors.Laplace.
+	// priors.Flat, priors.Normal, the scale mixtures priors.StudentT,
+	// priors.Cauchy and priors.Laplace, and priors.Horseshoe (βⱼ ~
+	// N(0, σ²τ²λⱼ²); the columns with the same horseshoe scale share one
+	// global τ).
 	Fixed []priors.Univariate
 	// Sigma is the prior on the residual SD σ.
 	Sigma priors.ScalePrior
-	// SD holds, per Design.Terms entry, the prior of each of its K SDs.
+	// SD holds, per Design.Terms entry, the prior of each of its K SDs
+	// (ignored, and may be nil, for a term with a Cov prior).
 	SD [][]priors.ScalePrior
 	// CorEta holds, per Design.Terms entry, the LKJ shape η of its
-	// correlation matrix (ignored when K = 1 or the term is uncorrelated).
+	// correlation matrix (ignored when K = 1, the term is uncorrelated or
+	// it has a Cov prior).
 	CorEta []float64
+	// Cov holds, per Design.Terms entry, an inverse-Wishart prior on the
+	// term's whole covariance Σₖ, or nil (then SD and CorEta apply). Nil
+	// or shorter than Design.Terms means none. Σₖ is updated by its
+	// conjugate Gibbs step given b.
+	Cov []*priors.InvWishart
+	// ConjugateInvGamma asks for the conjugate Gibbs step on the variance
+	// of σ and of the SDs of uncorrelated terms whose prior is
+	// priors.InvGamma, in addition to the Metropolis step on ψ (see
+	// docs/sampler.md: on sleepstudy it costs more than it gains, so it is
+	// off by default).
+	ConjugateInvGamma bool
 }
 
 // Options control a run.
@@ -53,4 +68,15 @@ type Options struct {
 	// drawScale, when nonzero, multiplies σ in the (β, b) draw: a
 	// deliberately wrong conditional for the calibration test to catch.
 	drawScale float64
+	// iwNuShift, when nonzero, is added to the degrees of freedom of the
+	// inverse-Wishart full conditional: a deliberately wrong conditional
+	// for the Geweke test to catch.
+	iwNuShift float64
+	// plainGibbs replaces the collapsed ψ step by Metropolis on
+	// p(ψ | β, b, y) (plain, centred Gibbs), for measurement.
+	plainGibbs bool
+	// rwScales, when set, replaces the adaptive random walk by a fixed
+	// isotropic one whose scale is drawn from rwScales at each iteration
+	// (a mixture of fixed kernels, as the Geweke test needs).
+	rwScales []float64
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lmmbayes/lmmbayes/model"
+	"gonum.org/v1/gonum/mat"
 )
 
 // ChainResult is the output of one chain.
@@ -89,7 +90,20 @@ func checkSpec(s *Spec) error {
 	if len(s.SD) != len(d.Terms) || len(s.CorEta) != len(d.Terms) {
 		return fmt.Errorf("sampler: priors given for %d/%d terms, the design has %d", len(s.SD), len(s.CorEta), len(d.Terms))
 	}
+	if len(s.Cov) > len(d.Terms) {
+		return fmt.Errorf("sampler: %d covariance priors for %d terms", len(s.Cov), len(d.Terms))
+	}
 	for i, t := range d.Terms {
+		if i < len(s.Cov) && s.Cov[i] != nil {
+			if err := s.Cov[i].CheckDim(t.K); err != nil {
+				return fmt.Errorf("sampler: term (… | %s): %w", t.Group, err)
+			}
+			var ch mat.Cholesky
+			if !ch.Factorize(s.Cov[i].ScaleMatrix(t.K)) {
+				return fmt.Errorf("sampler: term (… | %s): inv_wishart scale matrix is not positive definite", t.Group)
+			}
+			continue
+		}
 		if len(s.SD[i]) != t.K {
 			return fmt.Errorf("sampler: term (… | %s): %d SD priors for %d effects", t.Group, len(s.SD[i]), t.K)
 		}
@@ -129,23 +143,15 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 	if opt.IndependenceWeight == 0 {
 		opt.IndependenceWeight = 0.95
 	}
-	newK := spec.NewKernel
-	if newK == nil {
-		newK = defaultKernel
+	if opt.plainGibbs {
+		// The conditional target moves with (β, b): no independence
+		// proposal.
+		opt.IndependenceWeight = -1
 	}
-	k0, err := newK(spec.Design)
-	if err != nil {
-		return nil, fmt.Errorf("sampler: %w", err)
-	}
-	lay, err := newLayout(spec.Design, k0)
+	st, k0, err := newSetup(spec, opt)
 	if err != nil {
 		return nil, err
 	}
-	fixed, err := classifyFixed(spec.Fixed, spec.Design.XNames)
-	if err != nil {
-		return nil, err
-	}
-	st := &setup{spec: spec, lay: lay, fixed: fixed, names: columnNames(spec.Design, opt.RandomEffects), newK: newK}
 	mode, cov, err := findMode(st, k0)
 	if err != nil {
 		return nil, err
@@ -180,73 +186,277 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 	return res, nil
 }
 
+// newSetup builds what every chain shares and the kernel the mode
+// search uses (the spec must have passed checkSpec).
+func newSetup(spec *Spec, opt Options) (*setup, Kernel, error) {
+	newK := spec.NewKernel
+	if newK == nil {
+		newK = defaultKernel
+	}
+	k0, err := newK(spec.Design)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sampler: %w", err)
+	}
+	lay, err := newLayout(spec.Design, k0, spec.Cov)
+	if err != nil {
+		return nil, nil, err
+	}
+	fixed, err := classifyFixed(spec.Fixed, spec.Design.XNames)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := &setup{spec: spec, lay: lay, fixed: fixed, names: columnNames(spec.Design, opt.RandomEffects), newK: newK}
+	return st, k0, nil
+}
+
 // psiNames names the coordinates of ψ.
 func psiNames(st *setup) []string {
 	out := make([]string, st.lay.dim)
 	out[0] = "log(sigma)"
 	n := st.names
-	for i, s := range n.SD {
-		out[1+i] = "log(" + s + ")"
-	}
-	for i, c := range n.Cor {
-		out[1+len(n.SD)+i] = "atanh_cpc(" + c + ")"
+	sd := 0
+	for _, t := range st.lay.terms {
+		for e := range t.k {
+			if !t.iw {
+				out[t.sdOff+e] = "log(" + n.SD[sd] + ")"
+			}
+			sd++
+		}
+		for c := range t.ncor {
+			out[t.corOff+c] = "atanh_cpc(" + n.Cor[t.outCor+c] + ")"
+		}
 	}
 	return out
+}
+
+// chain is the state of one chain.
+type chain struct {
+	st        *setup
+	opt       Options
+	id        int
+	rng       *rand.Rand
+	cur, prop Kernel
+	ev        *evaluator
+	psi, psiP []float64
+	lp        float64
+	pr        *proposal
+	z, u      []float64
+	beta      []float64
+	b         [][]float64
+	hasLatent bool
+	// post-step work: horseshoe, inverse-Wishart, conjugate inverse-gamma
+	hasHS, hasIW, hasIG bool
+
+	accW, nW, accRW, nRW, accI, nI int
+}
+
+// newChain starts chain id: its PCG stream, two kernels and an initial ψ
+// drawn around mode.
+func newChain(st *setup, opt Options, id int, mode, cov []float64) (*chain, error) {
+	lay := st.lay
+	d := lay.dim
+	ch := &chain{st: st, opt: opt, id: id, rng: rand.New(rand.NewPCG(opt.Seed, uint64(id)))}
+	var err error
+	if ch.cur, err = st.newK(st.spec.Design); err != nil {
+		return nil, fmt.Errorf("sampler: chain %d: %w", id, err)
+	}
+	if ch.prop, err = st.newK(st.spec.Design); err != nil {
+		return nil, fmt.Errorf("sampler: chain %d: %w", id, err)
+	}
+	ch.ev = newEvaluator(st.spec, lay, st.fixed)
+	ch.psi = make([]float64, d)
+	ch.psiP = make([]float64, d)
+	ch.lp = math.Inf(-1)
+	for try := 0; try < 100 && math.IsInf(ch.lp, -1); try++ {
+		for i := range d {
+			ch.psi[i] = mode[i] + 0.5*ch.rng.NormFloat64()
+		}
+		ch.lp = ch.ev.logTarget(ch.psi, ch.cur)
+	}
+	if math.IsInf(ch.lp, -1) {
+		return nil, fmt.Errorf("sampler: chain %d: no finite initial value found near the mode", id)
+	}
+	ch.pr = newProposal(d, cov, opt.Warmup, opt.IndependenceWeight)
+	if opt.Warmup == 0 && !opt.plainGibbs {
+		// No warmup: the Laplace approximation at the mode is the
+		// independence proposal.
+		copy(ch.pr.indMean, mode)
+		ch.pr.indOK = cholesky(cov, d, ch.pr.indChol) && opt.IndependenceWeight > 0
+	}
+	if opt.rwScales != nil {
+		ch.pr.fixedScales = opt.rwScales
+		clear(ch.pr.chol)
+		for i := range d {
+			ch.pr.chol[i*d+i] = 1
+		}
+	}
+	ch.z = make([]float64, lay.q+lay.p)
+	ch.u = make([]float64, lay.q)
+	ch.beta = make([]float64, lay.p)
+	ch.b = make([][]float64, len(lay.terms))
+	for i, t := range lay.terms {
+		ch.b[i] = make([]float64, t.k*t.nlev)
+	}
+	for _, f := range st.fixed {
+		if f.kind == fixedMixture {
+			ch.hasLatent = true
+		}
+	}
+	ch.hasHS = len(ch.ev.hs) > 0
+	for _, t := range lay.terms {
+		if t.iw {
+			ch.hasIW = true
+		}
+	}
+	ch.hasIG = st.spec.ConjugateInvGamma
+	if opt.plainGibbs {
+		// Plain Gibbs conditions on (β, b): start with a draw of them.
+		ch.drawEffects()
+	}
+	return ch, nil
+}
+
+// drawEffects draws (β, b) | ψ, y from the current kernel (factored at ψ).
+func (ch *chain) drawEffects() {
+	for i := range ch.z {
+		ch.z[i] = ch.rng.NormFloat64()
+	}
+	sigma := math.Exp(ch.psi[0])
+	if ch.opt.drawScale != 0 {
+		sigma *= ch.opt.drawScale
+	}
+	ch.cur.Draw(ch.z, sigma, ch.u, ch.beta)
+	ch.cur.ToB(ch.u, ch.b)
+}
+
+// step runs iteration it (0-based; warm during warmup):
+//
+//  1. ψ by Metropolis–Hastings on p(ψ | y, Σ_IW, latents) with (β, b)
+//     integrated out (or, with plainGibbs, on p(ψ | β, b, y));
+//  2. (β, b) | ψ, y exactly;
+//  3. the Gibbs steps given (β, b): scale-mixture and horseshoe latents,
+//     inverse-Wishart Σ, conjugate inverse-gamma variances; then the
+//     current kernel is refactored if anything it depends on changed.
+func (ch *chain) step(it int, warm bool) {
+	ev, pr, rng := ch.ev, ch.pr, ch.rng
+	useInd := !warm && pr.indOK && rng.Float64() < pr.indWeight
+	var logQ float64
+	if useInd {
+		pr.indep(ch.psiP, rng)
+		logQ = pr.indepLogDensity(ch.psi) - pr.indepLogDensity(ch.psiP)
+	} else {
+		pr.rw(ch.psi, ch.psiP, rng)
+	}
+	var lpP, lpC float64
+	var rss float64
+	if ch.opt.plainGibbs {
+		rss = ev.rss(ch.beta, ch.b)
+		lpC = ev.plainTarget(ch.psi, rss, ch.beta, ch.b)
+		lpP = ev.plainTarget(ch.psiP, rss, ch.beta, ch.b)
+	} else {
+		lpC = ch.lp
+		lpP = ev.logTarget(ch.psiP, ch.prop)
+	}
+	logA := lpP - lpC + logQ
+	alpha := 0.0
+	if !math.IsNaN(logA) {
+		alpha = math.Min(1, math.Exp(logA))
+	}
+	acc := rng.Float64() < alpha
+	if acc {
+		ch.psi, ch.psiP = ch.psiP, ch.psi
+		if !ch.opt.plainGibbs {
+			ch.cur, ch.prop = ch.prop, ch.cur
+			ch.lp = lpP
+		}
+	}
+	if ch.opt.plainGibbs {
+		// Factor the kernel at the (new) ψ for the draw of (β, b).
+		ch.lp = ev.logTarget(ch.psi, ch.cur)
+	}
+	switch {
+	case warm:
+		ch.nW++
+		if acc {
+			ch.accW++
+		}
+		if pr.fixedScales == nil {
+			pr.adapt(it, ch.opt.Warmup, alpha, ch.psi)
+			if it == ch.opt.Warmup-1 {
+				pr.finishWarmup()
+			}
+		}
+	case useInd:
+		ch.nI++
+		if acc {
+			ch.accI++
+		}
+	default:
+		ch.nRW++
+		if acc {
+			ch.accRW++
+		}
+	}
+	// Step 2: (β, b) | ψ, y, exactly.
+	ch.drawEffects()
+	// Step 3: Gibbs steps given (β, b).
+	changed := false
+	if ch.hasLatent && ev.updateLatent(ch.beta, rng) {
+		changed = true
+	}
+	if ch.hasHS {
+		ev.updateHorseshoe(ch.beta, math.Exp(2*ch.psi[0]), rng)
+		changed = true
+	}
+	if ch.hasIW && ev.updateInvWishart(ch.b, ch.opt.iwNuShift, rng) {
+		changed = true
+	}
+	if ch.hasIG && ev.updateInvGamma(ch.psi, ch.beta, ch.b, rng) {
+		changed = true
+	}
+	if changed && !ch.opt.plainGibbs {
+		ch.lp = ev.logTarget(ch.psi, ch.cur)
+	}
+}
+
+// record writes the current state into row (len(names.Columns)).
+func (ch *chain) record(row []float64) {
+	ev := ch.ev
+	psiPrior := ev.fill(ch.psi)
+	row[0] = ev.logJoint(psiPrior, math.Exp(ch.psi[0]), ch.beta, ch.b)
+	writeRow(row[1:], ev, ch.psi, ch.beta, ch.b, ch.st.names)
+}
+
+// setY replaces the response (the Geweke test's hook): the kernels are
+// rebuilt from a copy of the design with y, and the current ψ's target
+// is recomputed.
+func (ch *chain) setY(y []float64) error {
+	d := *ch.st.spec.Design
+	d.Y = y
+	var err error
+	if ch.cur, err = ch.st.newK(&d); err != nil {
+		return err
+	}
+	if ch.prop, err = ch.st.newK(&d); err != nil {
+		return err
+	}
+	ch.ev.y = y
+	ch.lp = ch.ev.logTarget(ch.psi, ch.cur)
+	return nil
 }
 
 // runChain runs one chain.
 func runChain(ctx context.Context, st *setup, opt Options, id int, mode, cov []float64) (*ChainResult, error) {
 	start := time.Now()
-	lay := st.lay
-	d := lay.dim
-	rng := rand.New(rand.NewPCG(opt.Seed, uint64(id)))
-	cur, err := st.newK(st.spec.Design)
+	ch, err := newChain(st, opt, id, mode, cov)
 	if err != nil {
-		return nil, fmt.Errorf("sampler: chain %d: %w", id, err)
+		return nil, err
 	}
-	prop, err := st.newK(st.spec.Design)
-	if err != nil {
-		return nil, fmt.Errorf("sampler: chain %d: %w", id, err)
-	}
-	ev := newEvaluator(st.spec, lay, st.fixed)
-	psi := make([]float64, d)
-	psiP := make([]float64, d)
-	lp := math.Inf(-1)
-	for try := 0; try < 100 && math.IsInf(lp, -1); try++ {
-		for i := range d {
-			psi[i] = mode[i] + 0.5*rng.NormFloat64()
-		}
-		lp = ev.logTarget(psi, cur)
-	}
-	if math.IsInf(lp, -1) {
-		return nil, fmt.Errorf("sampler: chain %d: no finite initial value found near the mode", id)
-	}
-	init := append([]float64(nil), psi...)
-	pr := newProposal(d, cov, opt.Warmup, opt.IndependenceWeight)
-	if opt.Warmup == 0 {
-		// No warmup: the Laplace approximation at the mode is the
-		// independence proposal.
-		copy(pr.indMean, mode)
-		pr.indOK = cholesky(cov, d, pr.indChol) && opt.IndependenceWeight > 0
-	}
+	init := append([]float64(nil), ch.psi...)
 	names := st.names
 	nc := len(names.Columns)
 	out := &ChainResult{ID: id, NDraws: opt.Draws, Draws: make([]float64, opt.Draws*nc), Init: init}
-	z := make([]float64, lay.q+lay.p)
-	u := make([]float64, lay.q)
-	beta := make([]float64, lay.p)
-	b := make([][]float64, len(lay.terms))
-	for i, t := range lay.terms {
-		b[i] = make([]float64, t.k*t.nlev)
-	}
-	hasLatent := false
-	for _, f := range st.fixed {
-		if f.kind == fixedMixture {
-			hasLatent = true
-		}
-	}
 	total := opt.Warmup + opt.Draws*opt.Thin
-	var accW, nW, accRW, nRW, accI, nI int
 	saved := 0
 	lastLog := start
 	for it := range total {
@@ -254,68 +464,9 @@ func runChain(ctx context.Context, st *setup, opt Options, id int, mode, cov []f
 			return nil, ctx.Err()
 		}
 		warm := it < opt.Warmup
-		// Step 1: ψ | y by Metropolis–Hastings, (β, b) integrated out.
-		useInd := !warm && pr.indOK && rng.Float64() < pr.indWeight
-		var logQ float64
-		if useInd {
-			pr.indep(psiP, rng)
-			logQ = pr.indepLogDensity(psi) - pr.indepLogDensity(psiP)
-		} else {
-			pr.rw(psi, psiP, rng)
-		}
-		lpP := ev.logTarget(psiP, prop)
-		logA := lpP - lp + logQ
-		alpha := 0.0
-		if !math.IsNaN(logA) {
-			alpha = math.Min(1, math.Exp(logA))
-		}
-		acc := rng.Float64() < alpha
-		if acc {
-			psi, psiP = psiP, psi
-			cur, prop = prop, cur
-			lp = lpP
-		}
-		switch {
-		case warm:
-			nW++
-			if acc {
-				accW++
-			}
-			pr.adapt(it, opt.Warmup, alpha, psi)
-			if it == opt.Warmup-1 {
-				pr.finishWarmup()
-			}
-		case useInd:
-			nI++
-			if acc {
-				accI++
-			}
-		default:
-			nRW++
-			if acc {
-				accRW++
-			}
-		}
-		// Step 2: (β, b) | ψ, y, exactly.
-		for i := range z {
-			z[i] = rng.NormFloat64()
-		}
-		sigma := math.Exp(psi[0])
-		if opt.drawScale != 0 {
-			cur.Draw(z, sigma*opt.drawScale, u, beta)
-		} else {
-			cur.Draw(z, sigma, u, beta)
-		}
-		cur.ToB(u, b)
-		// Step 3: latent variances of scale-mixture priors | β.
-		if hasLatent && ev.updateLatent(beta, rng) {
-			lp = ev.logTarget(psi, cur)
-		}
+		ch.step(it, warm)
 		if !warm && (it-opt.Warmup+1)%opt.Thin == 0 {
-			row := out.Draws[saved*nc : (saved+1)*nc]
-			psiPrior := ev.fill(psi)
-			row[0] = ev.logJoint(psiPrior, sigma, beta, b)
-			writeRow(row[1:], ev, psi, beta, b, names)
+			ch.record(out.Draws[saved*nc : (saved+1)*nc])
 			saved++
 		}
 		if opt.Logger != nil && it&255 == 255 {
@@ -328,10 +479,10 @@ func runChain(ctx context.Context, st *setup, opt Options, id int, mode, cov []f
 	if opt.Logger != nil {
 		opt.Logger.Progress(id, total, total, time.Since(start))
 	}
-	out.AcceptWarmup = ratio(accW, nW)
-	out.AcceptRW = ratio(accRW, nRW)
-	out.AcceptIndep = ratio(accI, nI)
-	out.Accept = ratio(accRW+accI, nRW+nI)
+	out.AcceptWarmup = ratio(ch.accW, ch.nW)
+	out.AcceptRW = ratio(ch.accRW, ch.nRW)
+	out.AcceptIndep = ratio(ch.accI, ch.nI)
+	out.Accept = ratio(ch.accRW+ch.accI, ch.nRW+ch.nI)
 	out.Wall = time.Since(start)
 	return out, nil
 }
@@ -344,13 +495,18 @@ func ratio(a, n int) float64 {
 }
 
 // writeRow writes b, sd, cor, sigma and r into row (ev.fill(psi) must
-// have been called).
+// have been called). The SDs and correlations of an inverse-Wishart term
+// are derived from its Σ: τₑ = √Σₑₑ, ρₑf = Σₑf/(τₑτf).
 func writeRow(row []float64, ev *evaluator, psi, beta []float64, b [][]float64, names *Names) {
 	lay := ev.lay
 	i := copy(row, beta)
-	for _, t := range lay.terms {
+	for ti, t := range lay.terms {
 		for e := range t.k {
-			row[i] = math.Exp(psi[t.sdOff+e])
+			if t.iw {
+				row[i] = math.Sqrt(ev.iwSig[ti][e*t.k+e])
+			} else {
+				row[i] = math.Exp(psi[t.sdOff+e])
+			}
 			i++
 		}
 	}
@@ -359,6 +515,16 @@ func writeRow(row []float64, ev *evaluator, psi, beta []float64, b [][]float64, 
 			continue
 		}
 		k := t.k
+		if t.iw {
+			sig := ev.iwSig[ti]
+			for r := 1; r < k; r++ {
+				for c := range r {
+					row[i] = sig[r*k+c] / math.Sqrt(sig[r*k+r]*sig[c*k+c])
+					i++
+				}
+			}
+			continue
+		}
 		l := ev.lom[ti]
 		for r := 1; r < k; r++ {
 			for c := range r {

@@ -3,9 +3,11 @@ package sampler
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/lmmbayes/lmmbayes/model"
 	"github.com/lmmbayes/lmmbayes/priors"
+	"gonum.org/v1/gonum/mat"
 )
 
 // termLayout locates one random-effect term (Design.Terms order) in ψ,
@@ -13,8 +15,9 @@ import (
 type termLayout struct {
 	k      int
 	corr   bool
+	iw     bool // Σₖ has an inverse-Wishart prior: not in ψ
 	nlev   int
-	sdOff  int // offset of log τ in ψ (1 + index among all SDs)
+	sdOff  int // offset of log τ in ψ (1 + index among all SDs); −1 when iw
 	corOff int // offset of the CPC coordinates in ψ
 	ncor   int
 	thOff  int // offset of the term's θ (kernel order)
@@ -24,27 +27,41 @@ type termLayout struct {
 // layout is the parameter layout of a model.
 type layout struct {
 	n, p, q, nth int
-	nsd, ncor    int
+	nsd, ncor    int // SDs and correlations in ψ
+	outSD        int // SD columns of the output (all terms)
+	outCor       int // correlation columns of the output (all terms)
 	dim          int // len ψ = 1 + nsd + ncor
 	terms        []termLayout
 }
 
-func newLayout(d *model.Design, k Kernel) (*layout, error) {
+// newLayout lays out ψ, θ and the output; iw[i] (may be nil) marks the
+// terms whose Σ has an inverse-Wishart prior and is left out of ψ.
+func newLayout(d *model.Design, k Kernel, iw []*priors.InvWishart) (*layout, error) {
 	l := &layout{n: k.N(), p: k.P(), q: k.Q(), nth: k.ThetaLen()}
 	l.terms = make([]termLayout, len(d.Terms))
 	for i, t := range d.Terms {
-		tl := termLayout{k: t.K, corr: t.Correlated && t.K > 1, nlev: len(t.Levels), sdOff: 1 + l.nsd}
-		l.nsd += t.K
+		tl := termLayout{k: t.K, corr: t.Correlated && t.K > 1, nlev: len(t.Levels), sdOff: -1}
+		tl.iw = i < len(iw) && iw[i] != nil
+		if !tl.iw {
+			tl.sdOff = 1 + l.nsd
+			l.nsd += t.K
+		}
+		l.outSD += t.K
 		l.terms[i] = tl
 	}
 	for i := range l.terms {
 		tl := &l.terms[i]
 		tl.corOff = 1 + l.nsd + l.ncor
-		tl.outCor = l.ncor
+		tl.outCor = l.outCor
+		nc := 0
 		if tl.corr {
-			tl.ncor = tl.k * (tl.k - 1) / 2
+			nc = tl.k * (tl.k - 1) / 2
 		}
-		l.ncor += tl.ncor
+		l.outCor += nc
+		if !tl.iw {
+			tl.ncor = nc
+			l.ncor += nc
+		}
 	}
 	l.dim = 1 + l.nsd + l.ncor
 	off := 0
@@ -69,6 +86,9 @@ const (
 	fixedFlat fixedKind = iota
 	fixedNormal
 	fixedMixture // a normal scale mixture with latent variance
+	// fixedHorseshoe is a horseshoe: βⱼ ~ N(0, σ²·lvar[j]), lvar = τ²λⱼ²
+	// from the group's latent state.
+	fixedHorseshoe
 )
 
 // fixedPrior is the sampler's view of the prior of one fixed effect.
@@ -78,6 +98,7 @@ type fixedPrior struct {
 	v     float64 // prior variance (normal) or initial latent variance
 	prior priors.Univariate
 	mix   mixingPrior
+	hs    int // horseshoe group index (fixedHorseshoe)
 }
 
 // evaluator computes the marginal log posterior of ψ and the pieces of
@@ -99,6 +120,10 @@ type evaluator struct {
 	resid []float64
 	sigP  fastScale
 	sdP   [][]fastScale
+	hs    []*hsGroup
+	// iwSig holds each inverse-Wishart term's current Σ (K × K
+	// row-major), nil for the others; c is its Cholesky factor.
+	iwSig [][]float64
 }
 
 func newEvaluator(spec *Spec, lay *layout, fixed []fixedPrior) *evaluator {
@@ -133,11 +158,52 @@ func newEvaluator(spec *Spec, lay *layout, fixed []fixedPrior) *evaluator {
 	ev.sigP = newFastScale(spec.Sigma)
 	ev.sdP = make([][]fastScale, len(spec.SD))
 	for i, ps := range spec.SD {
+		if lay.terms[i].iw {
+			continue
+		}
 		for _, p := range ps {
 			ev.sdP[i] = append(ev.sdP[i], newFastScale(p))
 		}
 	}
+	ev.hs = newHSGroups(fixed)
+	for _, g := range ev.hs {
+		for i, j := range g.cols {
+			ev.lvar[j] = g.state.Tau2 * g.state.Lambda2[i]
+		}
+	}
+	ev.iwSig = make([][]float64, len(lay.terms))
+	for i, t := range lay.terms {
+		if !t.iw {
+			continue
+		}
+		// Start at the prior mode S/(ν+K+1).
+		w := spec.Cov[i]
+		sm := w.ScaleMatrix(t.k)
+		sig := make([]float64, t.k*t.k)
+		for r := range t.k {
+			for c := range t.k {
+				sig[r*t.k+c] = sm.At(r, c) / (w.Nu + float64(t.k) + 1)
+			}
+		}
+		ev.setIWSigma(i, sig)
+	}
 	return ev
+}
+
+// setIWSigma sets the Σ of inverse-Wishart term ti (copied) and its
+// Cholesky factor; it reports false (and changes nothing) when sig is
+// not positive definite.
+func (ev *evaluator) setIWSigma(ti int, sig []float64) bool {
+	k := ev.lay.terms[ti].k
+	if !cholesky(sig, k, ev.lom[ti]) {
+		return false
+	}
+	if ev.iwSig[ti] == nil {
+		ev.iwSig[ti] = make([]float64, k*k)
+	}
+	copy(ev.iwSig[ti], sig)
+	copy(ev.c[ti], ev.lom[ti])
+	return true
 }
 
 // fill computes, from ψ, each term's factor C = diag(τ) L_Ω (Σ = CCᵀ),
@@ -149,6 +215,18 @@ func (ev *evaluator) fill(psi []float64) float64 {
 	lp := ev.sigP.logDensitySD(sigma) + psi[0]
 	for ti, t := range ev.lay.terms {
 		k := t.k
+		if t.iw {
+			// Σ is fixed during the ψ step (conditioned on).
+			c := ev.c[ti]
+			i := t.thOff
+			for col := range k {
+				for r := col; r < k; r++ {
+					ev.theta[i] = c[r*k+col] / sigma
+					i++
+				}
+			}
+			continue
+		}
 		lom := ev.lom[ti]
 		if t.corr {
 			lp += corrCholesky(psi[t.corOff:t.corOff+t.ncor], k, lom)
@@ -199,7 +277,13 @@ func (ev *evaluator) logTarget(psi []float64, k Kernel) float64 {
 				ev.prec[j] = 0
 				continue
 			}
-			ev.prec[j] = s2 / ev.lvar[j]
+			if f.kind == fixedHorseshoe {
+				// Prior variance σ²τ²λ²: the σ²-relative precision
+				// does not depend on σ.
+				ev.prec[j] = 1 / ev.lvar[j]
+			} else {
+				ev.prec[j] = s2 / ev.lvar[j]
+			}
 			logDetP += math.Log(ev.prec[j])
 		}
 		k.SetFixedPrecision(ev.prec, ev.pmean)
@@ -216,9 +300,30 @@ func (ev *evaluator) logTarget(psi []float64, k Kernel) float64 {
 }
 
 // logJoint returns lp__: log p(y | β, b, σ) + log p(b | Σ) + Σ log p(βⱼ) +
-// log p(ψ) (with the Jacobians), at ψ (fill must have been called with
-// it) and the drawn β and b.
+// log p(ψ) (with the Jacobians) + the inverse-Wishart densities of the Σ
+// not in ψ, at ψ (fill must have been called with it and its result is
+// psiPrior) and the drawn β and b. A horseshoe coefficient contributes
+// its Gaussian density given the latent state and the half-Cauchy
+// densities of its λⱼ and of τ (its marginal density has no closed form).
 func (ev *evaluator) logJoint(psiPrior float64, sigma float64, beta []float64, b [][]float64) float64 {
+	lp := psiPrior + ev.logLikRE(sigma, ev.rss(beta, b), b)
+	for j, f := range ev.fixed {
+		if f.kind == fixedHorseshoe {
+			continue
+		}
+		lp += f.prior.LogDensity(beta[j])
+	}
+	lp += ev.hsLogDensity(sigma*sigma, beta)
+	for ti, t := range ev.lay.terms {
+		if t.iw {
+			lp += ev.spec.Cov[ti].LogDensity(mat.NewSymDense(t.k, slices.Clone(ev.iwSig[ti])))
+		}
+	}
+	return lp
+}
+
+// rss returns ‖y − Xβ − Σ Zₖbₖ‖².
+func (ev *evaluator) rss(beta []float64, b [][]float64) float64 {
 	d := ev.spec.Design
 	n, p := ev.lay.n, ev.lay.p
 	r := ev.resid
@@ -244,7 +349,15 @@ func (ev *evaluator) logJoint(psiPrior float64, sigma float64, beta []float64, b
 	for _, v := range r {
 		rss += v * v
 	}
-	const log2pi = 1.8378770664093453
+	return rss
+}
+
+const log2pi = 1.8378770664093453
+
+// logLikRE returns log p(y | β, b, σ) + log p(b | Σ) from the residual
+// sum of squares rss and the terms' current factors C (ev.c).
+func (ev *evaluator) logLikRE(sigma, rss float64, b [][]float64) float64 {
+	n := ev.lay.n
 	lp := -0.5*float64(n)*(log2pi+2*math.Log(sigma)) - 0.5*rss/(sigma*sigma)
 	for ti, t := range ev.lay.terms {
 		k := t.k
@@ -261,10 +374,7 @@ func (ev *evaluator) logJoint(psiPrior float64, sigma float64, beta []float64, b
 		}
 		lp += -0.5*q - float64(t.nlev)*(logdiag+0.5*float64(k)*log2pi)
 	}
-	for j, f := range ev.fixed {
-		lp += f.prior.LogDensity(beta[j])
-	}
-	return lp + psiPrior
+	return lp
 }
 
 // mahalanobisLower returns ‖C⁻¹v‖² for the k × k row-major lower
