@@ -51,6 +51,7 @@ func init() {
 		{"fit", "fit the model by maximum likelihood or REML, as lme4 does", cmdFit},
 		{"predict", "predict new rows from the posterior draws of a run", cmdPredict},
 		{"diagnose", "summarise and diagnose draws from CmdStan CSV files", cmdDiagnose},
+		{"summarize", "merge the chain files of a run directory into summary.csv", cmdSummarize},
 		{"compare", "compare the posterior with the ML fit", cmdCompare},
 		{"init", "print a commented config file with every default", cmdInit},
 		{"version", "print the version", cmdVersion},

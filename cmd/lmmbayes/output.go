@@ -111,6 +111,61 @@ func checkOutputDir(cfg *config, force bool) error {
 	return nil
 }
 
+// checkChainFiles refuses, unless force is set, to overwrite the draws
+// files of chains first … first+n−1 in the output dir (chain mode, where
+// several processes share one dir).
+func checkChainFiles(cfg *config, first, n int, force bool) error {
+	dir := outputDir(cfg)
+	for k := first; k < first+n; k++ {
+		path := filepath.Join(dir, fmt.Sprintf("draws_%d.csv", k))
+		if _, err := os.Stat(path); err == nil && !force {
+			return inputErrorf("%s exists; use --force to replace it, or choose another --chain-id", path)
+		}
+	}
+	return nil
+}
+
+// writeChains writes, in chain mode, each chain's draws_K.csv and
+// run_K.json and the shared random_effects.csv into the output dir, each
+// atomically; "lmmbayes summarize DIR" merges them.
+func (o *runOutput) writeChains(stdout io.Writer) error {
+	dir := o.outDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
+	}
+	all := o.res.Chains
+	if len(o.res.Names.RE) > 0 {
+		if err := saveAtomically(filepath.Join(dir, "random_effects.csv"), bufferedFill(o.writeREMap)); err != nil {
+			return err
+		}
+	}
+	for c, ch := range all {
+		if err := saveAtomically(filepath.Join(dir, fmt.Sprintf("draws_%d.csv", ch.ID)), bufferedFill(func(w *bufio.Writer) error { return o.writeDraws(w, c) })); err != nil {
+			return err
+		}
+		one := *o
+		one.res = &sampler.Result{Names: o.res.Names, Chains: []*sampler.ChainResult{ch}, Mode: o.res.Mode, ModeCov: o.res.ModeCov, PsiNames: o.res.PsiNames}
+		one.opt.Chains = 1
+		if err := saveAtomically(filepath.Join(dir, fmt.Sprintf("run_%d.json", ch.ID)), bufferedFill(one.writeJSON)); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "chain %d: %d draws written to %s\n", ch.ID, ch.NDraws, filepath.Join(dir, fmt.Sprintf("draws_%d.csv", ch.ID)))
+	}
+	fmt.Fprintf(stdout, "Merge the chains with: lmmbayes summarize %s\n", dir)
+	return nil
+}
+
+// bufferedFill adapts a fill function on a *bufio.Writer to an io.Writer.
+func bufferedFill(fill func(w *bufio.Writer) error) func(w io.Writer) error {
+	return func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		if err := fill(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+}
+
 // write writes every output file of the run (draws_*.csv, summary.csv,
 // random_effects.csv, ppc.csv, ppc_stats.csv, coef.csv, ml_fit.json,
 // run.json) into a fresh staging directory beside the output directory,

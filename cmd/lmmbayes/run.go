@@ -22,6 +22,7 @@ type runFlags struct {
 	seed   *int64
 	quiet  *bool
 	force  *bool
+	chain  *int64
 	fs     *flagSet
 }
 
@@ -36,6 +37,7 @@ func addRunFlags(fs *flagSet) *runFlags {
 		seed:   fs.Int64("seed", 0, "random `seed` (overrides [sampler] seed)"),
 		quiet:  fs.Bool("quiet", false, "no progress lines on stderr"),
 		force:  fs.Bool("force", false, "replace an output dir that already holds files"),
+		chain:  fs.Int64("chain-id", 0, "run only chain `K` of the full run (with --chains, chains K, K+1, …): writes draws_K.csv into the output dir, to be merged by \"lmmbayes summarize DIR\""),
 		fs:     fs,
 	}
 }
@@ -68,6 +70,17 @@ func (r *runFlags) config(pos []string) (*config, error) {
 	if set["seed"] {
 		cfg.seedSet = true
 	}
+	if set["chain-id"] {
+		if *r.chain < 1 {
+			return nil, inputErrorf("--chain-id must be positive, got %d", *r.chain)
+		}
+		if !set["chains"] {
+			cfg.Sampler.Chains = 1
+		}
+		if !cfg.seedSet {
+			return nil, inputErrorf("--chain-id needs a seed shared by all chains: set [sampler] seed or --seed")
+		}
+	}
 	if set["out"] {
 		abs, err := absPath(*r.out)
 		if err != nil {
@@ -94,7 +107,12 @@ func cmdRun(e *env, args []string) error {
 		return err
 	}
 	cfg.ensureSeed()
-	if err := checkOutputDir(cfg, *rf.force); err != nil {
+	chainMode := *rf.chain > 0
+	if chainMode {
+		if err := checkChainFiles(cfg, int(*rf.chain), int(cfg.Sampler.Chains), *rf.force); err != nil {
+			return err
+		}
+	} else if err := checkOutputDir(cfg, *rf.force); err != nil {
 		return err
 	}
 	d, err := buildDesign(cfg)
@@ -115,6 +133,7 @@ func cmdRun(e *env, args []string) error {
 		Draws:         int(cfg.Sampler.Draws),
 		Thin:          int(cfg.Sampler.Thin),
 		Seed:          uint64(cfg.Sampler.Seed),
+		FirstChain:    int(max(*rf.chain, 1)),
 		RandomEffects: cfg.Output.RandomEffects,
 		Logger:        logger,
 	}
@@ -130,6 +149,9 @@ func cmdRun(e *env, args []string) error {
 		return fmt.Errorf("run: %w", err)
 	}
 	out := &runOutput{cfg: cfg, d: d, asg: asg, res: res, opt: opt, wall: time.Since(start)}
+	if chainMode {
+		return out.writeChains(e.stdout)
+	}
 	out.summarize()
 	if ml, err := model.Fit(d, model.FitOptions{}); err == nil {
 		out.ml = ml

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/lmmbayes/lmmbayes/diagnostics"
+)
+
+const summarizeSynopsis = `DIR [--format table|csv|json]
+
+Merges the chain files draws_*.csv in DIR — written by one multi-chain run or
+by several "lmmbayes run CONFIG --chain-id K" processes — and writes
+DIR/summary.csv exactly as a single multi-chain run would, then prints the
+summary. Random-effect columns are named through DIR/random_effects.csv.`
+
+func cmdSummarize(e *env, args []string) error {
+	fs := newFlags("summarize", summarizeSynopsis, e.stdout)
+	format := fs.String("format", "table", "printed `format`: table, csv or json")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "table", "csv", "json":
+	default:
+		return inputErrorf("--format must be table, csv or json, got %q%s", *format, suggest(*format, []string{"table", "csv", "json"}))
+	}
+	if len(pos) != 1 {
+		return inputErrorf("summarize: expected one run directory, got %d arguments", len(pos))
+	}
+	dir := pos[0]
+	files, err := drawsFiles(dir)
+	if err != nil {
+		return err
+	}
+	dr, err := diagnostics.ReadCmdStan(files...)
+	if err != nil {
+		return asInput(err)
+	}
+	reNames, err := readREMap(filepath.Join(dir, "random_effects.csv"))
+	if err != nil {
+		return err
+	}
+	// summary.csv holds every column but lp__ in file order (b, sd, cor,
+	// sigma, r), with r_ columns under their summary names.
+	header := dr.Chains[0].Header
+	var names []string
+	var cols []int
+	for j, h := range header {
+		if h == "lp__" || diagnostics.IsSamplerStat(h) {
+			continue
+		}
+		name := h
+		if s, ok := reNames[h]; ok {
+			name = s
+		} else if len(h) > 2 && h[:2] == "r_" {
+			return inputErrorf("%s: column %s is not in %s", files[0], h, filepath.Join(dir, "random_effects.csv"))
+		}
+		names = append(names, name)
+		cols = append(cols, j)
+	}
+	sums := diagnostics.SummarizeEach(len(cols), func(i int) [][]float64 { return dr.Variable(cols[i]) }, 0)
+	path := filepath.Join(dir, "summary.csv")
+	if err := saveAtomically(path, func(w io.Writer) error { return diagnostics.WriteCSV(w, names, sums) }); err != nil {
+		return err
+	}
+	switch *format {
+	case "csv":
+		err = diagnostics.WriteCSV(e.stdout, names, sums)
+	case "json":
+		err = diagnostics.WriteJSON(e.stdout, names, sums)
+	default:
+		err = diagnostics.WriteTable(e.stdout, names, sums)
+		for _, w := range diagnostics.Warnings(names, sums) {
+			fmt.Fprintf(e.stdout, "Warning: %s\n", w)
+		}
+		fmt.Fprintf(e.stdout, "%d chains × %d draws from %s; summary written to %s\n", len(dr.Chains), dr.NumDraws(), dir, path)
+	}
+	return err
+}
+
+// readREMap reads random_effects.csv (column,summary_name,…) into a map
+// from draws column to summary name; a missing file gives an empty map.
+func readREMap(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, inputErrorf("%v", err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, inputErrorf("%s: %v", path, err)
+	}
+	if len(recs) == 0 || len(recs[0]) < 2 || recs[0][0] != "column" || recs[0][1] != "summary_name" {
+		return nil, inputErrorf("%s:1: expected the header column,summary_name,…", path)
+	}
+	m := make(map[string]string, len(recs)-1)
+	for _, r := range recs[1:] {
+		m[r[0]] = r[1]
+	}
+	return m, nil
+}
