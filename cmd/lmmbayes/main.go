@@ -153,7 +153,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "lmmbayes: Bayesian linear mixed models by MCMC")
 	fmt.Fprintln(w, "\nUsage: lmmbayes <command> [flags] [arguments]\n\nCommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun \"lmmbayes <command> -h\" for the flags of a command.")
 }

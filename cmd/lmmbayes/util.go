@@ -42,12 +42,23 @@ func (fs *flagSet) printUsage() {
 	fmt.Fprintf(fs.out, "Usage: lmmbayes %s %s\n", fs.Name(), fs.synopsis)
 	var n int
 	fs.VisitAll(func(*flag.Flag) { n++ })
-	if n > 0 {
-		fmt.Fprintln(fs.out, "\nFlags:")
-		fs.SetOutput(fs.out)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+	if n == 0 {
+		return
 	}
+	fmt.Fprintln(fs.out, "\nFlags:")
+	fs.VisitAll(func(f *flag.Flag) {
+		name, use := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		fmt.Fprintln(fs.out, line)
+		def := ""
+		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" {
+			def = fmt.Sprintf(" (default %q)", f.DefValue)
+		}
+		fmt.Fprintf(fs.out, "        %s%s\n", use, def)
+	})
 }
 
 // parse parses args, accepting flags after positional arguments too
