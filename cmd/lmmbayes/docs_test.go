@@ -2,8 +2,6 @@ package main
 
 import (
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -40,19 +38,5 @@ func cliDoc(t *testing.T) string {
 }
 
 func TestCLIDocs(t *testing.T) {
-	path := filepath.Join("..", "..", "docs", "cli.md")
-	want := cliDoc(t)
-	if *updateDocs {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (generate it with -update-docs)", err)
-	}
-	if string(got) != want {
-		t.Errorf("docs/cli.md is out of date with the commands' -h output; regenerate with\n  go test ./cmd/lmmbayes -run TestCLIDocs -update-docs")
-	}
+	checkDoc(t, "cli.md", cliDoc(t))
 }
