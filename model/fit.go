@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // FitOptions control Fit.
@@ -21,12 +23,12 @@ const singularTol = 1e-4
 
 // Fit fits the linear mixed model of d by maximum likelihood (or REML)
 // as lme4 does: it minimises the profiled deviance (or REML criterion)
-// over θ subject to the lower bounds of ThetaLower, starting from lme4's
-// θ (1 on the diagonal of each Λ, 0 elsewhere), with a bounded
-// Nelder–Mead search restarted from its optimum until it no longer
-// improves, and lme4's boundary check (a θ diagonal element at 0 is
-// nudged off the bound and the search restarted if that lowers the
-// objective).
+// over θ subject to the lower bounds of ThetaLower with BOBYQA (Powell's
+// bound-constrained quadratic-model trust-region method, lme4's default
+// optimiser), starting from the better of lme4's θ (1 on the diagonal of
+// each Λ, 0 elsewhere) and a moment-based θ (see momentStart), and
+// applies lme4's boundary check (a θ diagonal element at 0 is nudged off
+// the bound and the search restarted if that lowers the objective).
 func Fit(d *Design, opt FitOptions) (*FitResult, error) {
 	m, err := NewMixedModel(d)
 	if err != nil {
@@ -52,11 +54,18 @@ func Fit(d *Design, opt FitOptions) (*FitResult, error) {
 			x0[i] = 1
 		}
 	}
-	if math.IsInf(obj(x0), 1) {
+	f0 := obj(x0)
+	if math.IsInf(f0, 1) {
 		return nil, errors.New("fit: the mixed-model equations are singular at the starting θ (are the fixed-effects columns linearly dependent?)")
 	}
 	evals := 1
-	res := quadTR(obj, x0, lower, 0.2, 1e-6, maxEval)
+	if xm, ok := momentStart(m); ok {
+		evals++
+		if fm := obj(xm); fm < f0 {
+			x0 = xm
+		}
+	}
+	res := bobyqa(obj, x0, lower, nil, 0.1, 1e-5, maxEval-evals, 0)
 	evals += res.evals
 	best, fbest := res.x, res.f
 	conv := res.conv
@@ -75,7 +84,7 @@ func Fit(d *Design, opt FitOptions) (*FitResult, error) {
 		}
 	}
 	if nudged {
-		r := quadTR(obj, start, lower, 0.02, 1e-6, maxEval-evals)
+		r := bobyqa(obj, start, lower, nil, 0.02, 1e-5, maxEval-evals, 0)
 		evals += r.evals
 		conv = r.conv
 		if r.f < fbest {
@@ -274,4 +283,108 @@ func newFitResult(m *MixedModel, reml bool) (*FitResult, error) {
 		r.NGroups = append(r.NGroups, NamedInt{ge.Group, len(ge.Levels)})
 	}
 	return r, nil
+}
+
+// momentStart returns a starting θ from moments: for each term with one
+// effect (K = 1), the variance of the per-level least-squares
+// coefficients of the OLS residuals on the term's column, less their
+// sampling variance, as a ratio to the residual variance left over;
+// terms with K > 1 keep lme4's start (identity Λ). ok is false when the
+// OLS fit fails.
+func momentStart(m *MixedModel) ([]float64, bool) {
+	d := m.d
+	n, p := m.n, m.p
+	nt := len(m.terms)
+	// OLS from the [X y] cross products.
+	xy := m.a[nt][nt].val
+	var xtx mat.SymDense
+	xtx.ReuseAsSym(p)
+	xty := mat.NewVecDense(p, nil)
+	for i := range p {
+		for j := 0; j <= i; j++ {
+			xtx.SetSym(i, j, xy[i*(p+1)+j])
+		}
+		xty.SetVec(i, xy[p*(p+1)+i])
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(&xtx) {
+		return nil, false
+	}
+	var beta mat.VecDense
+	if err := ch.SolveVecTo(&beta, xty); err != nil {
+		return nil, false
+	}
+	xr := d.X.RawMatrix()
+	r := make([]float64, n)
+	var rss float64
+	for i := range n {
+		v := d.Y[i]
+		for j := range p {
+			v -= xr.Data[i*xr.Stride+j] * beta.AtVec(j)
+		}
+		r[i] = v
+		rss += v * v
+	}
+	vtot := rss / float64(max(n-p, 1))
+	if !(vtot > 0) {
+		return nil, false
+	}
+	// Per term: mean of squared per-level coefficients and of 1/Σz².
+	type mom struct{ b2, inv float64 }
+	moms := make([]mom, nt)
+	for ti, t := range m.terms {
+		if t.k != 1 {
+			continue
+		}
+		zr := make([]float64, t.nl)
+		zz := make([]float64, t.nl)
+		for i := range n {
+			l := t.t.Refs[i]
+			z := t.t.Z[i]
+			zr[l] += z * r[i]
+			zz[l] += z * z
+		}
+		var b2, inv float64
+		var cnt int
+		for l := range t.nl {
+			if zz[l] > 0 {
+				b := zr[l] / zz[l]
+				b2 += b * b
+				inv += 1 / zz[l]
+				cnt++
+			}
+		}
+		if cnt > 0 {
+			moms[ti] = mom{b2 / float64(cnt), inv / float64(cnt)}
+		}
+	}
+	tau := make([]float64, nt)
+	ve := vtot
+	for range 3 {
+		sum := 0.0
+		for ti, t := range m.terms {
+			if t.k == 1 {
+				tau[ti] = math.Max(moms[ti].b2-ve*moms[ti].inv, 0)
+				sum += tau[ti]
+			}
+		}
+		ve = math.Max(vtot-sum, 0.05*vtot)
+	}
+	th := make([]float64, m.nth)
+	for ti, t := range m.terms {
+		if t.k != 1 {
+			i := t.thoff
+			for c := range t.k {
+				for rr := c; rr < t.k; rr++ {
+					if rr == c {
+						th[i] = 1
+					}
+					i++
+				}
+			}
+			continue
+		}
+		th[t.thoff] = math.Min(math.Max(math.Sqrt(tau[ti]/ve), 0.05), 10)
+	}
+	return th, true
 }

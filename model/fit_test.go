@@ -256,3 +256,71 @@ func TestFitPolitenessML(t *testing.T)   { checkAgainstLme4(t, "politeness_ml.js
 func TestFitPolitenessREML(t *testing.T) { checkAgainstLme4(t, "politeness_reml.json") }
 func TestFitPenicillinML(t *testing.T)   { checkAgainstLme4(t, "penicillin_ml.json") }
 func TestFitPenicillinREML(t *testing.T) { checkAgainstLme4(t, "penicillin_reml.json") }
+
+// TestBobyqaQuadraticBound minimises a convex quadratic whose minimum is
+// outside the box: the answer is the solution of the reduced system on
+// the free coordinates with the bound coordinate fixed at its bound.
+func TestBobyqaQuadraticBound(t *testing.T) {
+	a := [][]float64{{4, 1, 0.5}, {1, 3, 0.2}, {0.5, 0.2, 2}}
+	c := []float64{1, -0.5, 2}
+	f := func(x []float64) float64 {
+		var v float64
+		for i := range 3 {
+			for j := range 3 {
+				v += (x[i] - c[i]) * a[i][j] * (x[j] - c[j])
+			}
+		}
+		return v
+	}
+	lower := []float64{0, 0, math.Inf(-1)}
+	// x1 = 0 at its bound; free (x0, x2) solve
+	// A_ff (x_f − c_f) = −A_f1 (0 − c1).
+	rhs0, rhs2 := a[0][1]*c[1], a[2][1]*c[1]
+	det := a[0][0]*a[2][2] - a[0][2]*a[2][0]
+	d0 := (rhs0*a[2][2] - a[0][2]*rhs2) / det
+	d2 := (a[0][0]*rhs2 - a[2][0]*rhs0) / det
+	want := []float64{c[0] + d0, 0, c[2] + d2}
+	r := bobyqa(f, []float64{1, 1, 1}, lower, nil, 0.1, 1e-8, 2000, 0)
+	if !r.conv {
+		t.Errorf("not converged after %d evaluations", r.evals)
+	}
+	for i := range want {
+		if math.Abs(r.x[i]-want[i]) > 1e-6 {
+			t.Errorf("x = %v, want %v", r.x, want)
+			break
+		}
+	}
+	if fw := f(want); r.f > fw+1e-10 {
+		t.Errorf("f = %.12g, optimum %.12g", r.f, fw)
+	}
+	// A quadratic is modelled exactly once the Hessian is learnt.
+	if r.evals > 60 {
+		t.Errorf("%d evaluations for a 3-dimensional quadratic", r.evals)
+	}
+}
+
+// TestBobyqaRosenbrock checks the unbounded and bounded minima of
+// Rosenbrock's function: (1, 1), and (1.5, 2.25) when x0 ≥ 1.5 (there
+// f = 0.25 and ∂f/∂x0 = 2(x0−1) > 0 points into the bound).
+func TestBobyqaRosenbrock(t *testing.T) {
+	f := func(x []float64) float64 {
+		return 100*(x[1]-x[0]*x[0])*(x[1]-x[0]*x[0]) + (1-x[0])*(1-x[0])
+	}
+	inf := math.Inf(-1)
+	for _, c := range []struct {
+		lower, want []float64
+		fmin        float64
+	}{
+		{[]float64{inf, inf}, []float64{1, 1}, 0},
+		{[]float64{1.5, inf}, []float64{1.5, 2.25}, 0.25},
+	} {
+		r := bobyqa(f, []float64{-1.2, 1}, c.lower, nil, 0.5, 1e-8, 5000, 0)
+		if math.Abs(r.x[0]-c.want[0]) > 1e-5 || math.Abs(r.x[1]-c.want[1]) > 1e-5 {
+			t.Errorf("lower %v: x = %v (%d evaluations), want %v", c.lower, r.x, r.evals, c.want)
+		}
+		if math.Abs(r.f-c.fmin) > 1e-9 {
+			t.Errorf("lower %v: f = %.12g, want %.12g", c.lower, r.f, c.fmin)
+		}
+		t.Logf("lower %v: %d evaluations", c.lower, r.evals)
+	}
+}
