@@ -184,6 +184,10 @@ func loadPlotRun(dir string, d *model.Design, post *postDraws) (*plotRun, error)
 	}
 	if r.d == nil && r.post == nil {
 		r.d = r.rebuildDesign()
+	} else if r.meta != nil && r.meta.Config != "" {
+		if raw, err := os.ReadFile(r.meta.Config); err == nil {
+			r.configText = string(raw)
+		}
 	}
 	if r.post == nil {
 		if r.d != nil {

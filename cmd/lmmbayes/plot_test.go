@@ -228,6 +228,11 @@ func TestWriteReportFromRun(t *testing.T) {
 	imgRE := regexp.MustCompile(`src="data:[^"]+"`)
 	ra, _ := os.ReadFile(filepath.Join(a, "report.html"))
 	rb, _ := os.ReadFile(filepath.Join(b, "report.html"))
+	for _, r := range [][]byte{ra, rb} {
+		if !strings.Contains(html.UnescapeString(string(r)), "[sampler]") {
+			t.Error("report lacks the config's text")
+		}
+	}
 	ia, ib := imgRE.FindAllString(string(ra), -1), imgRE.FindAllString(string(rb), -1)
 	if len(ia) != 6 || len(ia) != len(ib) {
 		t.Fatalf("%d and %d images", len(ia), len(ib))
