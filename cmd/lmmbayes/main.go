@@ -53,6 +53,7 @@ func init() {
 		{"diagnose", "summarise and diagnose draws from CmdStan CSV files", cmdDiagnose},
 		{"summarize", "merge the chain files of a run directory into summary.csv", cmdSummarize},
 		{"compare", "compare the posterior with the ML fit", cmdCompare},
+		{"plot", "draw trace, density, rank, PPC and caterpillar plots and report.html of a run", cmdPlot},
 		{"init", "print a commented config file with every default", cmdInit},
 		{"version", "print the version", cmdVersion},
 		{"help", "show help for a subcommand", cmdHelp},

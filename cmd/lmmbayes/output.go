@@ -248,8 +248,16 @@ func (o *runOutput) writeAll(dir string) error {
 			return err
 		}
 	}
-	// run.json last: it records the warnings of every step before it.
-	return writeFile(filepath.Join(dir, "run.json"), o.writeJSON)
+	// run.json after every file it reports on; the report reads it.
+	if err := writeFile(filepath.Join(dir, "run.json"), o.writeJSON); err != nil {
+		return err
+	}
+	if o.cfg.Output.Plots {
+		if err := writeReport(dir, o.d, post); err != nil {
+			return fmt.Errorf("plots: %w", err)
+		}
+	}
+	return nil
 }
 
 // writeFile creates path and fills it through a buffered writer.
@@ -404,8 +412,12 @@ func ptr(v float64) *float64 {
 }
 
 func (o *runOutput) writeJSON(w *bufio.Writer) error {
+	cfgPath := o.cfg.path
+	if abs, err := filepath.Abs(cfgPath); err == nil && cfgPath != "" {
+		cfgPath = abs
+	}
 	j := runJSON{
-		Version: version, Config: o.cfg.path, Data: o.cfg.Data.Path, Formula: o.d.Formula.Text, NObs: o.d.N,
+		Version: version, Config: cfgPath, Data: o.cfg.Data.Path, Formula: o.d.Formula.Text, NObs: o.d.N,
 		Priors: o.cfg.Priors, Seed: o.opt.Seed, Chains: o.opt.Chains, Warmup: o.opt.Warmup, Draws: o.opt.Draws,
 		Thin: max(o.opt.Thin, 1), RE: o.opt.RandomEffects, Wall: o.wall.Seconds(), Warnings: o.warnings,
 	}
