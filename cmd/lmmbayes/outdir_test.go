@@ -99,3 +99,32 @@ func TestRunUnwritableOutput(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 }
+
+// TestRunPlots checks that [output] plots = true writes the plots and a
+// self-contained report.html with the other run files.
+func TestRunPlots(t *testing.T) {
+	dir := t.TempDir()
+	data, err := filepath.Abs(filepath.Join("..", "..", "testdata", "sleepstudy.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "c.toml")
+	body := "[data]\npath = \"" + data + "\"\n[model]\nformula = \"Reaction ~ Days + (Days | Subject)\"\n" +
+		"[sampler]\nwarmup = 200\ndraws = 200\nseed = 3\n[output]\ndir = \"out\"\nplots = true\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "run", cfg, "--quiet"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	out := filepath.Join(dir, "out")
+	for _, f := range []string{"report.html", "plots/trace_1.png", "plots/ppc_density.png", "summary.csv"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	if !strings.Contains(string(html), "data:image/png;base64,") || strings.Contains(string(html), "http://") {
+		t.Error("report.html does not embed its images or refers outside itself")
+	}
+}
