@@ -6,13 +6,17 @@
 // by a collapsed (partially marginalised) Gibbs sampler:
 //
 //  1. the variance parameters ψ = (log σ, log τ, canonical partial
-//     correlations of each Ωₖ on the tanh scale) by Metropolis–Hastings
-//     on their marginal posterior p(ψ | y), with β and b integrated out
+//     correlations of each Ωₖ on the tanh scale; terms with an
+//     inverse-Wishart prior on Σₖ excluded) by Metropolis–Hastings on
+//     their marginal posterior p(ψ | y, ·), with β and b integrated out
 //     exactly by the blocked Cholesky kernel of package model;
 //  2. (β, b) | ψ, y drawn jointly and exactly from their Gaussian full
 //     conditional;
-//  3. the latent variances of scale-mixture priors on β (student_t,
-//     cauchy, laplace) by Gibbs given β.
+//  3. Gibbs steps given (β, b): the latent variances of scale-mixture
+//     priors on β (student_t, cauchy, laplace), the horseshoe's local and
+//     global variances and auxiliaries, each inverse-Wishart Σₖ from
+//     IW(ν + J, S + Σⱼ bⱼbⱼᵀ), and (when Spec.ConjugateInvGamma is set)
+//     the conjugate inverse-gamma variances.
 //
 // The random-walk proposal of step 1 is adapted during warmup only; after
 // warmup it is fixed: a mixture of the adapted random walk and an

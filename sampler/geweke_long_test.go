@@ -5,7 +5,7 @@ package sampler
 import "testing"
 
 // gwIters is the number of successive-conditional iterations per case.
-const gwIters = 150000
+const gwIters = 300000
 
 // TestGeweke runs every case; each must pass the Bonferroni-corrected
 // quantile tests.

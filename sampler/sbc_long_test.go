@@ -85,13 +85,25 @@ func simulate(spec *Spec, rng *rand.Rand) ([]float64, []float64) {
 	var sds, cors []float64
 	for ti, t := range d.Terms {
 		tau := make([]float64, t.K)
-		for e := range t.K {
-			tau[e] = spec.SD[ti][e].RandSD(rng)
+		r := 0.0
+		if ti < len(spec.Cov) && spec.Cov[ti] != nil {
+			s := spec.Cov[ti].RandCov(t.K, rng)
+			for e := range t.K {
+				tau[e] = math.Sqrt(s.At(e, e))
+			}
+			if t.K == 2 {
+				r = s.At(1, 0) / (tau[0] * tau[1])
+			}
+		} else {
+			for e := range t.K {
+				tau[e] = spec.SD[ti][e].RandSD(rng)
+			}
+			if t.K == 2 && t.Correlated {
+				r = priors.LKJ{Eta: spec.CorEta[ti]}.Rand(rng)
+			}
 		}
 		sds = append(sds, tau...)
-		r := 0.0
 		if t.K == 2 && t.Correlated {
-			r = priors.LKJ{Eta: spec.CorEta[ti]}.Rand(rng)
 			cors = append(cors, r)
 		}
 		for lev := range t.Levels {
@@ -123,8 +135,13 @@ func simulate(spec *Spec, rng *rand.Rand) ([]float64, []float64) {
 // sbcRun returns, per parameter, the χ² p-value of its rank histogram,
 // and the parameter names.
 func sbcRun(t *testing.T, d *model.Design, drawScale float64, seed uint64) ([]float64, []string) {
+	return sbcRunSpec(t, sbcSpec(d), drawScale, seed, sbcSims)
+}
+
+// sbcRunSpec is sbcRun for a given spec and number of simulations.
+func sbcRunSpec(t *testing.T, base *Spec, drawScale float64, seed uint64, sims int) ([]float64, []string) {
+	d := base.Design
 	rng := rand.New(rand.NewPCG(seed, 0))
-	base := sbcSpec(d)
 	np := len(d.XNames) + 1
 	for _, tm := range d.Terms {
 		np += tm.K
@@ -137,7 +154,7 @@ func sbcRun(t *testing.T, d *model.Design, drawScale float64, seed uint64) ([]fl
 		hist[i] = make([]int, sbcBins)
 	}
 	var names []string
-	for s := range sbcSims {
+	for s := range sims {
 		truth, y := simulate(base, rng)
 		dd := *d
 		dd.Y = y
@@ -162,7 +179,7 @@ func sbcRun(t *testing.T, d *model.Design, drawScale float64, seed uint64) ([]fl
 		}
 	}
 	pv := make([]float64, np)
-	exp := float64(sbcSims) / sbcBins
+	exp := float64(sims) / sbcBins
 	for j := range np {
 		var x2 float64
 		for _, c := range hist[j] {
@@ -222,5 +239,18 @@ func TestSBCCatchesBug(t *testing.T) {
 	}
 	if !caught {
 		t.Error("SBC did not catch a (β, b) draw with σ scaled by 1.5")
+	}
+}
+
+// TestSBCInvWishart checks calibration of the inverse-Wishart path:
+// y ~ x + (x | g) with Σ ~ IW(4, I), 500 simulations.
+func TestSBCInvWishart(t *testing.T) {
+	spec := sbcSpec(sbcDesigns(t)["slope"])
+	spec.Cov = []*priors.InvWishart{{Nu: 4, Scalar: 1}}
+	pv, names := sbcRunSpec(t, spec, 0, 29, 500)
+	for j, p := range pv {
+		if p < sbcAlpha/float64(len(pv)) {
+			t.Errorf("%s: rank histogram not uniform (p = %.2g)", names[j], p)
+		}
 	}
 }
