@@ -140,13 +140,13 @@ func (c *config) decodeError(err error) error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
 		key := pe.LastKey
-		msg := pe.Message
+		msg := escapeLines(pe.Message)
 		if strings.Contains(msg, "incompatible types") || strings.Contains(msg, "out of range") || strings.Contains(msg, "cannot") {
 			return inputErrorf("%s:%d: key %q: %s", c.path, pe.Position.Line, key, typeMessage(msg))
 		}
 		return inputErrorf("%s:%d: %s", c.path, pe.Position.Line, msg)
 	}
-	msg := err.Error()
+	msg := escapeLines(err.Error())
 	if m := lastKeyRE.FindStringSubmatch(msg); m != nil {
 		key := m[1]
 		return inputErrorf("%s: key %q: %s", c.where(key), key, typeMessage(msg))
@@ -155,6 +155,12 @@ func (c *config) decodeError(err error) error {
 		return inputErrorf("%s:%s: %s", c.path, m[1], strings.TrimPrefix(msg, "toml: "))
 	}
 	return inputErrorf("%s: %s", c.path, strings.TrimPrefix(msg, "toml: "))
+}
+
+// escapeLines shows line breaks inside a message as \n, so that an error
+// stays on one line whatever the input held.
+func escapeLines(s string) string {
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
 }
 
 // typeMessage rewrites BurntSushi/toml's type errors in the user's terms.
