@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of lmmbayes, lme4 (lmer, ML) and rstanarm
+# (stan_lmer, default priors) on the same files. See bench/README.md.
+#
+#   bench/run.sh [--quick] [--models a,b] [--repeats N] [--big-repeats N]
+#                [--no-lme4] [--no-rstanarm] [--rstanarm-models a,b]
+#                [--no-mcmc] [--chains N] [--warmup N] [--draws N]
+#                [--big-warmup N] [--big-draws N] [--seed N]
+#                [--sim-rows N --sim-subjects N --sim-items N]
+#                [--scaling] [--out DIR] [--bin LMMBAYES]
+#
+# Models: sleepstudy politeness penicillin insteval sim200k (default: all).
+# Every wall time is the median over the repeats of the whole process
+# (reading the CSV included; R's start-up and library loading included for
+# lme4 and rstanarm, whose in-call time is reported as inner_s too); peak RSS
+# is the maximum over the repeats of /usr/bin/time -v's "Maximum resident set
+# size". For MCMC, min bulk-ESS is over every b_, sd_, cor_ and sigma
+# parameter, and ESS/s divides it by the median process wall time.
+#
+# Results: DIR/results.csv and DIR/results.md (default DIR bench/results).
+# R and its packages are optional: a missing tool is skipped with a note.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+models="sleepstudy,politeness,penicillin,insteval,sim200k"
+repeats=3
+big_repeats=1
+use_lme4=1
+use_rstanarm=1
+rstanarm_models="sleepstudy,politeness,penicillin"
+mcmc=1
+chains=4
+warmup=1000
+draws=1000
+big_warmup=500
+big_draws=500
+seed=1
+sim_rows=200000
+sim_subjects=5000
+sim_items=300
+scaling=0
+out="$here/results"
+bin=""
+
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) models="sleepstudy,politeness,penicillin"; repeats=1 ;;
+	--models) models="$2"; shift ;;
+	--repeats) repeats="$2"; shift ;;
+	--big-repeats) big_repeats="$2"; shift ;;
+	--no-lme4) use_lme4=0 ;;
+	--no-rstanarm) use_rstanarm=0 ;;
+	--rstanarm-models) rstanarm_models="$2"; shift ;;
+	--no-mcmc) mcmc=0 ;;
+	--chains) chains="$2"; shift ;;
+	--warmup) warmup="$2"; shift ;;
+	--draws) draws="$2"; shift ;;
+	--big-warmup) big_warmup="$2"; shift ;;
+	--big-draws) big_draws="$2"; shift ;;
+	--seed) seed="$2"; shift ;;
+	--sim-rows) sim_rows="$2"; shift ;;
+	--sim-subjects) sim_subjects="$2"; shift ;;
+	--sim-items) sim_items="$2"; shift ;;
+	--scaling) scaling=1 ;;
+	--out) out="$2"; shift ;;
+	--bin) bin="$2"; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+work="$out/work"
+mkdir -p "$work" "$here/data"
+notes="$out/notes.txt"
+: >"$notes"
+note() { echo "$*" | tee -a "$notes" >&2; }
+
+# --- tools -----------------------------------------------------------------
+if [ -z "$bin" ]; then
+	bin="$work/lmmbayes"
+	(cd "$root" && go build -o "$bin" ./cmd/lmmbayes)
+	(cd "$root" && go build -o "$work/simulate" ./bench/simulate)
+	(cd "$root" && go build -o "$work/prof" ./bench/prof)
+else
+	(cd "$root" && go build -o "$work/simulate" ./bench/simulate)
+	(cd "$root" && go build -o "$work/prof" ./bench/prof)
+fi
+timer=/usr/bin/time
+if ! [ -x "$timer" ] || ! "$timer" -v true >/dev/null 2>&1; then
+	note "GNU time (/usr/bin/time) is missing: peak RSS is not measured (apt-get install -y time)"
+	timer=""
+fi
+have_r=0
+if command -v Rscript >/dev/null 2>&1; then have_r=1; fi
+r_has() { [ "$have_r" = 1 ] && Rscript -e "quit(status = !requireNamespace('$1', quietly = TRUE))" >/dev/null 2>&1; }
+if [ "$use_lme4" = 1 ] && ! r_has lme4; then
+	note "lme4 skipped: R or the lme4 package is not installed"
+	use_lme4=0
+fi
+if [ "$use_rstanarm" = 1 ] && ! { r_has rstanarm && r_has posterior; }; then
+	note "rstanarm skipped: R or the rstanarm/posterior packages are not installed"
+	use_rstanarm=0
+fi
+
+# --- the models ------------------------------------------------------------
+sim_file="$here/data/sim_${sim_rows}_${sim_subjects}_${sim_items}_s${seed}.csv"
+model_data() {
+	case "$1" in
+	sleepstudy) echo "$root/testdata/sleepstudy.csv" ;;
+	politeness) echo "$root/testdata/politeness.csv" ;;
+	penicillin) echo "$root/testdata/penicillin.csv" ;;
+	insteval) echo "$root/testdata/insteval.csv" ;;
+	sim200k) echo "$sim_file" ;;
+	*) return 1 ;;
+	esac
+}
+model_formula() {
+	case "$1" in
+	sleepstudy) echo "Reaction ~ Days + (Days | Subject)" ;;
+	politeness) echo "frequency ~ attitude + gender + (1 | subject) + (1 | scenario)" ;;
+	penicillin) echo "diameter ~ 1 + (1 | plate) + (1 | sample)" ;;
+	insteval) echo "y ~ service + (1 | s) + (1 | d) + (1 | dept:service)" ;;
+	sim200k) echo "y ~ x + (1 + x | subject) + (1 | item)" ;;
+	esac
+}
+model_factors() {
+	case "$1" in
+	sleepstudy) echo "Subject" ;;
+	politeness) echo "subject,scenario" ;;
+	penicillin) echo "plate,sample" ;;
+	insteval) echo "s,d,studage,lectage,service,dept" ;;
+	sim200k) echo "subject,item" ;;
+	esac
+}
+is_big() { case "$1" in insteval | sim200k) return 0 ;; *) return 1 ;; esac; }
+in_list() { case ",$2," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+
+# --- measuring -------------------------------------------------------------
+# measure LABEL N CMD...: runs CMD N times; sets WALL (median seconds), RSS
+# (max MB or NA) and LAST_OUT (stdout of the last run).
+measure() {
+	local label=$1 n=$2
+	shift 2
+	local walls=() rss=0 i t0 t1 w m
+	for ((i = 1; i <= n; i++)); do
+		if [ -n "$timer" ]; then
+			# Wall time from the clock (time -v rounds to 10 ms), peak
+			# RSS from time -v.
+			t0=$(date +%s.%N)
+			"$timer" -v -o "$work/time.txt" "$@" >"$work/stdout.txt" 2>"$work/stderr.txt" || {
+				note "$label: command failed (exit $?): $*"
+				tail -3 "$work/stderr.txt" >&2
+				return 1
+			}
+			t1=$(date +%s.%N)
+			w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
+			m=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time.txt")
+			[ "$m" -gt "$rss" ] && rss=$m
+		else
+			t0=$(date +%s.%N)
+			"$@" >"$work/stdout.txt" 2>"$work/stderr.txt" || {
+				note "$label: command failed: $*"
+				return 1
+			}
+			t1=$(date +%s.%N)
+			w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
+		fi
+		walls+=("$w")
+	done
+	WALL=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	if [ -n "$timer" ]; then RSS=$(awk -v k="$rss" 'BEGIN { printf "%.0f", k / 1024 }'); else RSS=NA; fi
+	LAST_OUT=$(cat "$work/stdout.txt")
+}
+
+# kv KEY TEXT: the value of KEY=value in TEXT.
+kv() { printf '%s\n' "$2" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }' | tail -1; }
+
+# summary_stats FILE: "min_ess var max_rhat var" over b_, sd_, cor_, sigma.
+summary_stats() {
+	awk -F, 'NR > 1 && $1 ~ /^"?(b_|sd_|cor_|sigma)/ {
+		gsub(/"/, "", $1)
+		if (ess == "" || $11 + 0 < ess) { ess = $11 + 0; ev = $1 }
+		if (rh == "" || $10 + 0 > rh) { rh = $10 + 0; rv = $1 }
+	} END { printf "%.1f %s %.4f %s\n", ess, ev, rh, rv }' "$1"
+}
+
+csv="$out/results.csv"
+echo "model,tool,task,repeats,wall_s,inner_s,peak_rss_mb,min_ess_bulk,min_ess_var,max_rhat,ess_per_s,wall_ratio,ess_per_s_ratio" >"$csv"
+row() { echo "$*" >>"$csv"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NA" || b == "NA" || b + 0 == 0) print "NA"; else printf "%.3f", a / b }'; }
+
+machine="$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //')"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+for m in ${models//,/ }; do
+	data=$(model_data "$m") || { note "unknown model $m"; continue; }
+	formula=$(model_formula "$m")
+	factors=$(model_factors "$m")
+	n=$repeats
+	w=$warmup
+	d=$draws
+	if is_big "$m"; then n=$big_repeats; w=$big_warmup; d=$big_draws; fi
+	if [ "$m" = sim200k ] && ! [ -s "$sim_file" ]; then
+		"$work/simulate" -rows "$sim_rows" -subjects "$sim_subjects" -items "$sim_items" -seed "$seed" -out "$sim_file" >&2
+	fi
+	echo "== $m ($(cut -d' ' -f1 /proc/loadavg) load)" >&2
+
+	# ML fits.
+	ours_fit=NA
+	if measure "$m lmmbayes fit" "$n" "$bin" fit --data "$data" --formula "$formula" --factors "$factors"; then
+		ours_fit=$WALL
+		row "$m,lmmbayes,ML fit,$n,$WALL,NA,$RSS,NA,NA,NA,NA,NA,NA"
+	fi
+	if [ "$use_lme4" = 1 ]; then
+		if measure "$m lme4" "$n" Rscript "$here/lme4.R" "$data" "$formula" "$factors"; then
+			inner=$(kv inner_s "$LAST_OUT")
+			row "$m,lme4,ML fit,$n,$WALL,$inner,$RSS,NA,NA,NA,NA,NA,NA"
+			# The lmmbayes row's ratio: our whole process / lme4's
+			# time inside lmer() (R's start-up and read.csv excluded).
+			r=$(ratio "$ours_fit" "$inner")
+			sed -i "s/^$m,lmmbayes,ML fit,\(.*\),NA,NA\$/$m,lmmbayes,ML fit,\1,$r,NA/" "$csv"
+		fi
+	fi
+
+	[ "$mcmc" = 1 ] || continue
+	# Posterior.
+	cfg="$work/$m.toml"
+	{
+		echo "[data]"
+		echo "path = \"$data\""
+		echo "factors = [$(echo "$factors" | sed 's/[^,][^,]*/"&"/g')]"
+		echo "[model]"
+		echo "formula = \"$formula\""
+		echo "[output]"
+		echo "random_effects = false"
+	} >"$cfg"
+	ours_eps=NA
+	ours_wall=NA
+	if measure "$m lmmbayes run" "$n" "$bin" run "$cfg" --out "$work/run_$m" --force --quiet \
+		--chains "$chains" --warmup "$w" --draws "$d" --seed "$seed"; then
+		read -r ess ev rh rv < <(summary_stats "$work/run_$m/summary.csv")
+		ours_eps=$(ratio "$ess" "$WALL")
+		ours_wall=$WALL
+		inner=$(awk -F': ' '/^  "wall_seconds"/ { gsub(/,/, "", $2); printf "%.4f", $2; exit }' "$work/run_$m/run.json")
+		row "$m,lmmbayes,MCMC $chains×($w+$d),$n,$WALL,${inner:-NA},$RSS,$ess,$ev,$rh,$ours_eps,NA,NA"
+	fi
+	if [ "$use_rstanarm" = 1 ]; then
+		if ! in_list "$m" "$rstanarm_models"; then
+			if is_big "$m"; then
+				note "rstanarm skipped on $m: stan_lmer builds a dense Z ($m has thousands of levels), so it does not finish in reasonable time"
+			else
+				note "rstanarm skipped on $m: not in --rstanarm-models"
+			fi
+		elif measure "$m rstanarm" "$n" Rscript "$here/rstanarm.R" "$data" "$formula" "$factors" "$chains" "$w" "$d" "$seed"; then
+			ess=$(kv min_ess_bulk "$LAST_OUT")
+			inner=$(kv inner_s "$LAST_OUT")
+			# rstanarm's ESS/s uses its time inside stan_lmer() (R's
+			# start-up excluded); ours uses our whole process.
+			eps=$(ratio "$ess" "$inner")
+			row "$m,rstanarm,MCMC $chains×($w+$d),$n,$WALL,$inner,$RSS,$ess,$(kv min_ess_var "$LAST_OUT"),$(kv max_rhat "$LAST_OUT"),$eps,NA,NA"
+			r1=$(ratio "$ours_wall" "$inner")
+			r2=$(ratio "$ours_eps" "$eps")
+			sed -i "s/^\($m,lmmbayes,MCMC .*\),NA,NA\$/\1,$r1,$r2/" "$csv"
+		fi
+	fi
+done
+
+# --- scaling curve ---------------------------------------------------------
+if [ "$scaling" = 1 ]; then
+	scsv="$out/scaling.csv"
+	echo "rows,subjects,items,q,settheta_s,draw_s,ml_fit_wall_s,ml_fit_rss_mb,s_per_iter_chain,mcmc_wall_s,mcmc_rss_mb" >"$scsv"
+	scfg="$work/scaling.toml"
+	printf '[data]\npath = "unused.csv"\n[model]\nformula = "%s"\n[output]\nrandom_effects = false\n' \
+		"$(model_formula sim200k)" >"$scfg"
+	for k in 16 8 4 2 1; do
+		r=$((sim_rows / k))
+		s=$((sim_subjects / k))
+		it=$(awk -v i="$sim_items" -v k="$k" 'BEGIN { printf "%d", i / sqrt(k) }')
+		f="$here/data/sim_${r}_${s}_${it}_s${seed}.csv"
+		[ -s "$f" ] || "$work/simulate" -rows "$r" -subjects "$s" -items "$it" -seed "$seed" -out "$f" >&2
+		echo "== scaling $r rows ($(cut -d' ' -f1 /proc/loadavg) load)" >&2
+		fo=$("$work/prof" factor -data "$f" -formula "$(model_formula sim200k)" -n 10)
+		q=$(kv q "$fo")
+		st=$(kv settheta_s "$fo")
+		dr=$(kv draw_s "$fo")
+		measure "scaling fit $r" 1 "$bin" fit --data "$f" --formula "$(model_formula sim200k)"
+		fw=$WALL
+		fr=$RSS
+		# A short run (1 chain, 100 + 100) for the time per iteration:
+		# its run.json chain wall time excludes the mode search.
+		measure "scaling run $r" 1 "$bin" run "$scfg" --data "$f" --out "$work/scal_$r" \
+			--force --quiet --chains 1 --warmup 100 --draws 100 --seed "$seed" || true
+		cw=$(awk -F': ' '/"wall_seconds"/ { gsub(/,/, "", $2); v = $2 } END { print v }' "$work/scal_$r/run.json" 2>/dev/null || echo NA)
+		spi=$(awk -v c="$cw" 'BEGIN { if (c == "" || c == "NA") print "NA"; else printf "%.5f", c / 200 }')
+		echo "$r,$s,$it,$q,$st,$dr,$fw,$fr,$spi,$WALL,$RSS" >>"$scsv"
+	done
+fi
+
+# --- markdown --------------------------------------------------------------
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+md="$out/results.md"
+{
+	echo "Machine: $machine; load average $load0 at the start, $load1 at the end; $(date -u +%Y-%m-%d)."
+	echo "Repeats: $repeats (small models), $big_repeats (insteval, sim200k); MCMC: $chains chains × ($warmup warmup + $draws draws), big models $chains × ($big_warmup + $big_draws); seed $seed."
+	echo
+	echo "| model | tool | task | wall (s) | in-call (s) | peak RSS (MB) | min bulk-ESS | (param) | max R-hat | bulk-ESS/s | wall ratio | ESS/s ratio |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	tail -n +2 "$csv" | awk -F, 'function g(x) { return (x == "NA") ? "–" : sprintf("%.3g", x) }
+		function f(x) { return (x == "NA") ? "–" : sprintf("%.0f", x) }
+		{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, g($5), g($6), f($7), f($8), ($9 == "NA") ? "–" : $9, ($10 == "NA") ? "–" : $10, f($11), g($12), g($13) }'
+	echo
+	echo "Wall is the whole process (median of the repeats); in-call is the time inside lmer() / stan_lmer() for R, and the sampler's own time (run.json wall_seconds) for lmmbayes run."
+	echo "Ratios are lmmbayes / anchor (lme4 for the ML fit, rstanarm for MCMC), with lmmbayes' whole-process wall against the anchor's in-call time (R start-up and read.csv excluded, which favours the anchor): a wall ratio below 1 and an ESS/s ratio above 1 favour lmmbayes. ESS/s = min bulk-ESS / that same time."
+	if [ -s "$notes" ]; then
+		echo
+		sed 's/^/- /' "$notes"
+	fi
+	if [ "$scaling" = 1 ]; then
+		echo
+		echo "| rows | subjects | items | q | one SetTheta (s) | one Draw (s) | ML fit wall (s) | ML fit RSS (MB) | s / iteration / chain | 1×(100+100) run wall (s) | run RSS (MB) |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
+		tail -n +2 "$out/scaling.csv" | awk -F, '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }'
+	fi
+} >"$md"
+cat "$md"
+echo "Wrote $csv and $md" >&2
