@@ -40,7 +40,7 @@ func gwDesign(t testing.TB, formula string) *model.Design {
 	var b strings.Builder
 	b.WriteString("y,x1,x2,x3,g\n")
 	for i := range 20 {
-		fmt.Fprintf(&b, "0,%g,%g,%g,g%d\n", float64(i%5)/2-1, float64((i*7)%11)/5-1, float64((i*3)%7)/3-1, i/5)
+		fmt.Fprintf(&b, "%d,%g,%g,%g,g%d\n", i, float64(i%5)/2-1, float64((i*7)%11)/5-1, float64((i*3)%7)/3-1, i/5)
 	}
 	fr, err := model.ReadFrame(strings.NewReader(b.String()), "geweke.csv", model.FrameOptions{Factors: []string{"g"}})
 	if err != nil {

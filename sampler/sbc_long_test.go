@@ -196,13 +196,13 @@ func sbcDesigns(t *testing.T) map[string]*model.Design {
 	slope.WriteString("y,x,g\n")
 	for g := range 8 {
 		for k := range 5 {
-			fmt.Fprintf(&slope, "0,%g,g%d\n", float64(k)/2-1, g)
+			fmt.Fprintf(&slope, "%d,%g,g%d\n", g*5+k, float64(k)/2-1, g)
 		}
 	}
 	crossed.WriteString("y,x,a,b\n")
 	for a := range 6 {
 		for b := range 5 {
-			fmt.Fprintf(&crossed, "0,%g,a%d,b%d\n", float64((a+b)%3)-1, a, b)
+			fmt.Fprintf(&crossed, "%d,%g,a%d,b%d\n", a*5+b, float64((a+b)%3)-1, a, b)
 		}
 	}
 	return map[string]*model.Design{
