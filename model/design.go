@@ -98,6 +98,19 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("%s: no rows left after dropping rows with NA in %s", fr.Source, strings.Join(used, ", "))
 	}
+	if constant := rows[1:]; len(constant) > 0 {
+		same := true
+		for _, i := range constant {
+			if resp.Num[i] != resp.Num[rows[0]] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return nil, fmt.Errorf("%s: response %q is constant (every used row is %s): there is nothing to model",
+				fr.Source, resp.Name, strconv.FormatFloat(resp.Num[rows[0]], 'g', -1, 64))
+		}
+	}
 	n := len(rows)
 
 	// Factors: categorical columns in fixed or random-effect terms, and

@@ -532,9 +532,14 @@ func labelWidth(labels []string) int {
 	return w
 }
 
+// num2 formats an estimate with two decimals, as brms prints them, or
+// with two significant digits when two decimals would show only zeros.
 func num2(v float64) string {
 	if math.IsNaN(v) {
 		return "NA"
+	}
+	if v != 0 && math.Abs(v) < 0.005 {
+		return strconv.FormatFloat(v, 'g', 2, 64)
 	}
 	return strconv.FormatFloat(v, 'f', 2, 64)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/lmmbayes/lmmbayes/model"
 	"github.com/lmmbayes/lmmbayes/priors"
 	"github.com/lmmbayes/lmmbayes/sampler"
@@ -155,6 +157,10 @@ func cmdRun(e *env, args []string) error {
 	out.summarize()
 	if ml, err := model.Fit(d, model.FitOptions{}); err == nil {
 		out.ml = ml
+		if sy := stat.StdDev(d.Y, nil); ml.Sigma < 1e-5*sy {
+			out.warnings = append(out.warnings, fmt.Sprintf(
+				"the model fits the response exactly (ML residual SD %.3g against SD(y) %.3g): the posterior of sigma piles up at zero and the chains cannot mix; check the formula for a term that reproduces y", ml.Sigma, sy))
+		}
 	} else {
 		out.warnings = append(out.warnings, fmt.Sprintf("the ML fit for ml_fit.json failed: %v", err))
 	}
@@ -201,9 +207,9 @@ func buildSpec(cfg *config, d *model.Design) (*sampler.Spec, *priors.Assignment,
 			return nil, nil, bad(e, "not a prior on a coefficient")
 		}
 		switch u.(type) {
-		case priors.Flat, priors.Normal, priors.StudentT, priors.Cauchy, priors.Laplace:
+		case priors.Flat, priors.Normal, priors.StudentT, priors.Cauchy, priors.Laplace, priors.Horseshoe:
 		default:
-			return nil, nil, bad(e, "the sampler supports flat, normal, student_t, cauchy and laplace on fixed effects")
+			return nil, nil, bad(e, "the sampler supports flat, normal, student_t, cauchy, laplace and horseshoe on fixed effects")
 		}
 		spec.Fixed = append(spec.Fixed, u)
 	}
@@ -212,9 +218,40 @@ func buildSpec(cfg *config, d *model.Design) (*sampler.Spec, *priors.Assignment,
 		return nil, nil, bad(asg.Sigma, "not a prior on a standard deviation")
 	}
 	spec.Sigma = sp
+	spec.Cov = make([]*priors.InvWishart, len(asg.Terms))
 	for ti, tp := range asg.Terms {
 		if tp.Cov != nil {
-			return nil, nil, bad(*tp.Cov, "the conjugate inverse-Wishart step is not implemented yet; use sd and cor priors")
+			w, ok := tp.Cov.Prior.(priors.InvWishart)
+			if !ok {
+				return nil, nil, bad(*tp.Cov, "a covariance matrix needs an inv_wishart prior")
+			}
+			if err := w.CheckDim(d.Terms[ti].K); err != nil {
+				return nil, nil, bad(*tp.Cov, err.Error())
+			}
+			// S must be positive definite: every pivot of Gaussian
+			// elimination without pivoting is positive.
+			sm, k := w.ScaleMatrix(d.Terms[ti].K), d.Terms[ti].K
+			a := make([]float64, k*k)
+			for i := range k {
+				for j := range k {
+					a[i*k+j] = sm.At(i, j)
+				}
+			}
+			for j := range k {
+				if !(a[j*k+j] > 0) {
+					return nil, nil, bad(*tp.Cov, "the scale matrix S is not positive definite")
+				}
+				for i := j + 1; i < k; i++ {
+					f := a[i*k+j] / a[j*k+j]
+					for m := j; m < k; m++ {
+						a[i*k+m] -= f * a[j*k+m]
+					}
+				}
+			}
+			spec.Cov[ti] = &w
+			spec.SD = append(spec.SD, nil)
+			spec.CorEta = append(spec.CorEta, 1)
+			continue
 		}
 		var sds []priors.ScalePrior
 		for _, e := range tp.SD {
@@ -233,7 +270,6 @@ func buildSpec(cfg *config, d *model.Design) (*sampler.Spec, *priors.Assignment,
 			}
 			eta = l.Eta
 		}
-		_ = ti
 		spec.CorEta = append(spec.CorEta, eta)
 	}
 	return spec, asg, nil
