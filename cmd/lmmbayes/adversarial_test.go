@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lmmbayes/lmmbayes/sampler"
 )
 
 // writeCSV writes rows to dir/name and returns the path.
@@ -109,5 +111,22 @@ func TestNum2(t *testing.T) {
 		if got := num2(c.v); got != c.want {
 			t.Errorf("num2(%v) = %q, want %q", c.v, got, c.want)
 		}
+	}
+}
+
+// TestCheckFinite checks that a non-finite draw is refused, naming the
+// parameter, chain and draw.
+func TestCheckFinite(t *testing.T) {
+	res := &sampler.Result{
+		Names:  &sampler.Names{Columns: []string{"lp__", "b_x", "sigma"}},
+		Chains: []*sampler.ChainResult{{ID: 2, NDraws: 2, Draws: []float64{-1, 0.5, 1, -2, math.NaN(), 1}}},
+	}
+	err := checkFinite(res)
+	if err == nil || !strings.Contains(err.Error(), "chain 2, draw 2: b_x is NaN") {
+		t.Fatalf("err = %v", err)
+	}
+	res.Chains[0].Draws[4] = 0.7
+	if err := checkFinite(res); err != nil {
+		t.Fatal(err)
 	}
 }

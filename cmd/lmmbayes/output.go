@@ -196,8 +196,28 @@ func (o *runOutput) write(force bool) error {
 	return nil
 }
 
+// checkFinite refuses draws holding NaN or ±Inf, naming the first such
+// parameter, chain and draw, so that numerical trouble never reaches a
+// file silently.
+func checkFinite(res *sampler.Result) error {
+	cols := res.Names.Columns
+	nc := len(cols)
+	for _, ch := range res.Chains {
+		for i, v := range ch.Draws {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("run: chain %d, draw %d: %s is %v; numerical trouble in the sampler (try rescaling the predictors or a more informative prior)",
+					ch.ID, i/nc+1, cols[i%nc], v)
+			}
+		}
+	}
+	return nil
+}
+
 // writeAll writes every output file into dir.
 func (o *runOutput) writeAll(dir string) error {
+	if err := checkFinite(o.res); err != nil {
+		return err
+	}
 	o.summarize()
 	type job struct {
 		name string
