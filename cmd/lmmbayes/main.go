@@ -88,6 +88,14 @@ var errInterrupted = errors.New("interrupted")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal cancels ctx: chains stop at their next iteration
+	// and what was finished is written. Restoring the default handling
+	// then makes a second signal end the process at once; finished files
+	// are safe because every output is renamed into place whole.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	e := &env{ctx: ctx, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
 	code := dispatch(e, os.Args[1:])
 	stop()
