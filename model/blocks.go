@@ -1,6 +1,9 @@
 package model
 
 import (
+	"slices"
+	"sync"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack/lapack64"
@@ -32,6 +35,16 @@ type blk struct {
 	// block; entry e covers val[e*rk*ck:(e+1)*rk*ck] row-major.
 	colptr []int32
 	rowlev []int32
+	// rowptr (len rows/rk+1) and rowent index a sparse block's entries by
+	// row level (entries of row level r are rowent[rowptr[r]:rowptr[r+1]],
+	// in column order); built by indexRows for the scalar downdate.
+	rowptr []int32
+	rowent []int32
+	// colfirst[e] is the first entry of entry e's column.
+	colfirst []int32
+	// split is the row level at which the scalar downdate's work is
+	// halved between two goroutines (0: run serially).
+	split int
 	// val holds the numbers: row-major dense, per-level blocks for diag,
 	// per-entry blocks for sparse.
 	val []float64
@@ -66,6 +79,19 @@ func rankUpdate(c, a *blk) {
 	case a.kind == kindDense && c.kind == kindDense:
 		blas64.Syrk(blas.NoTrans, -1, a.general(), 1,
 			blas64.Symmetric{Uplo: blas.Lower, N: c.rows, Stride: c.cols, Data: c.val})
+	case a.kind == kindSparse && c.kind == kindDense && a.rk == 1 && a.ck == 1 && a.rowptr != nil:
+		if a.split > 0 {
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				scalarDowndate(c, a, a.split, len(a.rowptr)-1)
+			}()
+			scalarDowndate(c, a, 0, a.split)
+			wg.Wait()
+		} else {
+			scalarDowndate(c, a, 0, len(a.rowptr)-1)
+		}
 	case a.kind == kindSparse && c.kind == kindDense:
 		rk, ck := a.rk, a.ck
 		sz := rk * ck
@@ -121,11 +147,93 @@ func rankUpdate(c, a *blk) {
 	}
 }
 
+// indexRows builds the row index of the scalar sparse block b and the
+// row level that halves the downdate's work, so that scalarDowndate can
+// run over rows (each writing one row of the dense result) in parallel.
+func (b *blk) indexRows() {
+	nr := b.rows
+	b.rowptr = make([]int32, nr+1)
+	for _, r := range b.rowlev {
+		b.rowptr[r+1]++
+	}
+	for r := range nr {
+		b.rowptr[r+1] += b.rowptr[r]
+	}
+	b.rowent = make([]int32, len(b.rowlev))
+	b.colfirst = make([]int32, len(b.rowlev))
+	next := slices.Clone(b.rowptr[:nr])
+	// Work per row level: for each of its entries, the entries of that
+	// column with row level at most r.
+	work := make([]int64, nr)
+	for c := 0; c+1 < len(b.colptr); c++ {
+		for e := b.colptr[c]; e < b.colptr[c+1]; e++ {
+			r := b.rowlev[e]
+			b.rowent[next[r]] = e
+			b.colfirst[e] = b.colptr[c]
+			next[r]++
+			work[r] += int64(e-b.colptr[c]) + 1
+		}
+	}
+	var total int64
+	for _, w := range work {
+		total += w
+	}
+	b.split = 0
+	if total < 1<<16 {
+		return
+	}
+	var acc int64
+	for r, w := range work {
+		acc += w
+		if 2*acc >= total {
+			b.split = r + 1
+			break
+		}
+	}
+	if b.split >= nr {
+		b.split = 0
+	}
+}
+
+// scalarDowndate sets c[r1][r2] -= Σ_col a[r1][col] a[r2][col] for the
+// row levels r1 in [lo, hi) and r2 ≤ r1, for a scalar sparse a with a
+// row index; each r1 writes only its own row of c.
+func scalarDowndate(c, a *blk, lo, hi int) {
+	ld := c.cols
+	for r1 := lo; r1 < hi; r1++ {
+		row := c.val[r1*ld : r1*ld+r1+1]
+		for _, e1 := range a.rowent[a.rowptr[r1]:a.rowptr[r1+1]] {
+			v1 := a.val[e1]
+			// Entries of e1's column from its first to e1 have row
+			// levels ≤ r1 (a column's entries are sorted by row level).
+			for e2 := a.colfirst[e1]; e2 <= e1; e2++ {
+				row[a.rowlev[e2]] -= v1 * a.val[e2]
+			}
+		}
+	}
+}
+
 // mulSub sets the dense block c -= a bᵀ.
 func mulSub(c, a, b *blk) {
 	switch {
 	case a.kind == kindDense && b.kind == kindDense:
 		blas64.Gemm(blas.NoTrans, blas.Trans, -1, a.general(), b.general(), 1, c.general())
+	case a.kind == kindSparse && b.kind == kindSparse && a.rk == 1 && b.rk == 1 && a.ck == 1:
+		ld := c.cols
+		for col := 0; col+1 < len(a.colptr); col++ {
+			blo, bhi := b.colptr[col], b.colptr[col+1]
+			if blo == bhi {
+				continue
+			}
+			brow, bval := b.rowlev[blo:bhi], b.val[blo:bhi]
+			for e1 := a.colptr[col]; e1 < a.colptr[col+1]; e1++ {
+				v1 := a.val[e1]
+				row := c.val[int(a.rowlev[e1])*ld:]
+				for k, r2 := range brow {
+					row[r2] -= v1 * bval[k]
+				}
+			}
+		}
 	case a.kind == kindSparse && b.kind == kindSparse:
 		ark, bck := a.rk, b.rk
 		ck := a.ck
@@ -233,7 +341,23 @@ func smallChol(a []float64, k int) bool {
 func rdivLt(b, d *blk) {
 	switch {
 	case d.kind == kindDense && b.kind == kindDense:
-		blas64.Trsm(blas.Right, blas.Trans, 1, blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: d.rows, Stride: d.cols, Data: d.val}, b.general())
+		tri := blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: d.rows, Stride: d.cols, Data: d.val}
+		// Rows of b are independent: solve the two halves in parallel
+		// when the work is worth a goroutine.
+		if h := b.rows / 2; h > 0 && b.rows*d.rows*d.rows >= 1<<22 {
+			top := blas64.General{Rows: h, Cols: b.cols, Stride: b.cols, Data: b.val[:h*b.cols]}
+			bot := blas64.General{Rows: b.rows - h, Cols: b.cols, Stride: b.cols, Data: b.val[h*b.cols:]}
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				blas64.Trsm(blas.Right, blas.Trans, 1, tri, bot)
+			}()
+			blas64.Trsm(blas.Right, blas.Trans, 1, tri, top)
+			wg.Wait()
+			return
+		}
+		blas64.Trsm(blas.Right, blas.Trans, 1, tri, b.general())
 	case d.kind == kindDiag && b.kind == kindSparse:
 		k := d.rk
 		sz := b.rk * k

@@ -93,6 +93,7 @@ func NewMixedModel(d *Design) (*MixedModel, error) {
 		return nil, err
 	}
 	m.layoutL()
+	m.indexDowndates()
 	m.x = make([]float64, m.q+m.p)
 	m.theta = make([]float64, m.nth)
 	m.tmpTheta = make([]float64, m.nth)
@@ -124,6 +125,17 @@ func (m *MixedModel) layoutL() {
 			default:
 				m.l[i][j] = newDense(a.rows, a.cols, a.rk, a.ck)
 			}
+		}
+	}
+}
+
+// indexDowndates gives the scalar sparse blocks below the first diagonal
+// block that downdate a dense diagonal block their row index.
+func (m *MixedModel) indexDowndates() {
+	for i := 1; i < len(m.terms); i++ {
+		b := m.l[i][0]
+		if b.kind == kindSparse && b.rk == 1 && b.ck == 1 && m.l[i][i].kind == kindDense {
+			b.indexRows()
 		}
 	}
 }

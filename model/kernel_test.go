@@ -153,6 +153,7 @@ var kernelCases = []kernelCase{
 	{"penicillin crossed", "penicillin.csv", "diameter ~ 1 + (1|plate) + (1|sample)", nil, []float64{1.5, 3.2}},
 	{"politeness crossed", "politeness.csv", "frequency ~ attitude + gender + (1|subject) + (1|scenario)", nil, []float64{0.6, 0.8}},
 	{"politeness three terms", "politeness.csv", "frequency ~ attitude + (1|subject) + (1|scenario) + (attitude|scenario:gender)", nil, []float64{1.2, 2.0, 0.7, 0.3, 0.5}},
+	{"politeness three scalar terms", "politeness.csv", "frequency ~ attitude + (1|subject) + (1|scenario) + (1|scenario:gender)", nil, []float64{1.2, 0.7, 0.9}},
 	{"nested no fill", "politeness.csv", "frequency ~ gender + (attitude|subject/attitude)", nil, []float64{0.8, 0.1, 0.4, 1.7, -0.2, 0.9}},
 }
 
@@ -340,5 +341,50 @@ func TestDrawAllocs(t *testing.T) {
 	beta := make([]float64, m.P())
 	if a := testing.AllocsPerRun(20, func() { m.Draw(z, 1, u, beta); m.Modes(u, beta) }); a != 0 {
 		t.Errorf("Draw+Modes allocate %v times per call", a)
+	}
+}
+
+// TestScalarDowndateMatchesGeneric checks the row-indexed (and, past
+// the work threshold, two-goroutine) downdate c -= a aᵀ of a scalar
+// sparse block against the generic column-wise loop, on a random
+// pattern large enough to be split.
+func TestScalarDowndateMatchesGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 9))
+	const nr, nc = 300, 900
+	a := &blk{kind: kindSparse, rows: nr, cols: nc, rk: 1, ck: 1, colptr: make([]int32, nc+1)}
+	for c := range nc {
+		// Each column gets a sorted random subset of rows.
+		for r := range nr {
+			if rng.Float64() < 0.08 {
+				a.rowlev = append(a.rowlev, int32(r))
+				a.val = append(a.val, rng.NormFloat64())
+			}
+		}
+		a.colptr[c+1] = int32(len(a.rowlev))
+	}
+	c1 := newDense(nr, nr, 1, 1)
+	for i := range c1.val {
+		c1.val[i] = rng.NormFloat64()
+	}
+	c2 := c1.cloneShape()
+	copy(c2.val, c1.val)
+	rankUpdate(c1, a) // generic: no row index
+	b := *a
+	b.indexRows()
+	if b.split == 0 {
+		t.Fatal("pattern too small to exercise the parallel split")
+	}
+	rankUpdate(c2, &b)
+	for r := range nr {
+		for c := 0; c <= r; c++ {
+			if d := math.Abs(c1.val[r*nr+c] - c2.val[r*nr+c]); d > 1e-12*(1+math.Abs(c1.val[r*nr+c])) {
+				t.Fatalf("c[%d][%d] = %.15g (row-indexed), %.15g (generic)", r, c, c2.val[r*nr+c], c1.val[r*nr+c])
+			}
+		}
+		for c := r + 1; c < nr; c++ {
+			if c1.val[r*nr+c] != c2.val[r*nr+c] {
+				t.Fatalf("strict upper triangle changed at [%d][%d]", r, c)
+			}
+		}
 	}
 }
