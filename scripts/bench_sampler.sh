@@ -14,7 +14,7 @@ while [ "$i" -lt "$runs" ]; do
 	i=$((i + 1))
 	start=$(date +%s.%N)
 	GOMAXPROCS=2 "$out/lmmbayes" run configs/sleepstudy.toml --out "$out/run" \
-		--warmup 1000 --draws 5000 --seed "$i" --quiet >/dev/null
+		--warmup 1000 --draws 5000 --seed "$i" --quiet --force >/dev/null
 	end=$(date +%s.%N)
 	awk -F, -v t0="$start" -v t1="$end" -v run="$i" '
 		NR > 1 && $1 !~ /^"?r_/ { if (min == "" || $11 + 0 < min) { min = $11 + 0; var = $1 } }

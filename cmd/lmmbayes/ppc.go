@@ -9,8 +9,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/lmmbayes/lmmbayes/diagnostics"
 	"github.com/lmmbayes/lmmbayes/model"
@@ -100,13 +102,33 @@ func (r rowSummary) values() []float64 {
 func (pd *predDraws) summarizeRow(i int) rowSummary {
 	e := pd.epred[i*pd.s : (i+1)*pd.s]
 	p := pd.pred[i*pd.s : (i+1)*pd.s]
-	es, ps := sortedCopy(e), sortedCopy(p)
+	eq := diagnostics.Quantiles(e, []float64{0.025, 0.975})
+	pq := diagnostics.Quantiles(p, []float64{0.025, 0.5, 0.975})
 	return rowSummary{
 		epredMean: diagnostics.Mean(e), epredSD: diagnostics.SD(e),
-		epredLo: diagnostics.Quantile(es, 0.025), epredHi: diagnostics.Quantile(es, 0.975),
+		epredLo: eq[0], epredHi: eq[1],
 		predMean: diagnostics.Mean(p), predSD: diagnostics.SD(p),
-		predLo: diagnostics.Quantile(ps, 0.025), predMed: diagnostics.Quantile(ps, 0.5), predHi: diagnostics.Quantile(ps, 0.975),
+		predLo: pq[0], predMed: pq[1], predHi: pq[2],
 	}
+}
+
+// summarizeRows summarises rows 0 … n−1 of pd on every core, in row
+// order.
+func (pd *predDraws) summarizeRows(n int) []rowSummary {
+	out := make([]rowSummary, n)
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				out[i] = pd.summarizeRow(i)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 func sortedCopy(x []float64) []float64 {
@@ -204,8 +226,8 @@ func writePPC(dir string, d *model.Design, post *postDraws, seed uint64) error {
 		if err != nil {
 			return fmt.Errorf("ppc: %w", err)
 		}
+		rows = append(rows, pd.summarizeRows(nd.N)...)
 		for i := range nd.N {
-			rows = append(rows, pd.summarizeRow(i))
 			r := pd.pred[i*s : (i+1)*s]
 			for k, v := range r {
 				sums[k] += v
@@ -305,9 +327,8 @@ func posteriorCoef(d *model.Design, post *postDraws) ([]coefRow, error) {
 				for k := range s {
 					v[k] = get(post.row(k))
 				}
-				sv := sortedCopy(v)
-				out = append(out, coefRow{t.Group, lev, effect, diagnostics.Mean(v), diagnostics.SD(v),
-					diagnostics.Quantile(sv, 0.025), diagnostics.Quantile(sv, 0.975)})
+				q := diagnostics.Quantiles(v, []float64{0.025, 0.975})
+				out = append(out, coefRow{t.Group, lev, effect, diagnostics.Mean(v), diagnostics.SD(v), q[0], q[1]})
 			}
 			for xi, xn := range d.XNames {
 				e := slices.Index(t.Names, xn)
