@@ -53,6 +53,8 @@ for (i in seq_along(sig)) {
     keep[[sprintf("cor_%s__%s__%s", s$g, s$e2, s$e1)]] <- a[, , sig[i]] / sqrt(v1 * v2)
   }
 }
+# lmmbayes' names: "(Intercept)" is "Intercept".
+names(keep) <- gsub("(Intercept)", "Intercept", names(keep), fixed = TRUE)
 arr <- array(unlist(keep), dim = c(dim(a)[1], dim(a)[2], length(keep)),
   dimnames = list(NULL, NULL, names(keep)))
 sm <- summarise_draws(as_draws_array(arr), "ess_bulk", "rhat")
