@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,6 +48,9 @@ type Result struct {
 	Mode, ModeCov []float64
 	// PsiNames names the coordinates of ψ.
 	PsiNames []string
+	// Interrupted is true when the run was cancelled: the chains hold
+	// only the draws saved before, cut to the same length.
+	Interrupted bool
 }
 
 // Column returns the draws of column j, one slice per chain.
@@ -126,7 +130,9 @@ func checkSpec(s *Spec) error {
 
 // Run samples the posterior of spec. Chains run in parallel; each chain's
 // output depends only on (opt.Seed, chain id). Cancelling ctx stops every
-// chain at its next iteration and Run returns ctx's error.
+// chain at its next iteration; Run then returns ctx's error together with
+// a Result holding the draws every chain had saved, cut to the shortest
+// chain, with Interrupted set (nil if a chain had not started).
 func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 	if err := checkSpec(spec); err != nil {
 		return nil, err
@@ -176,7 +182,22 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		// Interrupted: return what every chain finished, cut to the
+		// shortest chain so that the chains stay comparable.
+		n := opt.Draws
+		for _, ch := range res.Chains {
+			if ch == nil {
+				return nil, err
+			}
+			n = min(n, ch.NDraws)
+		}
+		nc := len(res.Names.Columns)
+		for _, ch := range res.Chains {
+			ch.NDraws = n
+			ch.Draws = ch.Draws[:n*nc]
+		}
+		res.Interrupted = true
+		return res, err
 	}
 	for _, e := range errs {
 		if e != nil {
@@ -455,17 +476,26 @@ func runChain(ctx context.Context, st *setup, opt Options, id int, mode, cov []f
 	init := append([]float64(nil), ch.psi...)
 	names := st.names
 	nc := len(names.Columns)
-	out := &ChainResult{ID: id, NDraws: opt.Draws, Draws: make([]float64, opt.Draws*nc), Init: init}
+	// The draws grow as they are made (amortised doubling), so memory
+	// follows the draws actually saved, not the number asked for.
+	out := &ChainResult{ID: id, NDraws: opt.Draws, Draws: make([]float64, 0, min(opt.Draws, 1024)*nc), Init: init}
 	total := opt.Warmup + opt.Draws*opt.Thin
 	saved := 0
 	lastLog := start
+	var stopped error
 	for it := range total {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			// Keep the draws finished so far: the caller may still
+			// write and summarise them.
+			stopped = ctx.Err()
+			out.NDraws = saved
+			out.Draws = out.Draws[:saved*nc]
+			break
 		}
 		warm := it < opt.Warmup
 		ch.step(it, warm)
 		if !warm && (it-opt.Warmup+1)%opt.Thin == 0 {
+			out.Draws = slices.Grow(out.Draws, nc)[:(saved+1)*nc]
 			ch.record(out.Draws[saved*nc : (saved+1)*nc])
 			saved++
 		}
@@ -476,7 +506,7 @@ func runChain(ctx context.Context, st *setup, opt Options, id int, mode, cov []f
 			}
 		}
 	}
-	if opt.Logger != nil {
+	if opt.Logger != nil && stopped == nil {
 		opt.Logger.Progress(id, total, total, time.Since(start))
 	}
 	out.AcceptWarmup = ratio(ch.accW, ch.nW)
@@ -484,7 +514,7 @@ func runChain(ctx context.Context, st *setup, opt Options, id int, mode, cov []f
 	out.AcceptIndep = ratio(ch.accI, ch.nI)
 	out.Accept = ratio(ch.accRW+ch.accI, ch.nRW+ch.nI)
 	out.Wall = time.Since(start)
-	return out, nil
+	return out, stopped
 }
 
 func ratio(a, n int) float64 {

@@ -87,18 +87,23 @@ func asInput(err error) error {
 var errInterrupted = errors.New("interrupted")
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// The first signal cancels ctx: chains stop at their next iteration
-	// and what was finished is written. Restoring the default handling
-	// then makes a second signal end the process at once; finished files
-	// are safe because every output is renamed into place whole.
+	// The first SIGINT or SIGTERM cancels ctx: chains stop at their next
+	// iteration and what was finished is written. A second one ends the
+	// process at once; finished files are safe because every output is
+	// renamed into place whole.
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-ctx.Done()
-		stop()
+		<-sigs
+		cancel()
+		<-sigs
+		fmt.Fprintln(os.Stderr, "lmmbayes: second signal: stopped at once")
+		os.Exit(exitInterrupted)
 	}()
 	e := &env{ctx: ctx, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
 	code := dispatch(e, os.Args[1:])
-	stop()
+	cancel()
 	os.Exit(code)
 }
 

@@ -27,6 +27,8 @@ type runOutput struct {
 	res  *sampler.Result
 	opt  sampler.Options
 	wall time.Duration
+	// incomplete marks a run interrupted by a signal.
+	incomplete bool
 	// ml is the ML fit written to ml_fit.json (nil when it failed; the
 	// failure is among warnings).
 	ml *model.FitResult
@@ -336,7 +338,10 @@ func replaceDir(stage, dir string, force bool) error {
 func (o *runOutput) writeDraws(w *bufio.Writer, c int) error {
 	ch := o.res.Chains[c]
 	fmt.Fprintf(w, "# model = lmmbayes\n# method = sample (collapsed Gibbs)\n")
-	fmt.Fprintf(w, "# num_samples = %d\n# num_warmup = %d\n# save_warmup = 0\n# thin = %d\n", o.opt.Draws, o.opt.Warmup, max(o.opt.Thin, 1))
+	fmt.Fprintf(w, "# num_samples = %d\n# num_warmup = %d\n# save_warmup = 0\n# thin = %d\n", ch.NDraws, o.opt.Warmup, max(o.opt.Thin, 1))
+	if o.incomplete {
+		fmt.Fprintf(w, "# incomplete = 1 (interrupted after %d of %d draws)\n", ch.NDraws, o.opt.Draws)
+	}
 	fmt.Fprintf(w, "# seed = %d\n# chain_id = %d\n", o.opt.Seed, ch.ID)
 	fmt.Fprintf(w, "# formula = %s\n# data = %s\n# lmmbayes_version = %s\n", oneLine(o.d.Formula.Text), oneLine(o.cfg.Data.Path), version)
 	cols := o.res.Names.Columns
@@ -390,22 +395,24 @@ func fmtRate(r float64) string {
 
 // runJSON is the content of run.json.
 type runJSON struct {
-	Version  string            `json:"lmmbayes_version"`
-	Config   string            `json:"config,omitempty"`
-	Data     string            `json:"data"`
-	Formula  string            `json:"formula"`
-	NObs     int               `json:"nobs"`
-	Priors   map[string]string `json:"priors_given"`
-	Used     []priorJSON       `json:"priors"`
-	Seed     uint64            `json:"seed"`
-	Chains   int               `json:"chains"`
-	Warmup   int               `json:"warmup"`
-	Draws    int               `json:"draws"`
-	Thin     int               `json:"thin"`
-	RE       bool              `json:"random_effects"`
-	Wall     float64           `json:"wall_seconds"`
-	PerChain []chainJSON       `json:"chain_stats"`
-	Warnings []string          `json:"warnings"`
+	Version string            `json:"lmmbayes_version"`
+	Config  string            `json:"config,omitempty"`
+	Data    string            `json:"data"`
+	Formula string            `json:"formula"`
+	NObs    int               `json:"nobs"`
+	Priors  map[string]string `json:"priors_given"`
+	Used    []priorJSON       `json:"priors"`
+	Seed    uint64            `json:"seed"`
+	Chains  int               `json:"chains"`
+	Warmup  int               `json:"warmup"`
+	Draws   int               `json:"draws"`
+	Thin    int               `json:"thin"`
+	RE      bool              `json:"random_effects"`
+	Wall    float64           `json:"wall_seconds"`
+	// Incomplete is true when a signal stopped the run early.
+	Incomplete bool        `json:"incomplete"`
+	PerChain   []chainJSON `json:"chain_stats"`
+	Warnings   []string    `json:"warnings"`
 }
 
 type priorJSON struct {
@@ -440,6 +447,7 @@ func (o *runOutput) writeJSON(w *bufio.Writer) error {
 		Version: version, Config: cfgPath, Data: o.cfg.Data.Path, Formula: o.d.Formula.Text, NObs: o.d.N,
 		Priors: o.cfg.Priors, Seed: o.opt.Seed, Chains: o.opt.Chains, Warmup: o.opt.Warmup, Draws: o.opt.Draws,
 		Thin: max(o.opt.Thin, 1), RE: o.opt.RandomEffects, Wall: o.wall.Seconds(), Warnings: o.warnings,
+		Incomplete: o.incomplete,
 	}
 	if j.Warnings == nil {
 		j.Warnings = []string{}
@@ -455,6 +463,15 @@ func (o *runOutput) writeJSON(w *bufio.Writer) error {
 	return enc.Encode(j)
 }
 
+// totalDraws is the number of saved draws over all chains.
+func (o *runOutput) totalDraws() int {
+	n := 0
+	for _, c := range o.res.Chains {
+		n += c.NDraws
+	}
+	return n
+}
+
 // printSummary prints a brms-like summary of the run.
 func (o *runOutput) printSummary(w io.Writer) {
 	o.summarize()
@@ -468,7 +485,7 @@ func (o *runOutput) printSummary(w io.Writer) {
 	fmt.Fprintf(w, "Formula: %s\n", o.d.Formula.Text)
 	fmt.Fprintf(w, "   Data: %s (Number of observations: %d)\n", filepath.Base(o.cfg.Data.Path), o.d.N)
 	fmt.Fprintf(w, "  Draws: %d chains, each with iter = %d; warmup = %d; thin = %d;\n         total post-warmup draws = %d\n",
-		o.opt.Chains, o.opt.Warmup+o.opt.Draws*thin, o.opt.Warmup, thin, o.opt.Chains*o.opt.Draws)
+		o.opt.Chains, o.opt.Warmup+o.opt.Draws*thin, o.opt.Warmup, thin, o.totalDraws())
 	fmt.Fprintln(w, "\nPriors:")
 	for _, e := range o.asg.Entries() {
 		fmt.Fprintf(w, "  %s\n", e)

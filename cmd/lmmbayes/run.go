@@ -144,15 +144,31 @@ func cmdRun(e *env, args []string) error {
 	if logger != nil {
 		fmt.Fprintln(e.stderr)
 	}
+	interrupted := false
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return errInterrupted
+		if !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("run: %w", err)
 		}
-		return fmt.Errorf("run: %w", err)
+		if res == nil || len(res.Chains) == 0 || res.Chains[0].NDraws < 4 {
+			return fmt.Errorf("%w before any draws were saved: nothing written", errInterrupted)
+		}
+		// Interrupted after some draws: write and summarise them, marked
+		// incomplete, then exit 130.
+		interrupted = true
+		fmt.Fprintf(e.stderr, "lmmbayes: interrupted: writing the %d draws per chain finished so far (a second signal stops at once)\n", res.Chains[0].NDraws)
 	}
-	out := &runOutput{cfg: cfg, d: d, asg: asg, res: res, opt: opt, wall: time.Since(start)}
+	out := &runOutput{cfg: cfg, d: d, asg: asg, res: res, opt: opt, wall: time.Since(start), incomplete: interrupted}
+	if interrupted {
+		out.warnings = append(out.warnings, fmt.Sprintf("the run was interrupted: %d of %d draws per chain were made", res.Chains[0].NDraws, opt.Draws))
+	}
 	if chainMode {
-		return out.writeChains(e.stdout)
+		if err := out.writeChains(e.stdout); err != nil {
+			return err
+		}
+		if interrupted {
+			return fmt.Errorf("%w: the chain files are incomplete (see run_K.json)", errInterrupted)
+		}
+		return nil
 	}
 	out.summarize()
 	if ml, err := model.Fit(d, model.FitOptions{}); err == nil {
@@ -168,6 +184,9 @@ func cmdRun(e *env, args []string) error {
 		return err
 	}
 	out.printSummary(e.stdout)
+	if interrupted {
+		return fmt.Errorf("%w: the output in %s holds the draws made before the signal (run.json: \"incomplete\": true)", errInterrupted, out.outDir())
+	}
 	return nil
 }
 
