@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -126,5 +127,28 @@ func TestRunPlots(t *testing.T) {
 	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
 	if !strings.Contains(string(html), "data:image/png;base64,") || strings.Contains(string(html), "http://") {
 		t.Error("report.html does not embed its images or refers outside itself")
+	}
+}
+
+// TestRunDiskFull runs into a 64 KiB tmpfs, far too small for the draws:
+// the run must fail with exit 1 naming the problem and leave nothing on
+// the file system. Needs root to mount; skipped otherwise.
+func TestRunDiskFull(t *testing.T) {
+	mnt := t.TempDir()
+	if err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt).Run(); err != nil {
+		t.Skipf("cannot mount a small tmpfs here: %v", err)
+	}
+	defer exec.Command("umount", mnt).Run()
+	code, _, stderr := runIn(t, filepath.Join(mnt, "out"))
+	if code != exitInternal || !strings.Contains(stderr, "no space left on device") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	entries, _ := os.ReadDir(mnt)
+	if len(entries) != 0 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("left on the full disk: %v", names)
 	}
 }
