@@ -59,7 +59,7 @@ func Fit(d *Design, opt FitOptions) (*FitResult, error) {
 		return nil, errors.New("fit: the mixed-model equations are singular at the starting θ (are the fixed-effects columns linearly dependent?)")
 	}
 	evals := 1
-	if xm, ok := momentStart(m); ok {
+	if xm, ok := momentStart(m); ok && !slices.Equal(xm, x0) {
 		evals++
 		if fm := obj(xm); fm < f0 {
 			x0 = xm
