@@ -61,6 +61,10 @@ type Options struct {
 	Parallel int
 	// Logger receives progress reports (nil: none).
 	Logger Logger
+	// Method picks the algorithm: "collapsed" (the marginal Metropolis
+	// update of the variance parameters with the joint draw of β and b),
+	// "crossed" (for large crossed designs), or "auto" / "" (choose).
+	Method string
 	// IndependenceWeight is the probability of the independence
 	// proposal after warmup (default 0.95; negative means 0).
 	IndependenceWeight float64

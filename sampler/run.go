@@ -143,6 +143,13 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 	if opt.Thin < 1 {
 		opt.Thin = 1
 	}
+	switch opt.Method {
+	case "", "auto", "collapsed":
+	case "crossed":
+		return nil, errors.New("sampler: method \"crossed\" is not available yet; use \"collapsed\" or \"auto\"")
+	default:
+		return nil, fmt.Errorf("sampler: unknown method %q", opt.Method)
+	}
 	if opt.FirstChain == 0 {
 		opt.FirstChain = 1
 	}

@@ -57,6 +57,8 @@ type samplerConfig struct {
 	Draws  int64 `toml:"draws"`
 	Thin   int64 `toml:"thin"`
 	Seed   int64 `toml:"seed"`
+	// Method picks the sampler: "auto", "collapsed" or "crossed".
+	Method string `toml:"method"`
 }
 
 // outputConfig is the [output] section.
@@ -79,7 +81,7 @@ func defaultConfig() *config {
 	return &config{
 		Data:     dataConfig{NA: []string{"NA", ""}},
 		Priors:   map[string]string{},
-		Sampler:  samplerConfig{Chains: 4, Warmup: 1000, Draws: 1000, Thin: 1},
+		Sampler:  samplerConfig{Chains: 4, Warmup: 1000, Draws: 1000, Thin: 1, Method: "auto"},
 		Output:   outputConfig{Dir: "lmmbayes_out", RandomEffects: true},
 		Predict:  predictConfig{NewLevels: "gaussian"},
 		lines:    map[string]int{},
@@ -93,7 +95,7 @@ var configKeys = []string{
 	"data", "data.path", "data.factors", "data.na", "data.reference",
 	"model", "model.formula",
 	"priors",
-	"sampler", "sampler.chains", "sampler.warmup", "sampler.draws", "sampler.thin", "sampler.seed",
+	"sampler", "sampler.chains", "sampler.warmup", "sampler.draws", "sampler.thin", "sampler.seed", "sampler.method",
 	"output", "output.dir", "output.random_effects", "output.plots",
 	"predict", "predict.newdata", "predict.out", "predict.re_form", "predict.new_levels",
 }
@@ -234,6 +236,12 @@ func (c *config) validate() error {
 	}
 	if c.Sampler.Chains > 1024 {
 		return inputErrorf("%s: key \"sampler.chains\" is %d; at most 1024 chains are allowed", c.where("sampler.chains"), c.Sampler.Chains)
+	}
+	switch c.Sampler.Method {
+	case "auto", "collapsed", "crossed":
+	default:
+		return inputErrorf("%s: key \"sampler.method\" must be \"auto\", \"collapsed\" or \"crossed\", got %q%s", c.where("sampler.method"), c.Sampler.Method,
+			suggest(c.Sampler.Method, []string{"auto", "collapsed", "crossed"}))
 	}
 	switch c.Predict.NewLevels {
 	case "gaussian", "error":

@@ -31,6 +31,7 @@ warmup = 1000            # warmup iterations per chain (adaptation; not saved)
 draws = 1000             # saved draws per chain, after thinning
 thin = 1                 # keep every thin-th iteration
 # seed = 1               # default: a random seed, recorded in run.json
+method = "auto"          # "collapsed", "crossed", or "auto" (see docs/sampler.md)
 
 [output]
 dir = "lmmbayes_out"     # where draws, summaries and run.json go

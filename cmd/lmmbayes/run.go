@@ -136,6 +136,7 @@ func cmdRun(e *env, args []string) error {
 		Thin:          int(cfg.Sampler.Thin),
 		Seed:          uint64(cfg.Sampler.Seed),
 		FirstChain:    int(max(*rf.chain, 1)),
+		Method:        cfg.Sampler.Method,
 		RandomEffects: cfg.Output.RandomEffects,
 		Logger:        logger,
 	}
