@@ -59,6 +59,9 @@ type samplerConfig struct {
 	Seed   int64 `toml:"seed"`
 	// Method picks the sampler: "auto", "collapsed" or "crossed".
 	Method string `toml:"method"`
+	// ConjugateInvGamma draws variances with an inv_gamma prior by their
+	// conjugate Gibbs step instead of the Metropolis block.
+	ConjugateInvGamma bool `toml:"conjugate_inv_gamma"`
 }
 
 // outputConfig is the [output] section.
@@ -95,7 +98,7 @@ var configKeys = []string{
 	"data", "data.path", "data.factors", "data.na", "data.reference",
 	"model", "model.formula",
 	"priors",
-	"sampler", "sampler.chains", "sampler.warmup", "sampler.draws", "sampler.thin", "sampler.seed", "sampler.method",
+	"sampler", "sampler.chains", "sampler.warmup", "sampler.draws", "sampler.thin", "sampler.seed", "sampler.method", "sampler.conjugate_inv_gamma",
 	"output", "output.dir", "output.random_effects", "output.plots",
 	"predict", "predict.newdata", "predict.out", "predict.re_form", "predict.new_levels",
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -150,5 +151,38 @@ func TestRunDiskFull(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Errorf("left on the full disk: %v", names)
+	}
+}
+
+// TestRunConjugateInvGamma runs sleepstudy with inverse-gamma priors on
+// the variances and the conjugate step switched on, and checks that σ's
+// posterior mean is near the ML estimate (25.6) and the run says it used
+// the key.
+func TestRunConjugateInvGamma(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "sleepstudy.csv"))
+	cfg := filepath.Join(dir, "c.toml")
+	body := "[data]\npath = \"" + data + "\"\n[model]\nformula = \"Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)\"\n" +
+		"[priors]\nsigma = \"inv_gamma(0.01, 0.01)\"\nsd = \"inv_gamma(0.01, 0.01)\"\n" +
+		"[sampler]\nwarmup = 300\ndraws = 500\nseed = 3\nconjugate_inv_gamma = true\n[output]\ndir = \"out\"\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "run", cfg, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "sigma ~ inv_gamma(0.01, 0.01)") {
+		t.Errorf("priors not printed:\n%s", stdout)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, "out", "summary.csv"))
+	for _, l := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(l, "sigma,") {
+			var m float64
+			fmt.Sscanf(strings.Split(l, ",")[1], "%g", &m)
+			if m < 23 || m > 28.5 {
+				t.Errorf("posterior mean of sigma %v, far from the ML 25.6", m)
+			}
+		}
 	}
 }

@@ -213,7 +213,7 @@ func buildSpec(cfg *config, d *model.Design) (*sampler.Spec, *priors.Assignment,
 		}
 		return nil, nil, asInput(fmt.Errorf("priors: %w", err))
 	}
-	spec := &sampler.Spec{Design: d}
+	spec := &sampler.Spec{Design: d, ConjugateInvGamma: cfg.Sampler.ConjugateInvGamma}
 	bad := func(e priors.Entry, why string) error {
 		where := cfg.path
 		if e.Key != "" {
