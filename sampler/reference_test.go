@@ -110,9 +110,14 @@ func compareToStan(t *testing.T, res *Result, ref map[string]stanRef, order []st
 // 1000 in the default suite, 5000 (as the acceptance criterion asks)
 // with -tags long (see reference_long_test.go).
 func runStanCase(t *testing.T, file, formula, factor string, seed uint64, draws int) {
+	runStanCaseMethod(t, file, formula, factor, seed, draws, "collapsed")
+}
+
+// runStanCaseMethod is runStanCase with the given method.
+func runStanCaseMethod(t *testing.T, file, formula, factor string, seed uint64, draws int, method string) {
 	d := loadDesign(t, file, formula, factor)
 	ref, order := readStanRef(t, "ref_"+strings.TrimSuffix(file, ".csv")+".csv")
-	res, err := Run(context.Background(), refSpec(d), Options{Chains: 4, Warmup: 1000, Draws: draws, Seed: seed, RandomEffects: true})
+	res, err := Run(context.Background(), refSpec(d), Options{Chains: 4, Warmup: 1000, Draws: draws, Seed: seed, RandomEffects: true, Method: method})
 	if err != nil {
 		t.Fatal(err)
 	}

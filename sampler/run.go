@@ -51,6 +51,11 @@ type Result struct {
 	// Interrupted is true when the run was cancelled: the chains hold
 	// only the draws saved before, cut to the same length.
 	Interrupted bool
+	// Method is the algorithm that ran: "collapsed" or "crossed".
+	Method string
+	// MethodReason says why Method was chosen (the user's choice, or the
+	// "auto" rule's figures).
+	MethodReason string
 }
 
 // Column returns the draws of column j, one slice per chain.
@@ -144,11 +149,9 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 		opt.Thin = 1
 	}
 	switch opt.Method {
-	case "", "auto", "collapsed":
-	case "crossed":
-		return nil, errors.New("sampler: method \"crossed\" is not available yet; use \"collapsed\" or \"auto\"")
+	case "", "auto", "collapsed", "crossed":
 	default:
-		return nil, fmt.Errorf("sampler: unknown method %q", opt.Method)
+		return nil, fmt.Errorf("sampler: unknown method %q (want auto, collapsed or crossed)", opt.Method)
 	}
 	if opt.FirstChain == 0 {
 		opt.FirstChain = 1
@@ -165,11 +168,21 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	mode, cov, err := findMode(st, k0)
-	if err != nil {
-		return nil, err
+	method, reason := chooseMethod(st, opt)
+	var mode, cov []float64
+	var cd *crossedData
+	var makeChain func(id int) (mcmc, error)
+	if method == "crossed" {
+		cd = newCrossedData(st)
+		psi0 := crossedStart(st)
+		makeChain = func(id int) (mcmc, error) { return newCrossedChain(st, cd, opt, id, psi0), nil }
+	} else {
+		if mode, cov, err = findMode(st, k0); err != nil {
+			return nil, err
+		}
+		makeChain = func(id int) (mcmc, error) { return newChain(st, opt, id, mode, cov) }
 	}
-	res := &Result{Names: st.names, Mode: mode, ModeCov: cov, PsiNames: psiNames(st)}
+	res := &Result{Names: st.names, Mode: mode, ModeCov: cov, PsiNames: psiNames(st), Method: method, MethodReason: reason}
 	res.Chains = make([]*ChainResult, opt.Chains)
 	par := opt.Parallel
 	if par < 1 || par > opt.Chains {
@@ -184,7 +197,7 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			res.Chains[c], errs[c] = runChain(ctx, st, opt, opt.FirstChain+c, mode, cov)
+			res.Chains[c], errs[c] = runChain(ctx, st, opt, opt.FirstChain+c, makeChain)
 		}()
 	}
 	wg.Wait()
@@ -274,6 +287,7 @@ type chain struct {
 	hasLatent bool
 	// post-step work: horseshoe, inverse-Wishart, conjugate inverse-gamma
 	hasHS, hasIW, hasIG bool
+	init                []float64
 
 	accW, nW, accRW, nRW, accI, nI int
 }
@@ -304,6 +318,7 @@ func newChain(st *setup, opt Options, id int, mode, cov []float64) (*chain, erro
 	if math.IsInf(ch.lp, -1) {
 		return nil, fmt.Errorf("sampler: chain %d: no finite initial value found near the mode", id)
 	}
+	ch.init = append([]float64(nil), ch.psi...)
 	ch.pr = newProposal(d, cov, opt.Warmup, opt.IndependenceWeight)
 	if opt.Warmup == 0 && !opt.plainGibbs {
 		// No warmup: the Laplace approximation at the mode is the
@@ -473,14 +488,35 @@ func (ch *chain) setY(y []float64) error {
 	return nil
 }
 
-// runChain runs one chain.
-func runChain(ctx context.Context, st *setup, opt Options, id int, mode, cov []float64) (*ChainResult, error) {
+// mcmc is one chain of either method.
+type mcmc interface {
+	// step runs iteration it (0-based; warm during warmup).
+	step(it int, warm bool)
+	// record writes the current state into a row of the draws.
+	record(row []float64)
+	// initial returns the chain's initial ψ.
+	initial() []float64
+	// rates fills the acceptance rates of out.
+	rates(out *ChainResult)
+}
+
+func (ch *chain) initial() []float64 { return ch.init }
+
+func (ch *chain) rates(out *ChainResult) {
+	out.AcceptWarmup = ratio(ch.accW, ch.nW)
+	out.AcceptRW = ratio(ch.accRW, ch.nRW)
+	out.AcceptIndep = ratio(ch.accI, ch.nI)
+	out.Accept = ratio(ch.accRW+ch.accI, ch.nRW+ch.nI)
+}
+
+// runChain runs one chain, made by mk(id).
+func runChain(ctx context.Context, st *setup, opt Options, id int, mk func(id int) (mcmc, error)) (*ChainResult, error) {
 	start := time.Now()
-	ch, err := newChain(st, opt, id, mode, cov)
+	ch, err := mk(id)
 	if err != nil {
 		return nil, err
 	}
-	init := append([]float64(nil), ch.psi...)
+	init := append([]float64(nil), ch.initial()...)
 	names := st.names
 	nc := len(names.Columns)
 	// The draws grow as they are made (amortised doubling), so memory
@@ -516,10 +552,7 @@ func runChain(ctx context.Context, st *setup, opt Options, id int, mode, cov []f
 	if opt.Logger != nil && stopped == nil {
 		opt.Logger.Progress(id, total, total, time.Since(start))
 	}
-	out.AcceptWarmup = ratio(ch.accW, ch.nW)
-	out.AcceptRW = ratio(ch.accRW, ch.nRW)
-	out.AcceptIndep = ratio(ch.accI, ch.nI)
-	out.Accept = ratio(ch.accRW+ch.accI, ch.nRW+ch.nI)
+	ch.rates(out)
 	out.Wall = time.Since(start)
 	return out, stopped
 }

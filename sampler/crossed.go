@@ -1,0 +1,526 @@
+package sampler
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// The "crossed" method: the collapsed Gibbs sampler of Papaspiliopoulos,
+// Roberts & Zanella (2020, Biometrika 107, "Scalable inference for
+// crossed random effects models"), generalised from a global mean to the
+// fixed effects β and to K×K random-slope blocks. One iteration costs
+// O(n·Σₖ(p + Kₖ)) plus O(Σₖ Jₖ(Kₖ³ + Kₖ²p + Kₖp²) + p³); no system whose
+// size grows with the number of levels is ever factored.
+//
+//  1. For each term k in turn, (β, bₖ) | b₋ₖ, ψ, y jointly: bₖ is
+//     integrated out to draw β from its Gaussian conditional (PRZ's
+//     collapse of the mean into each factor's update; with several
+//     columns in X it is the whole of β), then each level's bₖⱼ | β from
+//     its own K×K Gaussian, independently of the other levels.
+//  2. Each coordinate of ψ (log σ, log τ, the atanh canonical partial
+//     correlations) by a univariate slice sampler (Neal 2003, stepping
+//     out and shrinkage) on p(ψ | β, b, y), which depends on the data only
+//     through the residual sum of squares and Σⱼ bⱼbⱼᵀ.
+//  3. The same Gibbs steps as the collapsed method: scale-mixture and
+//     horseshoe latents, inverse-Wishart Σₖ, conjugate inverse-gamma.
+//
+// See docs/sampler.md for the derivation of step 1.
+
+// crossedTerm holds a term's per-level cross products (fixed data).
+type crossedTerm struct {
+	k, nlev int
+	refs    []int32
+	z       []float64 // K × N row-major
+	ztz     []float64 // per level K × K: Σᵢ zᵢzᵢᵀ
+	ztx     []float64 // per level K × p: Σᵢ zᵢxᵢᵀ (Mⱼ)
+}
+
+// crossedData is what every crossed chain shares.
+type crossedData struct {
+	n, p  int
+	x     []float64 // n × p row-major
+	xtx   []float64 // p × p
+	terms []crossedTerm
+}
+
+func newCrossedData(st *setup) *crossedData {
+	d := st.spec.Design
+	n, p := st.lay.n, st.lay.p
+	cd := &crossedData{n: n, p: p, x: make([]float64, n*p), xtx: make([]float64, p*p)}
+	for i := range n {
+		for j := range p {
+			cd.x[i*p+j] = d.X.At(i, j)
+		}
+	}
+	for i := range n {
+		xi := cd.x[i*p : (i+1)*p]
+		for a := range p {
+			for b := range p {
+				cd.xtx[a*p+b] += xi[a] * xi[b]
+			}
+		}
+	}
+	cd.terms = make([]crossedTerm, len(d.Terms))
+	for ti, t := range d.Terms {
+		k, nl := t.K, len(t.Levels)
+		ct := crossedTerm{k: k, nlev: nl, refs: t.Refs, z: t.Z, ztz: make([]float64, nl*k*k), ztx: make([]float64, nl*k*p)}
+		for i, lev := range t.Refs {
+			l := int(lev)
+			zz := ct.ztz[l*k*k : (l+1)*k*k]
+			zx := ct.ztx[l*k*p : (l+1)*k*p]
+			xi := cd.x[i*p : (i+1)*p]
+			for e := range k {
+				ze := t.Z[e*n+i]
+				for f := range k {
+					zz[e*k+f] += ze * t.Z[f*n+i]
+				}
+				for c := range p {
+					zx[e*p+c] += ze * xi[c]
+				}
+			}
+		}
+		cd.terms[ti] = ct
+	}
+	return cd
+}
+
+// crossedChain is the state of one chain of the crossed method.
+type crossedChain struct {
+	st   *setup
+	opt  Options
+	cd   *crossedData
+	id   int
+	rng  *rand.Rand
+	ev   *evaluator
+	psi  []float64
+	beta []float64
+	b    [][]float64
+	e    []float64 // residual y − Xβ − Σ Zₖbₖ
+	init []float64
+	// scratch
+	g, lj     []float64 // per level: Zⱼᵀr (K) and chol(Aⱼ) (K × K)
+	wj        []float64 // per level Lⱼ⁻¹Mⱼ (K × p)
+	xr, h     []float64 // p
+	gm, gl    []float64 // p × p
+	sinv      []float64 // K × K
+	zb, mu    []float64 // p
+	slw       []float64 // slice widths per coordinate of ψ
+	slN       int
+	hasLatent bool
+	hasHS     bool
+	hasIW     bool
+	// betaScaleHS marks the horseshoe columns (prior variance σ²·lvar).
+}
+
+// newCrossedChain starts chain id: its PCG stream (the same (seed, id)
+// stream as the collapsed method), ψ drawn around psi0 (0.5 on each
+// coordinate), β = 0 and b = 0 (the first sweep draws them).
+func newCrossedChain(st *setup, cd *crossedData, opt Options, id int, psi0 []float64) *crossedChain {
+	lay := st.lay
+	ch := &crossedChain{st: st, opt: opt, cd: cd, id: id, rng: rand.New(rand.NewPCG(opt.Seed, uint64(id)))}
+	ch.ev = newEvaluator(st.spec, lay, st.fixed)
+	ch.psi = make([]float64, lay.dim)
+	for try := 0; try < 100; try++ {
+		for i := range ch.psi {
+			ch.psi[i] = psi0[i] + 0.5*ch.rng.NormFloat64()
+		}
+		if !math.IsInf(ch.ev.fill(ch.psi), -1) {
+			break
+		}
+	}
+	ch.ev.fill(ch.psi)
+	ch.init = append([]float64(nil), ch.psi...)
+	p := lay.p
+	ch.beta = make([]float64, p)
+	ch.b = make([][]float64, len(lay.terms))
+	maxQ, maxK := 0, 1
+	for i, t := range lay.terms {
+		ch.b[i] = make([]float64, t.k*t.nlev)
+		maxQ = max(maxQ, t.nlev*t.k)
+		maxK = max(maxK, t.k)
+	}
+	ch.e = append([]float64(nil), st.spec.Design.Y...)
+	ch.g = make([]float64, maxQ)
+	ch.lj = make([]float64, maxQ*maxK)
+	ch.wj = make([]float64, maxQ*max(p, 1))
+	ch.xr, ch.h, ch.zb, ch.mu = make([]float64, p), make([]float64, p), make([]float64, p), make([]float64, p)
+	ch.gm, ch.gl = make([]float64, p*p), make([]float64, p*p)
+	ch.sinv = make([]float64, maxK*maxK)
+	ch.slw = make([]float64, lay.dim)
+	for i := range ch.slw {
+		ch.slw[i] = 1
+	}
+	for _, f := range st.fixed {
+		if f.kind == fixedMixture {
+			ch.hasLatent = true
+		}
+	}
+	ch.hasHS = len(ch.ev.hs) > 0
+	for _, t := range lay.terms {
+		if t.iw {
+			ch.hasIW = true
+		}
+	}
+	return ch
+}
+
+// crossedStart is the centre of the crossed chains' inits: log σ and
+// every log τ at log(sd(y)/2), correlations 0 (findMode's start).
+func crossedStart(st *setup) []float64 {
+	y := st.spec.Design.Y
+	var m, s2 float64
+	for _, v := range y {
+		m += v
+	}
+	m /= float64(len(y))
+	for _, v := range y {
+		s2 += (v - m) * (v - m)
+	}
+	sd := math.Sqrt(s2 / float64(max(len(y)-1, 1)))
+	if !(sd > 0) {
+		sd = 1
+	}
+	x0 := make([]float64, st.lay.dim)
+	for i := 0; i <= st.lay.nsd; i++ {
+		x0[i] = math.Log(sd / 2)
+	}
+	return x0
+}
+
+// priorPrecision writes the prior precision and mean of β (absolute,
+// not σ²-relative) at σ².
+func (ch *crossedChain) priorPrecision(s2 float64, prec, mean []float64) {
+	for j, f := range ch.ev.fixed {
+		mean[j] = f.mu
+		switch f.kind {
+		case fixedFlat:
+			prec[j] = 0
+		case fixedHorseshoe:
+			mean[j] = 0
+			prec[j] = 1 / (s2 * ch.ev.lvar[j])
+		default:
+			prec[j] = 1 / ch.ev.lvar[j]
+		}
+	}
+}
+
+// sweepTerm draws (β, bₖ) | b₋ₖ, ψ, y for term ti (see docs/sampler.md):
+// with r = y − Σ_{l≠k} Z_l b_l, Aⱼ = ZⱼᵀZⱼ + σ²Σ⁻¹, Mⱼ = ZⱼᵀXⱼ, gⱼ = Zⱼᵀrⱼ,
+//
+//	β | b₋ₖ ~ N(G⁻¹h, σ²G⁻¹),  G = XᵀX − Σⱼ MⱼᵀAⱼ⁻¹Mⱼ + σ²P₀,
+//	                           h = Xᵀr − Σⱼ MⱼᵀAⱼ⁻¹gⱼ + σ²P₀m₀,
+//	bₖⱼ | β, b₋ₖ ~ N(Aⱼ⁻¹(gⱼ − Mⱼβ), σ²Aⱼ⁻¹).
+//
+// If G is not numerically positive definite, β is kept and only bₖ is
+// drawn (a valid, uncollapsed Gibbs step).
+func (ch *crossedChain) sweepTerm(ti int) {
+	cd, ev, rng := ch.cd, ch.ev, ch.rng
+	ct := &cd.terms[ti]
+	n, p, k, nl := cd.n, cd.p, ct.k, ct.nlev
+	sigma := math.Exp(ch.psi[0])
+	if ch.opt.drawScale != 0 {
+		sigma *= ch.opt.drawScale
+	}
+	s2 := sigma * sigma
+	bt := ch.b[ti]
+	e := ch.e
+	g := ch.g[:nl*k]
+	clear(g)
+	xr := ch.xr
+	clear(xr)
+	// Pass 1: r = e + Xβ + Zₖbₖ (into e), g = Zᵀr, xr = Xᵀr.
+	x := cd.x
+	for i := range n {
+		ri := e[i]
+		xi := x[i*p : (i+1)*p]
+		for c, xv := range xi {
+			ri += xv * ch.beta[c]
+		}
+		l := int(ct.refs[i]) * k
+		for f := range k {
+			ri += ct.z[f*n+i] * bt[l+f]
+		}
+		e[i] = ri
+		for f := range k {
+			g[l+f] += ct.z[f*n+i] * ri
+		}
+		for c, xv := range xi {
+			xr[c] += xv * ri
+		}
+	}
+	// Σ⁻¹ = C⁻ᵀC⁻¹ from the term's factor C (lower, Σ = CCᵀ).
+	sinv := ch.sinv[:k*k]
+	lowerInverseGram(ev.c[ti], k, sinv)
+	lj := ch.lj[:nl*k*k]
+	wj := ch.wj[:nl*k*p]
+	gm, h := ch.gm, ch.h
+	copy(gm, cd.xtx)
+	copy(h, xr)
+	ch.priorPrecision(s2, ch.zb, ch.mu)
+	for c := range p {
+		gm[c*p+c] += s2 * ch.zb[c]
+		h[c] += s2 * ch.zb[c] * ch.mu[c]
+	}
+	var abuf [64]float64
+	a := abuf[:k*k]
+	if k > 8 {
+		a = make([]float64, k*k)
+	}
+	for j := range nl {
+		zz := ct.ztz[j*k*k : (j+1)*k*k]
+		for r := range k * k {
+			a[r] = zz[r] + s2*sinv[r]
+		}
+		L := lj[j*k*k : (j+1)*k*k]
+		if !cholesky(a, k, L) {
+			// Only from an over- or underflowing Σ: keep bₖ.
+			for r := range k * k {
+				L[r] = 0
+			}
+			continue
+		}
+		// wⱼ = L⁻¹Mⱼ, gⱼ ← L⁻¹gⱼ (in place).
+		W := wj[j*k*p : (j+1)*k*p]
+		copy(W, ct.ztx[j*k*p:(j+1)*k*p])
+		gj := g[j*k : (j+1)*k]
+		for r := range k {
+			for m := range r {
+				for c := range p {
+					W[r*p+c] -= L[r*k+m] * W[m*p+c]
+				}
+				gj[r] -= L[r*k+m] * gj[m]
+			}
+			d := L[r*k+r]
+			for c := range p {
+				W[r*p+c] /= d
+			}
+			gj[r] /= d
+		}
+		for r := range k {
+			wr := W[r*p : (r+1)*p]
+			for c := range p {
+				for c2 := 0; c2 <= c; c2++ {
+					gm[c*p+c2] -= wr[c] * wr[c2]
+				}
+				h[c] -= wr[c] * gj[r]
+			}
+		}
+	}
+	for c := range p {
+		for c2 := 0; c2 < c; c2++ {
+			gm[c2*p+c] = gm[c*p+c2]
+		}
+	}
+	if p > 0 && cholesky(gm, p, ch.gl) {
+		// β = G⁻¹h + σ L_G⁻ᵀ z.
+		gl := ch.gl
+		mu := ch.mu
+		forwardSolve(gl, p, h, mu)
+		for c := range p {
+			mu[c] += sigma * rng.NormFloat64()
+		}
+		backSolve(gl, p, mu, ch.beta)
+	}
+	// bₖⱼ = Aⱼ⁻¹(gⱼ − Mⱼβ) + σ Lⱼ⁻ᵀ z = Lⱼ⁻ᵀ(L⁻¹gⱼ − Wⱼβ + σz).
+	var tbuf [8]float64
+	tv := tbuf[:min(k, 8)]
+	if k > 8 {
+		tv = make([]float64, k)
+	}
+	for j := range nl {
+		L := lj[j*k*k : (j+1)*k*k]
+		if L[0] == 0 {
+			continue
+		}
+		W := wj[j*k*p : (j+1)*k*p]
+		gj := g[j*k : (j+1)*k]
+		for r := range k {
+			s := gj[r] + sigma*rng.NormFloat64()
+			for c := range p {
+				s -= W[r*p+c] * ch.beta[c]
+			}
+			tv[r] = s
+		}
+		backSolve(L, k, tv, bt[j*k:(j+1)*k])
+	}
+	// Pass 2: e = r − Xβ − Zₖbₖ.
+	for i := range n {
+		ri := e[i]
+		xi := x[i*p : (i+1)*p]
+		for c, xv := range xi {
+			ri -= xv * ch.beta[c]
+		}
+		l := int(ct.refs[i]) * k
+		for f := range k {
+			ri -= ct.z[f*n+i] * bt[l+f]
+		}
+		e[i] = ri
+	}
+}
+
+// lowerInverseGram writes (CCᵀ)⁻¹ = C⁻ᵀC⁻¹ for the k × k row-major lower
+// triangular c.
+func lowerInverseGram(c []float64, k int, out []float64) {
+	var buf [64]float64
+	ci := buf[:k*k]
+	if k > 8 {
+		ci = make([]float64, k*k)
+	}
+	clear(ci)
+	// ci = C⁻¹ (lower), column by column.
+	for col := range k {
+		for r := col; r < k; r++ {
+			s := 0.0
+			if r == col {
+				s = 1
+			}
+			for m := col; m < r; m++ {
+				s -= c[r*k+m] * ci[m*k+col]
+			}
+			ci[r*k+col] = s / c[r*k+r]
+		}
+	}
+	for a := range k {
+		for b := range k {
+			var s float64
+			for m := max(a, b); m < k; m++ {
+				s += ci[m*k+a] * ci[m*k+b]
+			}
+			out[a*k+b] = s
+		}
+	}
+}
+
+// forwardSolve solves L x = b for the d × d row-major lower L.
+func forwardSolve(l []float64, d int, b, x []float64) {
+	for r := range d {
+		s := b[r]
+		for m := range r {
+			s -= l[r*d+m] * x[m]
+		}
+		x[r] = s / l[r*d+r]
+	}
+}
+
+// backSolve solves Lᵀ x = b for the d × d row-major lower L (b and x may
+// not alias unless equal).
+func backSolve(l []float64, d int, b, x []float64) {
+	for r := d - 1; r >= 0; r-- {
+		s := b[r]
+		for m := r + 1; m < d; m++ {
+			s -= l[m*d+r] * x[m]
+		}
+		x[r] = s / l[r*d+r]
+	}
+}
+
+// rss returns ‖e‖².
+func (ch *crossedChain) rss() float64 {
+	var s float64
+	for _, v := range ch.e {
+		s += v * v
+	}
+	return s
+}
+
+// sliceStep updates coordinate i of ψ by a univariate slice sampler on
+// f (Neal 2003, §4: stepping out with width w, at most 20 steps each
+// side, then shrinkage). f0 is f at the current point; it returns the
+// new value of f.
+func (ch *crossedChain) sliceStep(i int, w float64, f0 float64, f func() float64) float64 {
+	rng := ch.rng
+	psi := ch.psi
+	x0 := psi[i]
+	logy := f0 + math.Log(1-rng.Float64()) // log(u·f(x0)), u ∈ (0, 1]
+	lo := x0 - w*rng.Float64()
+	hi := lo + w
+	jl := rng.IntN(20)
+	jr := 19 - jl
+	eval := func(x float64) float64 {
+		psi[i] = x
+		v := f()
+		if math.IsNaN(v) {
+			return math.Inf(-1)
+		}
+		return v
+	}
+	for ; jl > 0 && eval(lo) > logy; jl-- {
+		lo -= w
+	}
+	for ; jr > 0 && eval(hi) > logy; jr-- {
+		hi += w
+	}
+	for range 200 {
+		x := lo + (hi-lo)*rng.Float64()
+		if v := eval(x); v > logy {
+			return v
+		}
+		if x < x0 {
+			lo = x
+		} else {
+			hi = x
+		}
+	}
+	// Shrank onto x0 without acceptance (floating-point exhaustion).
+	psi[i] = x0
+	return f()
+}
+
+// step runs one iteration (it 0-based; warm during warmup).
+func (ch *crossedChain) step(it int, warm bool) {
+	ev, rng := ch.ev, ch.rng
+	// Step 1: (β, bₖ) per term.
+	for ti := range ch.cd.terms {
+		ch.sweepTerm(ti)
+	}
+	// Step 2: ψ coordinate-wise given (β, b).
+	rss := ch.rss()
+	target := func() float64 { return ev.plainTarget(ch.psi, rss, ch.beta, ch.b) }
+	f := target()
+	for i := range ch.psi {
+		old := ch.psi[i]
+		f = ch.sliceStep(i, ch.slw[i], f, target)
+		if warm && ch.opt.rwScales == nil {
+			// Width ≈ 3 × the mean absolute move (Neal's suggestion of
+			// a typical slice size), adapted during warmup only.
+			d := math.Abs(ch.psi[i] - old)
+			ch.slw[i] += (3*d - ch.slw[i]) / float64(min(it+2, 50))
+			ch.slw[i] = math.Min(math.Max(ch.slw[i], 1e-4), 10)
+		}
+	}
+	ev.fill(ch.psi)
+	// Step 3: the other Gibbs steps given (β, b).
+	if ch.hasLatent {
+		ev.updateLatent(ch.beta, rng)
+	}
+	if ch.hasHS {
+		ev.updateHorseshoe(ch.beta, math.Exp(2*ch.psi[0]), rng)
+	}
+	if ch.hasIW {
+		ev.updateInvWishart(ch.b, ch.opt.iwNuShift, rng)
+	}
+	if ch.st.spec.ConjugateInvGamma && ev.updateInvGamma(ch.psi, ch.beta, ch.b, rng) {
+		ev.fill(ch.psi)
+	}
+}
+
+// record writes the current state into row.
+func (ch *crossedChain) record(row []float64) {
+	ev := ch.ev
+	psiPrior := ev.fill(ch.psi)
+	row[0] = ev.logJoint(psiPrior, math.Exp(ch.psi[0]), ch.beta, ch.b)
+	writeRow(row[1:], ev, ch.psi, ch.beta, ch.b, ch.st.names)
+}
+
+// setY replaces the response (the Geweke test's hook).
+func (ch *crossedChain) setY(y []float64) {
+	ch.ev.y = y
+	ch.ev.rss(ch.beta, ch.b)
+	copy(ch.e, ch.ev.resid)
+}
+
+func (ch *crossedChain) initial() []float64 { return ch.init }
+
+func (ch *crossedChain) rates(out *ChainResult) {
+	out.AcceptWarmup, out.AcceptRW, out.AcceptIndep, out.Accept = math.NaN(), math.NaN(), math.NaN(), math.NaN()
+}
