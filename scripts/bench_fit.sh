@@ -1,7 +1,8 @@
 #!/bin/sh
 # Times "lmmbayes fit" (the whole CLI: start-up, CSV read, design, ML fit,
 # summary) on sleepstudy and InstEval, median of RUNS runs each, with the
-# peak resident memory of the slowest kind of run from GNU time's -v
+# median CPU time (user+sys, less sensitive than wall time to a shared
+# machine) and the largest peak resident memory from GNU time's -v
 # (/usr/bin/time; `apt-get install time` if it is missing). When R with
 # lme4 is installed it also times lme4's lmer (REML = FALSE) on the same
 # files in the same run, median of RUNS fits inside one R process (lmer
@@ -29,6 +30,7 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR 
 bench() {
 	label=$1; shift
 	: >"$tmp/walls"
+	: >"$tmp/cpus"
 	maxrss=0
 	i=0
 	while [ "$i" -lt "$runs" ]; do
@@ -43,6 +45,7 @@ bench() {
 		w=$(echo "$e $s" | awk '{printf "%.4f", $1 - $2}')
 		if [ -x /usr/bin/time ]; then
 			r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/time")
+			awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.2f\n", u + s}' "$tmp/time" >>"$tmp/cpus"
 			if [ "$r" -gt "$maxrss" ]; then maxrss=$r; fi
 		fi
 		echo "$w" >>"$tmp/walls"
@@ -50,7 +53,7 @@ bench() {
 	done
 	med=$(median <"$tmp/walls")
 	if [ "$maxrss" -gt 0 ]; then
-		echo "lmmbayes $label: median wall $med s over $runs runs ($(tr '\n' ' ' <"$tmp/walls")), peak RSS $((maxrss / 1024)) MB"
+		echo "lmmbayes $label: median wall $med s over $runs runs ($(tr '\n' ' ' <"$tmp/walls")), median CPU (user+sys) $(median <"$tmp/cpus") s, peak RSS $((maxrss / 1024)) MB"
 	else
 		echo "lmmbayes $label: median wall $med s over $runs runs (peak RSS: install GNU time for it)"
 	fi
