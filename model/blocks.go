@@ -341,23 +341,20 @@ func smallChol(a []float64, k int) bool {
 func rdivLt(b, d *blk) {
 	switch {
 	case d.kind == kindDense && b.kind == kindDense:
-		tri := blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: d.rows, Stride: d.cols, Data: d.val}
 		// Rows of b are independent: solve the two halves in parallel
 		// when the work is worth a goroutine.
 		if h := b.rows / 2; h > 0 && b.rows*d.rows*d.rows >= 1<<22 {
-			top := blas64.General{Rows: h, Cols: b.cols, Stride: b.cols, Data: b.val[:h*b.cols]}
-			bot := blas64.General{Rows: b.rows - h, Cols: b.cols, Stride: b.cols, Data: b.val[h*b.cols:]}
 			var wg sync.WaitGroup
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				blas64.Trsm(blas.Right, blas.Trans, 1, tri, bot)
+				rdivLtRows(b, d, h, b.rows)
 			}()
-			blas64.Trsm(blas.Right, blas.Trans, 1, tri, top)
+			rdivLtRows(b, d, 0, h)
 			wg.Wait()
 			return
 		}
-		blas64.Trsm(blas.Right, blas.Trans, 1, tri, b.general())
+		rdivLtRows(b, d, 0, b.rows)
 	case d.kind == kindDiag && b.kind == kindSparse:
 		k := d.rk
 		sz := b.rk * k
@@ -380,6 +377,32 @@ func rdivLt(b, d *blk) {
 		}
 	default:
 		panic("model: unsupported triangular solve")
+	}
+}
+
+// rdivLtRowChunk is the number of rows of b that rdivLtRows solves
+// together: each row of the factor is then read once per chunk.
+const rdivLtRowChunk = 32
+
+// rdivLtRows sets rows [lo, hi) of the dense block b to b d⁻ᵀ for the
+// dense lower factor d: x_j = (b_j − Σ_{k<j} d_jk x_k) / d_jj, with the
+// factor's row j applied to a chunk of rows of b at once, so that a
+// factor much larger than the cache is streamed once per chunk rather
+// than once per row (as a row-by-row triangular solve does).
+func rdivLtRows(b, d *blk, lo, hi int) {
+	n := d.rows
+	ld := d.cols
+	bl := blas64.Implementation()
+	for r0 := lo; r0 < hi; r0 += rdivLtRowChunk {
+		r1 := min(r0+rdivLtRowChunk, hi)
+		for j := range n {
+			lj := d.val[j*ld : j*ld+j]
+			djj := d.val[j*ld+j]
+			for r := r0; r < r1; r++ {
+				row := b.val[r*b.cols : r*b.cols+n]
+				row[j] = (row[j] - bl.Ddot(j, lj, 1, row, 1)) / djj
+			}
+		}
 	}
 }
 
