@@ -3,6 +3,7 @@ package sampler
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // The "crossed" method: the collapsed Gibbs sampler of Papaspiliopoulos,
@@ -26,60 +27,127 @@ import (
 //
 // See docs/sampler.md for the derivation of step 1.
 
-// crossedTerm holds a term's per-level cross products (fixed data).
+// crossedTerm holds a term's per-level cross products (fixed data; the
+// cross products only for the large terms).
 type crossedTerm struct {
 	k, nlev int
 	refs    []int32
 	z       []float64 // K × N row-major
 	ztz     []float64 // per level K × K: Σᵢ zᵢzᵢᵀ
-	ztx     []float64 // per level K × p: Σᵢ zᵢxᵢᵀ (Mⱼ)
+	ztx     []float64 // per level K × pe: Σᵢ zᵢx̃ᵢᵀ (Mⱼ)
+	off     int       // offset in β̃ of a small term, −1 for a large one
 }
+
+// smallMax bounds the length of β̃ = (β, the small terms' b): a term
+// joins β̃ (and is drawn jointly with β in every term's update) while
+// p + its effects stay within it. Drawing a small nested factor jointly
+// with the large ones it is confounded with is what keeps InstEval's
+// dept:service effects mixing (see docs/sampler.md).
+const smallMax = 64
 
 // crossedData is what every crossed chain shares.
 type crossedData struct {
-	n, p  int
-	x     []float64 // n × p row-major
-	xtx   []float64 // p × p
-	terms []crossedTerm
+	n, p, pe int
+	x        []float64 // n × p row-major
+	xtx      []float64 // pe × pe: X̃ᵀX̃
+	terms    []crossedTerm
+	small    []int // terms in β̃, in Design.Terms order
+	large    []int // terms updated one at a time
 }
 
-func newCrossedData(st *setup) *crossedData {
+// rowNZ writes the nonzero entries of row i of X̃ = [X, Z_small] into
+// cols and vals and returns their number.
+func (cd *crossedData) rowNZ(i int, cols []int, vals []float64) int {
+	p, n := cd.p, cd.n
+	m := 0
+	for c := range p {
+		cols[m], vals[m] = c, cd.x[i*p+c]
+		m++
+	}
+	for _, si := range cd.small {
+		t := &cd.terms[si]
+		for e := range t.k {
+			cols[m], vals[m] = t.off+int(t.refs[i])*t.k+e, t.z[e*n+i]
+			m++
+		}
+	}
+	return m
+}
+
+func newCrossedData(st *setup, opt Options) *crossedData {
+	limit := smallMax
+	if opt.crossedSmall != 0 {
+		limit = opt.crossedSmall
+	}
 	d := st.spec.Design
 	n, p := st.lay.n, st.lay.p
-	cd := &crossedData{n: n, p: p, x: make([]float64, n*p), xtx: make([]float64, p*p)}
+	cd := &crossedData{n: n, p: p, x: make([]float64, n*p)}
 	for i := range n {
 		for j := range p {
 			cd.x[i*p+j] = d.X.At(i, j)
 		}
 	}
-	for i := range n {
-		xi := cd.x[i*p : (i+1)*p]
-		for a := range p {
-			for b := range p {
-				cd.xtx[a*p+b] += xi[a] * xi[b]
-			}
+	cd.terms = make([]crossedTerm, len(d.Terms))
+	// Smallest terms first into β̃.
+	idx := make([]int, len(d.Terms))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		return d.Terms[a].K*len(d.Terms[a].Levels) - d.Terms[b].K*len(d.Terms[b].Levels)
+	})
+	pe := p
+	isSmall := make([]bool, len(d.Terms))
+	for _, ti := range idx {
+		q := d.Terms[ti].K * len(d.Terms[ti].Levels)
+		if pe+q <= limit {
+			isSmall[ti] = true
+			pe += q
 		}
 	}
-	cd.terms = make([]crossedTerm, len(d.Terms))
+	cd.pe = pe
+	off := p
 	for ti, t := range d.Terms {
-		k, nl := t.K, len(t.Levels)
-		ct := crossedTerm{k: k, nlev: nl, refs: t.Refs, z: t.Z, ztz: make([]float64, nl*k*k), ztx: make([]float64, nl*k*p)}
-		for i, lev := range t.Refs {
-			l := int(lev)
+		cd.terms[ti] = crossedTerm{k: t.K, nlev: len(t.Levels), refs: t.Refs, z: t.Z, off: -1}
+		if isSmall[ti] {
+			cd.terms[ti].off = off
+			off += t.K * len(t.Levels)
+			cd.small = append(cd.small, ti)
+		} else {
+			cd.large = append(cd.large, ti)
+		}
+	}
+	cd.xtx = make([]float64, pe*pe)
+	cols := make([]int, pe)
+	vals := make([]float64, pe)
+	for _, ti := range cd.large {
+		ct := &cd.terms[ti]
+		ct.ztz = make([]float64, ct.nlev*ct.k*ct.k)
+		ct.ztx = make([]float64, ct.nlev*ct.k*pe)
+	}
+	for i := range n {
+		m := cd.rowNZ(i, cols, vals)
+		for a := range m {
+			for b := range m {
+				cd.xtx[cols[a]*pe+cols[b]] += vals[a] * vals[b]
+			}
+		}
+		for _, ti := range cd.large {
+			ct := &cd.terms[ti]
+			k := ct.k
+			l := int(ct.refs[i])
 			zz := ct.ztz[l*k*k : (l+1)*k*k]
-			zx := ct.ztx[l*k*p : (l+1)*k*p]
-			xi := cd.x[i*p : (i+1)*p]
+			zx := ct.ztx[l*k*pe : (l+1)*k*pe]
 			for e := range k {
-				ze := t.Z[e*n+i]
+				ze := ct.z[e*n+i]
 				for f := range k {
-					zz[e*k+f] += ze * t.Z[f*n+i]
+					zz[e*k+f] += ze * ct.z[f*n+i]
 				}
-				for c := range p {
-					zx[e*p+c] += ze * xi[c]
+				for a := range m {
+					zx[e*pe+cols[a]] += ze * vals[a]
 				}
 			}
 		}
-		cd.terms[ti] = ct
 	}
 	return cd
 }
@@ -100,8 +168,9 @@ type crossedChain struct {
 	// scratch
 	g, lj     []float64 // per level: Zⱼᵀr (K) and chol(Aⱼ) (K × K)
 	wj        []float64 // per level Lⱼ⁻¹Mⱼ (K × p)
-	xr, h     []float64 // p
-	gm, gl    []float64 // p × p
+	xr, h     []float64 // pe
+	bext, mue []float64 // pe
+	gm, gl    []float64 // pe × pe
 	sinv      []float64 // K × K
 	zb, mu    []float64 // p
 	slw       []float64 // slice widths per coordinate of ψ
@@ -142,9 +211,11 @@ func newCrossedChain(st *setup, cd *crossedData, opt Options, id int, psi0 []flo
 	ch.e = append([]float64(nil), st.spec.Design.Y...)
 	ch.g = make([]float64, maxQ)
 	ch.lj = make([]float64, maxQ*maxK)
-	ch.wj = make([]float64, maxQ*max(p, 1))
-	ch.xr, ch.h, ch.zb, ch.mu = make([]float64, p), make([]float64, p), make([]float64, p), make([]float64, p)
-	ch.gm, ch.gl = make([]float64, p*p), make([]float64, p*p)
+	pe := cd.pe
+	ch.wj = make([]float64, maxQ*pe)
+	ch.xr, ch.h, ch.zb, ch.mu = make([]float64, pe), make([]float64, pe), make([]float64, p), make([]float64, p)
+	ch.bext, ch.mue = make([]float64, pe), make([]float64, pe)
+	ch.gm, ch.gl = make([]float64, pe*pe), make([]float64, pe*pe)
 	ch.sinv = make([]float64, maxK*maxK)
 	ch.slw = make([]float64, lay.dim)
 	for i := range ch.slw {
@@ -204,124 +275,173 @@ func (ch *crossedChain) priorPrecision(s2 float64, prec, mean []float64) {
 	}
 }
 
-// sweepTerm draws (β, bₖ) | b₋ₖ, ψ, y for term ti (see docs/sampler.md):
-// with r = y − Σ_{l≠k} Z_l b_l, Aⱼ = ZⱼᵀZⱼ + σ²Σ⁻¹, Mⱼ = ZⱼᵀXⱼ, gⱼ = Zⱼᵀrⱼ,
+// sweepTerm draws (β̃, bₖ) | b₋ₖ, ψ, y for the large term ti, or β̃ alone
+// when ti < 0 (no large term), where β̃ = (β, the small terms' b) with
+// design X̃ = [X, Z_small] and prior precision P₀ (β's prior, and Σₛ⁻¹
+// per level of a small term). With r = y − Σ_{large l≠k} Z_l b_l,
+// Aⱼ = ZⱼᵀZⱼ + σ²Σₖ⁻¹, Mⱼ = ZⱼᵀX̃ⱼ, gⱼ = Zⱼᵀrⱼ (docs/sampler.md):
 //
-//	β | b₋ₖ ~ N(G⁻¹h, σ²G⁻¹),  G = XᵀX − Σⱼ MⱼᵀAⱼ⁻¹Mⱼ + σ²P₀,
-//	                           h = Xᵀr − Σⱼ MⱼᵀAⱼ⁻¹gⱼ + σ²P₀m₀,
-//	bₖⱼ | β, b₋ₖ ~ N(Aⱼ⁻¹(gⱼ − Mⱼβ), σ²Aⱼ⁻¹).
+//	β̃ | b₋ₖ ~ N(G⁻¹h, σ²G⁻¹),  G = X̃ᵀX̃ − Σⱼ MⱼᵀAⱼ⁻¹Mⱼ + σ²P₀,
+//	                            h = X̃ᵀr − Σⱼ MⱼᵀAⱼ⁻¹gⱼ + σ²P₀m₀,
+//	bₖⱼ | β̃, b₋ₖ ~ N(Aⱼ⁻¹(gⱼ − Mⱼβ̃), σ²Aⱼ⁻¹).
 //
-// If G is not numerically positive definite, β is kept and only bₖ is
+// If G is not numerically positive definite, β̃ is kept and only bₖ is
 // drawn (a valid, uncollapsed Gibbs step).
 func (ch *crossedChain) sweepTerm(ti int) {
 	cd, ev, rng := ch.cd, ch.ev, ch.rng
-	ct := &cd.terms[ti]
-	n, p, k, nl := cd.n, cd.p, ct.k, ct.nlev
+	n, p, pe := cd.n, cd.p, cd.pe
+	var ct *crossedTerm
+	k, nl := 1, 0
+	var bt []float64
+	if ti >= 0 {
+		ct = &cd.terms[ti]
+		k, nl = ct.k, ct.nlev
+		bt = ch.b[ti]
+	}
 	sigma := math.Exp(ch.psi[0])
 	if ch.opt.drawScale != 0 {
 		sigma *= ch.opt.drawScale
 	}
 	s2 := sigma * sigma
-	bt := ch.b[ti]
+	// β̃ (current).
+	be := ch.bext
+	copy(be, ch.beta)
+	for _, si := range cd.small {
+		copy(be[cd.terms[si].off:], ch.b[si])
+	}
 	e := ch.e
 	g := ch.g[:nl*k]
 	clear(g)
 	xr := ch.xr
 	clear(xr)
-	// Pass 1: r = e + Xβ + Zₖbₖ (into e), g = Zᵀr, xr = Xᵀr.
+	// Pass 1: r = e + X̃β̃ + Zₖbₖ (into e), g = Zₖᵀr, xr = X̃ᵀr.
 	x := cd.x
 	for i := range n {
 		ri := e[i]
 		xi := x[i*p : (i+1)*p]
 		for c, xv := range xi {
-			ri += xv * ch.beta[c]
+			ri += xv * be[c]
 		}
-		l := int(ct.refs[i]) * k
-		for f := range k {
-			ri += ct.z[f*n+i] * bt[l+f]
+		for _, si := range cd.small {
+			st := &cd.terms[si]
+			o := st.off + int(st.refs[i])*st.k
+			for f := range st.k {
+				ri += st.z[f*n+i] * be[o+f]
+			}
+		}
+		if ct != nil {
+			l := int(ct.refs[i]) * k
+			for f := range k {
+				ri += ct.z[f*n+i] * bt[l+f]
+			}
+			for f := range k {
+				g[l+f] += ct.z[f*n+i] * ri
+			}
 		}
 		e[i] = ri
-		for f := range k {
-			g[l+f] += ct.z[f*n+i] * ri
-		}
 		for c, xv := range xi {
 			xr[c] += xv * ri
 		}
+		for _, si := range cd.small {
+			st := &cd.terms[si]
+			o := st.off + int(st.refs[i])*st.k
+			for f := range st.k {
+				xr[o+f] += st.z[f*n+i] * ri
+			}
+		}
 	}
-	// Σ⁻¹ = C⁻ᵀC⁻¹ from the term's factor C (lower, Σ = CCᵀ).
-	sinv := ch.sinv[:k*k]
-	lowerInverseGram(ev.c[ti], k, sinv)
-	lj := ch.lj[:nl*k*k]
-	wj := ch.wj[:nl*k*p]
 	gm, h := ch.gm, ch.h
 	copy(gm, cd.xtx)
 	copy(h, xr)
+	// Prior precision of β̃.
 	ch.priorPrecision(s2, ch.zb, ch.mu)
 	for c := range p {
-		gm[c*p+c] += s2 * ch.zb[c]
+		gm[c*pe+c] += s2 * ch.zb[c]
 		h[c] += s2 * ch.zb[c] * ch.mu[c]
 	}
-	var abuf [64]float64
-	a := abuf[:k*k]
-	if k > 8 {
-		a = make([]float64, k*k)
-	}
-	for j := range nl {
-		zz := ct.ztz[j*k*k : (j+1)*k*k]
-		for r := range k * k {
-			a[r] = zz[r] + s2*sinv[r]
+	for _, si := range cd.small {
+		st := &cd.terms[si]
+		ks := st.k
+		sinv := ch.sinv[:ks*ks]
+		lowerInverseGram(ev.c[si], ks, sinv)
+		for l := range st.nlev {
+			o := st.off + l*ks
+			for a := range ks {
+				for b := range ks {
+					gm[(o+a)*pe+o+b] += s2 * sinv[a*ks+b]
+				}
+			}
 		}
-		L := lj[j*k*k : (j+1)*k*k]
-		if !cholesky(a, k, L) {
-			// Only from an over- or underflowing Σ: keep bₖ.
+	}
+	lj := ch.lj[:nl*k*k]
+	wj := ch.wj[:nl*k*pe]
+	if ct != nil {
+		sinv := ch.sinv[:k*k]
+		lowerInverseGram(ev.c[ti], k, sinv)
+		var abuf [64]float64
+		a := abuf[:min(k*k, 64)]
+		if k > 8 {
+			a = make([]float64, k*k)
+		}
+		for j := range nl {
+			zz := ct.ztz[j*k*k : (j+1)*k*k]
 			for r := range k * k {
-				L[r] = 0
+				a[r] = zz[r] + s2*sinv[r]
 			}
-			continue
-		}
-		// wⱼ = L⁻¹Mⱼ, gⱼ ← L⁻¹gⱼ (in place).
-		W := wj[j*k*p : (j+1)*k*p]
-		copy(W, ct.ztx[j*k*p:(j+1)*k*p])
-		gj := g[j*k : (j+1)*k]
-		for r := range k {
-			for m := range r {
-				for c := range p {
-					W[r*p+c] -= L[r*k+m] * W[m*p+c]
+			L := lj[j*k*k : (j+1)*k*k]
+			if !cholesky(a, k, L) {
+				// Only from an over- or underflowing Σ: keep bₖⱼ.
+				clear(L)
+				continue
+			}
+			// Wⱼ = L⁻¹Mⱼ, gⱼ ← L⁻¹gⱼ (in place).
+			W := wj[j*k*pe : (j+1)*k*pe]
+			copy(W, ct.ztx[j*k*pe:(j+1)*k*pe])
+			gj := g[j*k : (j+1)*k]
+			for r := range k {
+				for m := range r {
+					for c := range pe {
+						W[r*pe+c] -= L[r*k+m] * W[m*pe+c]
+					}
+					gj[r] -= L[r*k+m] * gj[m]
 				}
-				gj[r] -= L[r*k+m] * gj[m]
-			}
-			d := L[r*k+r]
-			for c := range p {
-				W[r*p+c] /= d
-			}
-			gj[r] /= d
-		}
-		for r := range k {
-			wr := W[r*p : (r+1)*p]
-			for c := range p {
-				for c2 := 0; c2 <= c; c2++ {
-					gm[c*p+c2] -= wr[c] * wr[c2]
+				d := L[r*k+r]
+				for c := range pe {
+					W[r*pe+c] /= d
 				}
-				h[c] -= wr[c] * gj[r]
+				gj[r] /= d
+			}
+			for r := range k {
+				wr := W[r*pe : (r+1)*pe]
+				gr := gj[r]
+				for c, wc := range wr {
+					if wc == 0 {
+						continue
+					}
+					row := gm[c*pe : c*pe+c+1]
+					for c2, w2 := range wr[:c+1] {
+						row[c2] -= wc * w2
+					}
+					h[c] -= wc * gr
+				}
 			}
 		}
 	}
-	for c := range p {
+	for c := range pe {
 		for c2 := 0; c2 < c; c2++ {
-			gm[c2*p+c] = gm[c*p+c2]
+			gm[c2*pe+c] = gm[c*pe+c2]
 		}
 	}
-	if p > 0 && cholesky(gm, p, ch.gl) {
-		// β = G⁻¹h + σ L_G⁻ᵀ z.
-		gl := ch.gl
-		mu := ch.mu
-		forwardSolve(gl, p, h, mu)
-		for c := range p {
+	if pe > 0 && cholesky(gm, pe, ch.gl) {
+		// β̃ = G⁻¹h + σ L_G⁻ᵀ z.
+		gl, mu := ch.gl, ch.mue
+		forwardSolve(gl, pe, h, mu)
+		for c := range pe {
 			mu[c] += sigma * rng.NormFloat64()
 		}
-		backSolve(gl, p, mu, ch.beta)
+		backSolve(gl, pe, mu, be)
 	}
-	// bₖⱼ = Aⱼ⁻¹(gⱼ − Mⱼβ) + σ Lⱼ⁻ᵀ z = Lⱼ⁻ᵀ(L⁻¹gⱼ − Wⱼβ + σz).
+	// bₖⱼ = Aⱼ⁻¹(gⱼ − Mⱼβ̃) + σ Lⱼ⁻ᵀ z = Lⱼ⁻ᵀ(Lⱼ⁻¹gⱼ − Wⱼβ̃ + σz).
 	var tbuf [8]float64
 	tv := tbuf[:min(k, 8)]
 	if k > 8 {
@@ -332,27 +452,40 @@ func (ch *crossedChain) sweepTerm(ti int) {
 		if L[0] == 0 {
 			continue
 		}
-		W := wj[j*k*p : (j+1)*k*p]
+		W := wj[j*k*pe : (j+1)*k*pe]
 		gj := g[j*k : (j+1)*k]
 		for r := range k {
 			s := gj[r] + sigma*rng.NormFloat64()
-			for c := range p {
-				s -= W[r*p+c] * ch.beta[c]
+			for c, wc := range W[r*pe : (r+1)*pe] {
+				s -= wc * be[c]
 			}
 			tv[r] = s
 		}
 		backSolve(L, k, tv, bt[j*k:(j+1)*k])
 	}
-	// Pass 2: e = r − Xβ − Zₖbₖ.
+	copy(ch.beta, be[:p])
+	for _, si := range cd.small {
+		copy(ch.b[si], be[cd.terms[si].off:])
+	}
+	// Pass 2: e = r − X̃β̃ − Zₖbₖ.
 	for i := range n {
 		ri := e[i]
 		xi := x[i*p : (i+1)*p]
 		for c, xv := range xi {
-			ri -= xv * ch.beta[c]
+			ri -= xv * be[c]
 		}
-		l := int(ct.refs[i]) * k
-		for f := range k {
-			ri -= ct.z[f*n+i] * bt[l+f]
+		for _, si := range cd.small {
+			st := &cd.terms[si]
+			o := st.off + int(st.refs[i])*st.k
+			for f := range st.k {
+				ri -= st.z[f*n+i] * be[o+f]
+			}
+		}
+		if ct != nil {
+			l := int(ct.refs[i]) * k
+			for f := range k {
+				ri -= ct.z[f*n+i] * bt[l+f]
+			}
 		}
 		e[i] = ri
 	}
@@ -470,7 +603,10 @@ func (ch *crossedChain) sliceStep(i int, w float64, f0 float64, f func() float64
 func (ch *crossedChain) step(it int, warm bool) {
 	ev, rng := ch.ev, ch.rng
 	// Step 1: (β, bₖ) per term.
-	for ti := range ch.cd.terms {
+	if len(ch.cd.large) == 0 {
+		ch.sweepTerm(-1)
+	}
+	for _, ti := range ch.cd.large {
 		ch.sweepTerm(ti)
 	}
 	// Step 2: ψ coordinate-wise given (β, b).

@@ -83,4 +83,8 @@ type Options struct {
 	// isotropic one whose scale is drawn from rwScales at each iteration
 	// (a mixture of fixed kernels, as the Geweke test needs).
 	rwScales []float64
+	// crossedSmall, when nonzero, replaces smallMax (the bound on the
+	// length of β̃ in the crossed method); negative puts no term in β̃,
+	// so that every term is updated on its own (for the tests).
+	crossedSmall int
 }

@@ -115,9 +115,14 @@ func runStanCase(t *testing.T, file, formula, factor string, seed uint64, draws 
 
 // runStanCaseMethod is runStanCase with the given method.
 func runStanCaseMethod(t *testing.T, file, formula, factor string, seed uint64, draws int, method string) {
+	runStanCaseOpt(t, file, formula, factor, Options{Chains: 4, Warmup: 1000, Draws: draws, Seed: seed, RandomEffects: true, Method: method})
+}
+
+// runStanCaseOpt is runStanCase with the given options.
+func runStanCaseOpt(t *testing.T, file, formula, factor string, opt Options) {
 	d := loadDesign(t, file, formula, factor)
 	ref, order := readStanRef(t, "ref_"+strings.TrimSuffix(file, ".csv")+".csv")
-	res, err := Run(context.Background(), refSpec(d), Options{Chains: 4, Warmup: 1000, Draws: draws, Seed: seed, RandomEffects: true, Method: method})
+	res, err := Run(context.Background(), refSpec(d), opt)
 	if err != nil {
 		t.Fatal(err)
 	}

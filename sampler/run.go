@@ -173,7 +173,7 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 	var cd *crossedData
 	var makeChain func(id int) (mcmc, error)
 	if method == "crossed" {
-		cd = newCrossedData(st)
+		cd = newCrossedData(st, opt)
 		psi0 := crossedStart(st)
 		makeChain = func(id int) (mcmc, error) { return newCrossedChain(st, cd, opt, id, psi0), nil }
 	} else {
