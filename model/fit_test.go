@@ -280,22 +280,25 @@ func TestBobyqaQuadraticBound(t *testing.T) {
 	d0 := (rhs0*a[2][2] - a[0][2]*rhs2) / det
 	d2 := (a[0][0]*rhs2 - a[2][0]*rhs0) / det
 	want := []float64{c[0] + d0, 0, c[2] + d2}
-	r := bobyqa(f, []float64{1, 1, 1}, lower, nil, 0.1, 1e-8, 2000, 0)
-	if !r.conv {
-		t.Errorf("not converged after %d evaluations", r.evals)
-	}
-	for i := range want {
-		if math.Abs(r.x[i]-want[i]) > 1e-6 {
-			t.Errorf("x = %v, want %v", r.x, want)
-			break
+	// npt = 2n+1 (Fit's choice) and the full quadratic (n+1)(n+2)/2 = 10.
+	for _, npt := range []int{0, 10} {
+		r := bobyqa(f, []float64{1, 1, 1}, lower, nil, 0.1, 1e-8, 2000, npt)
+		if !r.conv {
+			t.Errorf("npt %d: not converged after %d evaluations", npt, r.evals)
 		}
-	}
-	if fw := f(want); r.f > fw+1e-10 {
-		t.Errorf("f = %.12g, optimum %.12g", r.f, fw)
-	}
-	// A quadratic is modelled exactly once the Hessian is learnt.
-	if r.evals > 60 {
-		t.Errorf("%d evaluations for a 3-dimensional quadratic", r.evals)
+		for i := range want {
+			if math.Abs(r.x[i]-want[i]) > 1e-6 {
+				t.Errorf("npt %d: x = %v, want %v", npt, r.x, want)
+				break
+			}
+		}
+		if fw := f(want); r.f > fw+1e-10 {
+			t.Errorf("npt %d: f = %.12g, optimum %.12g", npt, r.f, fw)
+		}
+		// A quadratic is modelled exactly once the Hessian is learnt.
+		if r.evals > 60 {
+			t.Errorf("npt %d: %d evaluations for a 3-dimensional quadratic", npt, r.evals)
+		}
 	}
 }
 
