@@ -174,6 +174,8 @@ type crossedChain struct {
 	sinv      []float64 // K × K
 	zb, mu    []float64 // p
 	slw       []float64 // slice widths per coordinate of ψ
+	scW       []float64 // slice width of each term's scale step
+	scBase    []float64
 	slN       int
 	hasLatent bool
 	hasHS     bool
@@ -217,6 +219,11 @@ func newCrossedChain(st *setup, cd *crossedData, opt Options, id int, psi0 []flo
 	ch.bext, ch.mue = make([]float64, pe), make([]float64, pe)
 	ch.gm, ch.gl = make([]float64, pe*pe), make([]float64, pe*pe)
 	ch.sinv = make([]float64, maxK*maxK)
+	ch.scW = make([]float64, len(lay.terms))
+	for i := range ch.scW {
+		ch.scW[i] = 1
+	}
+	ch.scBase = make([]float64, maxK)
 	ch.slw = make([]float64, lay.dim)
 	for i := range ch.slw {
 		ch.slw[i] = 1
@@ -556,27 +563,23 @@ func (ch *crossedChain) rss() float64 {
 	return s
 }
 
-// sliceStep updates coordinate i of ψ by a univariate slice sampler on
-// f (Neal 2003, §4: stepping out with width w, at most 20 steps each
-// side, then shrinkage). f0 is f at the current point; it returns the
-// new value of f.
-func (ch *crossedChain) sliceStep(i int, w float64, f0 float64, f func() float64) float64 {
-	rng := ch.rng
-	psi := ch.psi
-	x0 := psi[i]
-	logy := f0 + math.Log(1-rng.Float64()) // log(u·f(x0)), u ∈ (0, 1]
-	lo := x0 - w*rng.Float64()
-	hi := lo + w
-	jl := rng.IntN(20)
-	jr := 19 - jl
+// slice1 draws from the univariate density ∝ exp f by a slice sampler
+// (Neal 2003, §4: stepping out with width w, at most 20 steps in all,
+// then shrinkage) from x0, where f(x0) = f0; it returns the new point and
+// f there.
+func slice1(rng *rand.Rand, x0, w, f0 float64, f func(float64) float64) (float64, float64) {
 	eval := func(x float64) float64 {
-		psi[i] = x
-		v := f()
+		v := f(x)
 		if math.IsNaN(v) {
 			return math.Inf(-1)
 		}
 		return v
 	}
+	logy := f0 + math.Log(1-rng.Float64()) // log(u·f(x0)), u ∈ (0, 1]
+	lo := x0 - w*rng.Float64()
+	hi := lo + w
+	jl := rng.IntN(20)
+	jr := 19 - jl
 	for ; jl > 0 && eval(lo) > logy; jl-- {
 		lo -= w
 	}
@@ -586,7 +589,7 @@ func (ch *crossedChain) sliceStep(i int, w float64, f0 float64, f func() float64
 	for range 200 {
 		x := lo + (hi-lo)*rng.Float64()
 		if v := eval(x); v > logy {
-			return v
+			return x, v
 		}
 		if x < x0 {
 			lo = x
@@ -595,8 +598,88 @@ func (ch *crossedChain) sliceStep(i int, w float64, f0 float64, f func() float64
 		}
 	}
 	// Shrank onto x0 without acceptance (floating-point exhaustion).
-	psi[i] = x0
-	return f()
+	return x0, eval(x0)
+}
+
+// sliceStep updates coordinate i of ψ by slice1 on f (a function of the
+// current ψ), with f0 its current value; it returns f at the new point.
+func (ch *crossedChain) sliceStep(i int, w float64, f0 float64, f func() float64) float64 {
+	psi := ch.psi
+	x, v := slice1(ch.rng, psi[i], w, f0, func(x float64) float64 {
+		psi[i] = x
+		return f()
+	})
+	psi[i] = x
+	return v
+}
+
+// scaleStep is the ancillary (non-centred) update of term ti's scale
+// (the interweaving of Yu & Meng 2011): with u = Cₖ⁻¹bₖ held fixed, the
+// term's log SDs move together by λ, so bₖ → e^λ bₖ and Zₖbₖ scales;
+// λ is drawn by slice1 from
+//
+//	log p(ψ + λ1ₖ) − ‖e − (e^λ − 1)Zₖbₖ‖²/(2σ²),
+//
+// a Gibbs step along a line in (ψ, u) coordinates (p(u) does not depend
+// on λ). It costs two passes over the data; in a crossed design with
+// weakly identified levels it is what mixes τₖ (the centred step alone
+// moves it by O(1/√Jₖ) per iteration).
+func (ch *crossedChain) scaleStep(ti int, warm bool, it int) {
+	cd, ev := ch.cd, ch.ev
+	t := ch.st.lay.terms[ti]
+	if t.iw {
+		return
+	}
+	ct := &cd.terms[ti]
+	n, k := cd.n, ct.k
+	bt := ch.b[ti]
+	var ev1, vv, rss0 float64
+	for i := range n {
+		l := int(ct.refs[i]) * k
+		var v float64
+		for f := range k {
+			v += ct.z[f*n+i] * bt[l+f]
+		}
+		ev1 += ch.e[i] * v
+		vv += v * v
+		rss0 += ch.e[i] * ch.e[i]
+	}
+	s2 := math.Exp(2 * ch.psi[0])
+	base := ch.scBase[:k]
+	copy(base, ch.psi[t.sdOff:t.sdOff+k])
+	target := func(lam float64) float64 {
+		for e := range k {
+			ch.psi[t.sdOff+e] = base[e] + lam
+		}
+		lp := ev.fill(ch.psi)
+		s1 := math.Expm1(lam)
+		return lp - (rss0-2*s1*ev1+s1*s1*vv)/(2*s2)
+	}
+	w := ch.scW[ti]
+	lam, _ := slice1(ch.rng, 0, w, target(0), target)
+	for e := range k {
+		ch.psi[t.sdOff+e] = base[e] + lam
+	}
+	if warm && ch.opt.rwScales == nil {
+		ch.scW[ti] += (3*math.Abs(lam) - w) / float64(min(it+2, 50))
+		ch.scW[ti] = math.Min(math.Max(ch.scW[ti], 1e-4), 10)
+	}
+	if lam == 0 {
+		return
+	}
+	s := math.Exp(lam)
+	s1 := math.Expm1(lam)
+	for i := range n {
+		l := int(ct.refs[i]) * k
+		var v float64
+		for f := range k {
+			v += ct.z[f*n+i] * bt[l+f]
+		}
+		ch.e[i] -= s1 * v
+	}
+	for j := range bt {
+		bt[j] *= s
+	}
 }
 
 // step runs one iteration (it 0-based; warm during warmup).
@@ -608,6 +691,11 @@ func (ch *crossedChain) step(it int, warm bool) {
 	}
 	for _, ti := range ch.cd.large {
 		ch.sweepTerm(ti)
+	}
+	if !ch.opt.noScaleStep {
+		for ti := range ch.cd.terms {
+			ch.scaleStep(ti, warm, it)
+		}
 	}
 	// Step 2: ψ coordinate-wise given (β, b).
 	rss := ch.rss()

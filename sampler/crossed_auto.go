@@ -1,10 +1,98 @@
 package sampler
 
-// chooseMethod returns the method to run and why.
+import (
+	"fmt"
+	"slices"
+)
+
+// essRatio is the ratio of the collapsed method's ESS per iteration to
+// the crossed method's (the slowest of the SD and σ columns) that the
+// "auto" rule assumes, from the measurements in docs/sampler.md.
+const essRatio = 4
+
+// flopsPerRowPass converts the crossed method's row passes into the
+// collapsed method's dense-factorisation flops (a row pass touches a few
+// arrays with indexed loads; a dense Cholesky runs near peak), measured
+// on InstEval and the simulated model (docs/sampler.md).
+const flopsPerRowPass = 4
+
+// chooseMethod returns the method to run and why. "auto" compares
+// operation counts, so that the choice depends only on the design (never
+// on wall time or machine load):
+//
+//	collapsed: q₂³/3 + q₂² per iteration, q₂ = Σ Kₖ Jₖ over all terms but
+//	           the one with the most levels (the kernel's dense block);
+//	crossed:   n·(row work) + Σ_large Jₖ·Kₖ·pe², pe = len β̃;
+//
+// and picks crossed when collapsed costs more than essRatio times
+// crossed.
 func chooseMethod(st *setup, opt Options) (string, string) {
 	switch opt.Method {
 	case "collapsed", "crossed":
 		return opt.Method, "chosen by the user"
 	}
-	return "collapsed", "auto: default"
+	c, x := methodCosts(st, opt)
+	if c > essRatio*x {
+		return "crossed", fmt.Sprintf("auto: collapsed costs %.3g flops/iteration (dense block), crossed %.3g; crossed wins unless its ESS per iteration is %d× lower", c, x, essRatio)
+	}
+	return "collapsed", fmt.Sprintf("auto: collapsed costs %.3g flops/iteration (dense block), crossed %.3g; collapsed mixes about %d× better per iteration", c, x, essRatio)
+}
+
+// methodCosts returns the per-iteration operation counts of the two
+// methods.
+func methodCosts(st *setup, opt Options) (collapsed, crossed float64) {
+	d := st.spec.Design
+	n, p := float64(st.lay.n), st.lay.p
+	qs := make([]int, len(d.Terms))
+	for i, t := range d.Terms {
+		qs[i] = t.K * len(t.Levels)
+	}
+	// The kernel puts the term with the most levels first
+	// (block-diagonal); the rest is dense.
+	first := 0
+	for i, t := range d.Terms {
+		if len(t.Levels) > len(d.Terms[first].Levels) {
+			first = i
+		}
+	}
+	var q2 float64
+	for i, q := range qs {
+		if i != first {
+			q2 += float64(q)
+		}
+	}
+	collapsed = q2*q2*q2/3 + q2*q2 + float64(st.lay.q)*8
+	// Crossed: the β̃ split of newCrossedData.
+	limit := smallMax
+	if opt.crossedSmall != 0 {
+		limit = opt.crossedSmall
+	}
+	idx := make([]int, len(qs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return qs[a] - qs[b] })
+	pe := p
+	small := make([]bool, len(qs))
+	for _, i := range idx {
+		if pe+qs[i] <= limit {
+			small[i] = true
+			pe += qs[i]
+		}
+	}
+	rowWidth := float64(p)
+	nLarge := 0
+	for i, t := range d.Terms {
+		if small[i] {
+			rowWidth += float64(t.K)
+			continue
+		}
+		nLarge++
+		k := float64(t.K)
+		crossed += float64(len(t.Levels)) * k * float64(pe*pe)
+		rowWidth += k
+	}
+	passes := float64(2*max(nLarge, 1) + 2*len(d.Terms) + 1)
+	crossed += flopsPerRowPass*passes*n*rowWidth + float64(pe*pe*pe)/3
+	return collapsed, crossed
 }

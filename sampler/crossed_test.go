@@ -1,6 +1,11 @@
 package sampler
 
-import "testing"
+import (
+	"fmt"
+	"os"
+	"slices"
+	"testing"
+)
 
 // TestStanPolitenessCrossed compares the crossed method on politeness
 // (crossed intercepts) with the Stan reference, every term updated on its
@@ -22,4 +27,84 @@ func TestStanPolitenessCrossedSmall(t *testing.T) {
 func TestStanSleepstudyCrossed(t *testing.T) {
 	runStanCaseOpt(t, "sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", "Subject",
 		Options{Chains: 4, Warmup: 1000, Draws: 4000, Seed: 14, RandomEffects: true, Method: "crossed", crossedSmall: -1})
+}
+
+// TestGewekeCrossed runs the Geweke joint-distribution test on the
+// crossed method's conditionals: a random slope with LKJ (every term on
+// its own, so the per-term (β, bₖ) draw and the scale step are used), an
+// intercept term in β̃, and the inverse-Wishart case.
+func TestGewekeCrossed(t *testing.T) {
+	cases := []struct {
+		name  string
+		small int
+	}{{"normal_halfnormal_halft_lkj", -1}, {"normal_halfnormal_halft_lkj", 0}, {"invwishart", -1}}
+	for i, c := range cases {
+		t.Run(fmt.Sprintf("%s_small%d", c.name, c.small), func(t *testing.T) {
+			t.Parallel()
+			gc := gwCaseNamed(c.name)
+			pv, names := gewekeRun(t, gc.spec(t), Options{Method: "crossed", crossedSmall: c.small}, 30000, uint64(51+i))
+			for j, p := range pv {
+				if p < gwAlpha/float64(len(pv)) {
+					t.Errorf("%s: successive-conditional marginal differs from the prior (p = %.2g)", names[j], p)
+				}
+			}
+		})
+	}
+}
+
+// TestGewekeCrossedCatchesBug runs the crossed random-slope case with the
+// (β, bₖ) draw's σ scaled by 1.3: the test must fail.
+func TestGewekeCrossedCatchesBug(t *testing.T) {
+	pv, _ := gewekeRun(t, gwCaseNamed("normal_halfnormal_halft_lkj").spec(t), Options{Method: "crossed", crossedSmall: -1, drawScale: 1.3}, 30000, 61)
+	if slices.Min(pv) >= gwAlpha/float64(len(pv)) {
+		t.Errorf("the Geweke test did not catch a (β, b) draw with σ scaled by 1.3 (min p = %.2g)", slices.Min(pv))
+	}
+}
+
+// TestGewekeCrossedLong runs every Geweke case with the crossed method
+// (opt-in: LMMB_GEWEKE_CROSSED_LONG=1; 300,000 iterations per case).
+func TestGewekeCrossedLong(t *testing.T) {
+	if os.Getenv("LMMB_GEWEKE_CROSSED_LONG") == "" {
+		t.Skip("set LMMB_GEWEKE_CROSSED_LONG=1")
+	}
+	for ci, c := range gwCases() {
+		if c.plain {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			pv, names := gewekeRun(t, c.spec(t), Options{Method: "crossed", crossedSmall: -1}, 300000, uint64(201+ci))
+			for j, p := range pv {
+				if p < gwAlpha/float64(len(pv)) {
+					t.Errorf("%s: successive-conditional marginal differs from the prior (p = %.2g)", names[j], p)
+				}
+			}
+		})
+	}
+}
+
+// TestAutoMethod checks the "auto" rule's choices: collapsed on the small
+// reference designs, crossed on InstEval (whose dense kernel block is
+// 1156 × 1156), and that the choice is recorded.
+func TestAutoMethod(t *testing.T) {
+	for _, c := range []struct {
+		file, formula string
+		factors       []string
+		want          string
+	}{
+		{"sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", []string{"Subject"}, "collapsed"},
+		{"politeness.csv", "frequency ~ attitude + gender + (1|subject) + (1|scenario)", []string{"scenario"}, "collapsed"},
+		{"insteval.csv", "y ~ service + (1|s) + (1|d) + (1|dept:service)", []string{"s", "d", "service", "dept"}, "crossed"},
+	} {
+		d := loadDesign(t, c.file, c.formula, c.factors...)
+		st, _, err := newSetup(refSpec(d), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, why := chooseMethod(st, Options{Method: "auto"})
+		t.Logf("%s: %s (%s)", c.file, got, why)
+		if got != c.want {
+			t.Errorf("%s: auto chose %s, want %s", c.file, got, c.want)
+		}
+	}
 }

@@ -104,12 +104,11 @@ func gwPriorDraw(spec *Spec, fixed []fixedPrior, rng *rand.Rand, out []float64) 
 }
 
 // gwSimulateY writes y ~ N(Xβ + Zb, σ²I) for the chain's current state.
-func gwSimulateY(ch *chain, y []float64) {
-	ev := ch.ev
-	ev.rss(ch.beta, ch.b) // ev.resid = y − Xβ − Zb
-	sigma := math.Exp(ch.psi[0])
+func gwSimulateY(ev *evaluator, psi, beta []float64, b [][]float64, rng *rand.Rand, y []float64) {
+	ev.rss(beta, b) // ev.resid = y − Xβ − Zb
+	sigma := math.Exp(psi[0])
 	for i := range y {
-		y[i] = ev.y[i] - ev.resid[i] + sigma*ch.rng.NormFloat64()
+		y[i] = ev.y[i] - ev.resid[i] + sigma*rng.NormFloat64()
 	}
 }
 
@@ -136,10 +135,28 @@ func gwChain(spec *Spec, opt Options, iters int, seed uint64) ([][]float64, erro
 	for i := range dim {
 		cov[i*dim+i] = 1
 	}
-	ch, err := newChain(st, opt, 1, make([]float64, dim), cov)
-	if err != nil {
-		return nil, err
+	var mc mcmc
+	var next func(y []float64) error
+	if opt.Method == "crossed" {
+		cc := newCrossedChain(st, newCrossedData(st, opt), opt, 1, make([]float64, dim))
+		mc = cc
+		next = func(y []float64) error {
+			gwSimulateY(cc.ev, cc.psi, cc.beta, cc.b, cc.rng, y)
+			cc.setY(y)
+			return nil
+		}
+	} else {
+		ch, err := newChain(st, opt, 1, make([]float64, dim), cov)
+		if err != nil {
+			return nil, err
+		}
+		mc = ch
+		next = func(y []float64) error {
+			gwSimulateY(ch.ev, ch.psi, ch.beta, ch.b, ch.rng, y)
+			return ch.setY(y)
+		}
 	}
+	ch := mc
 	np := len(st.names.B) + len(st.names.SD) + len(st.names.Cor) + 1
 	row := make([]float64, len(st.names.Columns))
 	burn := iters / 10
@@ -147,8 +164,7 @@ func gwChain(spec *Spec, opt Options, iters int, seed uint64) ([][]float64, erro
 	for it := range burn + iters {
 		ch.step(it, false)
 		y := make([]float64, st.lay.n)
-		gwSimulateY(ch, y)
-		if err := ch.setY(y); err != nil {
+		if err := next(y); err != nil {
 			return nil, err
 		}
 		if it >= burn {

@@ -87,4 +87,7 @@ type Options struct {
 	// length of β̃ in the crossed method); negative puts no term in β̃,
 	// so that every term is updated on its own (for the tests).
 	crossedSmall int
+	// noScaleStep turns off the crossed method's scale (interweaving)
+	// step, for measurement.
+	noScaleStep bool
 }

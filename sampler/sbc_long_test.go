@@ -140,6 +140,12 @@ func sbcRun(t *testing.T, d *model.Design, drawScale float64, seed uint64) ([]fl
 
 // sbcRunSpec is sbcRun for a given spec and number of simulations.
 func sbcRunSpec(t *testing.T, base *Spec, drawScale float64, seed uint64, sims int) ([]float64, []string) {
+	return sbcRunOpt(t, base, Options{drawScale: drawScale}, seed, sims)
+}
+
+// sbcRunOpt is sbcRunSpec with the method fields (Method, crossedSmall,
+// drawScale) taken from tmpl.
+func sbcRunOpt(t *testing.T, base *Spec, tmpl Options, seed uint64, sims int) ([]float64, []string) {
 	d := base.Design
 	rng := rand.New(rand.NewPCG(seed, 0))
 	np := len(d.XNames) + 1
@@ -161,7 +167,7 @@ func sbcRunSpec(t *testing.T, base *Spec, drawScale float64, seed uint64, sims i
 		spec := *base
 		spec.Design = &dd
 		opt := Options{Chains: 1, Warmup: sbcWarm, Draws: sbcL, Thin: sbcThin, Seed: seed*1000 + uint64(s)}
-		opt.drawScale = drawScale
+		opt.drawScale, opt.Method, opt.crossedSmall = tmpl.drawScale, tmpl.Method, tmpl.crossedSmall
 		res, err := Run(context.Background(), &spec, opt)
 		if err != nil {
 			t.Fatalf("simulation %d: %v", s, err)
