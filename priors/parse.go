@@ -382,7 +382,7 @@ func firstErr(errs ...error) error {
 // one that contains name or is contained in it ("lkj_corr" → "lkj",
 // "gamma" → "inv_gamma").
 func suggestFamily(name string) string {
-	if s := suggest(name, FamilyNames()); s != "" {
+	if s := closest(name, FamilyNames()); s != "" {
 		return s
 	}
 	low := strings.ToLower(name)

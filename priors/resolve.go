@@ -307,7 +307,7 @@ func Resolve(spec map[string]string, ps ParamSet, def DefaultPriors) (*Assignmen
 		t, ok := table[k]
 		if !ok {
 			msg := fmt.Sprintf("no parameter or class %q in this model", k)
-			if s := suggest(k, valid); s != "" {
+			if s := closest(k, valid); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			} else {
 				msg += fmt.Sprintf(" (keys: %s)", strings.Join(valid, ", "))

@@ -1,8 +1,8 @@
-package model
+package suggest
 
 import "testing"
 
-func TestSuggest(t *testing.T) {
+func TestClosest(t *testing.T) {
 	names := []string{"Reaction", "Days", "Subject"}
 	cases := []struct{ in, want string }{
 		{"Dys", "Days"},
@@ -14,11 +14,11 @@ func TestSuggest(t *testing.T) {
 		{"g", ""},
 	}
 	for _, c := range cases {
-		if got := Suggest(c.in, names); got != c.want {
-			t.Errorf("Suggest(%q) = %q, want %q", c.in, got, c.want)
+		if got := Closest(c.in, names); got != c.want {
+			t.Errorf("Closest(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
-	if got := Suggest("rnu", []string{"run", "fit"}); got != "run" {
-		t.Errorf("Suggest(rnu) = %q", got)
+	if got := Closest("rnu", []string{"run", "fit"}); got != "run" {
+		t.Errorf("Closest(rnu) = %q", got)
 	}
 }
