@@ -125,16 +125,14 @@ func readMLFit(path string) (*mlFit, error) {
 
 func cmdCompare(e *env, args []string) error {
 	fs := newFlags("compare", compareSynopsis, e.stdout)
-	format := fs.String("format", "table", "output `format`: table, csv or json")
+	format := addFormatFlag(fs, "output")
 	run := addRunDirFlag(fs)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
-	switch *format {
-	case "table", "csv", "json":
-	default:
-		return inputErrorf("--format must be table, csv or json, got %q%s", *format, suggest(*format, []string{"table", "csv", "json"}))
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	if len(pos) != 1 {
 		return inputErrorf("compare: expected one config file, got %d arguments (see \"lmmbayes compare -h\")", len(pos))

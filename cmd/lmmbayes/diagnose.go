@@ -20,17 +20,15 @@ and Monte Carlo standard errors of every variable, as R's posterior does.`
 // cmdDiagnose implements "lmmbayes diagnose".
 func cmdDiagnose(e *env, args []string) error {
 	fs := newFlags("diagnose", diagnoseSynopsis, e.stdout)
-	format := fs.String("format", "table", "output format: table, csv or json")
+	format := addFormatFlag(fs, "output")
 	vars := fs.String("vars", "", "only variables whose name matches this regular expression")
 	out := fs.String("out", "", "write the summary to this file instead of standard output")
 	files, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
-	switch *format {
-	case "table", "csv", "json":
-	default:
-		return inputErrorf("diagnose: --format %q is not table, csv or json", *format)
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	var re *regexp.Regexp
 	if *vars != "" {

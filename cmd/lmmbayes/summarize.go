@@ -19,15 +19,13 @@ summary. Random-effect columns are named through DIR/random_effects.csv.`
 
 func cmdSummarize(e *env, args []string) error {
 	fs := newFlags("summarize", summarizeSynopsis, e.stdout)
-	format := fs.String("format", "table", "printed `format`: table, csv or json")
+	format := addFormatFlag(fs, "printed")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
-	switch *format {
-	case "table", "csv", "json":
-	default:
-		return inputErrorf("--format must be table, csv or json, got %q%s", *format, suggest(*format, []string{"table", "csv", "json"}))
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	if len(pos) != 1 {
 		return inputErrorf("summarize: expected one run directory, got %d arguments", len(pos))

@@ -104,3 +104,22 @@ func splitList(s string) []string {
 	}
 	return out
 }
+
+// tableFormats are the values of --format for commands that print tables.
+var tableFormats = []string{"table", "csv", "json"}
+
+// addFormatFlag registers --format (table, csv or json; default table).
+func addFormatFlag(fs *flagSet, what string) *string {
+	return fs.String("format", "table", what+" `format`: table, csv or json")
+}
+
+// checkFormat returns an input error naming the flag unless f is table,
+// csv or json.
+func checkFormat(f string) error {
+	for _, v := range tableFormats {
+		if f == v {
+			return nil
+		}
+	}
+	return inputErrorf("--format must be table, csv or json, got %q%s", f, suggest(f, tableFormats))
+}
