@@ -8,7 +8,7 @@ import (
 // essRatio is the ratio of the collapsed method's ESS per iteration to
 // the crossed method's (the slowest of the SD and σ columns) that the
 // "auto" rule assumes, from the measurements in docs/sampler.md.
-const essRatio = 4
+const essRatio = 2
 
 // flopsPerRowPass converts the crossed method's row passes into the
 // collapsed method's dense-factorisation flops (a row pass touches a few
@@ -20,8 +20,9 @@ const flopsPerRowPass = 4
 // operation counts, so that the choice depends only on the design (never
 // on wall time or machine load):
 //
-//	collapsed: q₂³/3 + q₂² per iteration, q₂ = Σ Kₖ Jₖ over all terms but
-//	           the one with the most levels (the kernel's dense block);
+//	collapsed: q₂³/3 + q₂² + Σⱼ (nⱼK_rest)²K₁ per iteration, q₂ = Σ KₖJₖ
+//	           over all terms but the one with the most levels (the
+//	           kernel's dense block), nⱼ the rows of that term's level j;
 //	crossed:   n·(row work) + Σ_large Jₖ·Kₖ·pe², pe = len β̃;
 //
 // and picks crossed when collapsed costs more than essRatio times
@@ -62,6 +63,21 @@ func methodCosts(st *setup, opt Options) (collapsed, crossed float64) {
 		}
 	}
 	collapsed = q2*q2*q2/3 + q2*q2 + float64(st.lay.q)*8
+	// The sparse downdate of the dense block by the first block's
+	// columns: per level j of the first term, (nⱼ·K_rest)²·K₁ at most.
+	kRest := 0.0
+	for i, t := range d.Terms {
+		if i != first {
+			kRest += float64(t.K)
+		}
+	}
+	cnt := make([]float64, len(d.Terms[first].Levels))
+	for _, l := range d.Terms[first].Refs {
+		cnt[l]++
+	}
+	for _, c := range cnt {
+		collapsed += (c * kRest) * (c * kRest) * float64(d.Terms[first].K)
+	}
 	// Crossed: the β̃ split of newCrossedData.
 	limit := smallMax
 	if opt.crossedSmall != 0 {
