@@ -337,7 +337,7 @@ func replaceDir(stage, dir string, force bool) error {
 // writeDraws writes chain c as a CmdStan CSV file.
 func (o *runOutput) writeDraws(w *bufio.Writer, c int) error {
 	ch := o.res.Chains[c]
-	fmt.Fprintf(w, "# model = lmmbayes\n# method = sample (collapsed Gibbs)\n")
+	fmt.Fprintf(w, "# model = lmmbayes\n# method = sample (%s Gibbs)\n", o.res.Method)
 	fmt.Fprintf(w, "# num_samples = %d\n# num_warmup = %d\n# save_warmup = 0\n# thin = %d\n", ch.NDraws, o.opt.Warmup, max(o.opt.Thin, 1))
 	if o.incomplete {
 		fmt.Fprintf(w, "# incomplete = 1 (interrupted after %d of %d draws)\n", ch.NDraws, o.opt.Draws)
@@ -409,6 +409,9 @@ type runJSON struct {
 	Thin    int               `json:"thin"`
 	RE      bool              `json:"random_effects"`
 	Wall    float64           `json:"wall_seconds"`
+	// Method is the sampler that ran and MethodReason why it was chosen.
+	Method       string `json:"method"`
+	MethodReason string `json:"method_reason"`
 	// Incomplete is true when a signal stopped the run early.
 	Incomplete bool        `json:"incomplete"`
 	PerChain   []chainJSON `json:"chain_stats"`
@@ -447,7 +450,7 @@ func (o *runOutput) writeJSON(w *bufio.Writer) error {
 		Version: version, Config: cfgPath, Data: o.cfg.Data.Path, Formula: o.d.Formula.Text, NObs: o.d.N,
 		Priors: o.cfg.Priors, Seed: o.opt.Seed, Chains: o.opt.Chains, Warmup: o.opt.Warmup, Draws: o.opt.Draws,
 		Thin: max(o.opt.Thin, 1), RE: o.opt.RandomEffects, Wall: o.wall.Seconds(), Warnings: o.warnings,
-		Incomplete: o.incomplete,
+		Incomplete: o.incomplete, Method: o.res.Method, MethodReason: o.res.MethodReason,
 	}
 	if j.Warnings == nil {
 		j.Warnings = []string{}
@@ -547,14 +550,16 @@ func (o *runOutput) printSummary(w io.Writer) {
 	fmt.Fprintln(w, "\nFamily Specific Parameters:")
 	header(5)
 	row(5, "sigma", byName["sigma"])
-	fmt.Fprintln(w, "\nDraws were sampled by collapsed Gibbs (see docs/sampler.md). For each parameter, Bulk_ESS")
-	fmt.Fprintln(w, "and Tail_ESS are effective sample size measures, and Rhat is the potential")
-	fmt.Fprintln(w, "scale reduction factor on split chains (at convergence, Rhat = 1).")
-	fmt.Fprintf(w, "Metropolis acceptance of the variance parameters by chain:")
-	for _, c := range o.res.Chains {
-		fmt.Fprintf(w, " %d: %s", c.ID, fmtRate(c.Accept))
+	fmt.Fprintf(w, "\nDraws were sampled by %s Gibbs (see docs/sampler.md).\nMethod: %s.\n", o.res.Method, o.res.MethodReason)
+	fmt.Fprintln(w, "For each parameter, Bulk_ESS and Tail_ESS are effective sample size measures,")
+	fmt.Fprintln(w, "and Rhat is the potential scale reduction factor on split chains (at convergence, Rhat = 1).")
+	if o.res.Method == "collapsed" {
+		fmt.Fprintf(w, "Metropolis acceptance of the variance parameters by chain:")
+		for _, c := range o.res.Chains {
+			fmt.Fprintf(w, " %d: %s", c.ID, fmtRate(c.Accept))
+		}
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w)
 	for _, s := range o.warnings {
 		fmt.Fprintf(w, "Warning: %s\n", s)
 	}
