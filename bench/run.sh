@@ -18,7 +18,8 @@
 # parameter, and ESS/s divides it by the median process wall time.
 #
 # Results: DIR/results.csv and DIR/results.md (default DIR bench/results).
-# R and its packages are optional: a missing tool is skipped with a note.
+# R and its packages are optional: a missing tool is skipped with a note
+# (RSCRIPT=/path/to/Rscript picks the R front end).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -44,7 +45,7 @@ scaling=0
 out="$here/results"
 bin=""
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -92,14 +93,17 @@ else
 	(cd "$root" && go build -o "$work/simulate" ./bench/simulate)
 	(cd "$root" && go build -o "$work/prof" ./bench/prof)
 fi
-timer=/usr/bin/time
+timer=${GNU_TIME:-/usr/bin/time} # GNU time, for peak RSS
 if ! [ -x "$timer" ] || ! "$timer" -v true >/dev/null 2>&1; then
 	note "GNU time (/usr/bin/time) is missing: peak RSS is not measured (apt-get install -y time)"
 	timer=""
 fi
+# RSCRIPT names the R front end (default Rscript on the PATH); when it is
+# missing, lme4 and rstanarm are skipped.
+rscript=${RSCRIPT:-Rscript}
 have_r=0
-if command -v Rscript >/dev/null 2>&1; then have_r=1; fi
-r_has() { [ "$have_r" = 1 ] && Rscript -e "quit(status = !requireNamespace('$1', quietly = TRUE))" >/dev/null 2>&1; }
+if command -v "$rscript" >/dev/null 2>&1; then have_r=1; fi
+r_has() { [ "$have_r" = 1 ] && "$rscript" -e "quit(status = !requireNamespace('$1', quietly = TRUE))" >/dev/null 2>&1; }
 if [ "$use_lme4" = 1 ] && ! r_has lme4; then
 	note "lme4 skipped: R or the lme4 package is not installed"
 	use_lme4=0
@@ -219,7 +223,7 @@ for m in ${models//,/ }; do
 		row "$m,lmmbayes,ML fit,$n,$WALL,NA,$RSS,NA,NA,NA,NA,NA,NA"
 	fi
 	if [ "$use_lme4" = 1 ]; then
-		if measure "$m lme4" "$n" Rscript "$here/lme4.R" "$data" "$formula" "$factors"; then
+		if measure "$m lme4" "$n" "$rscript" "$here/lme4.R" "$data" "$formula" "$factors"; then
 			inner=$(kv inner_s "$LAST_OUT")
 			row "$m,lme4,ML fit,$n,$WALL,$inner,$RSS,NA,NA,NA,NA,NA,NA"
 			# The lmmbayes row's ratio: our whole process / lme4's
@@ -258,7 +262,7 @@ for m in ${models//,/ }; do
 			else
 				note "rstanarm skipped on $m: not in --rstanarm-models"
 			fi
-		elif measure "$m rstanarm" "$n" Rscript "$here/rstanarm.R" "$data" "$formula" "$factors" "$chains" "$w" "$d" "$seed"; then
+		elif measure "$m rstanarm" "$n" "$rscript" "$here/rstanarm.R" "$data" "$formula" "$factors" "$chains" "$w" "$d" "$seed"; then
 			ess=$(kv min_ess_bulk "$LAST_OUT")
 			inner=$(kv inner_s "$LAST_OUT")
 			# rstanarm's ESS/s uses its time inside stan_lmer() (R's
