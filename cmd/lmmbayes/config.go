@@ -69,6 +69,8 @@ type outputConfig struct {
 	Dir           string `toml:"dir"`
 	RandomEffects bool   `toml:"random_effects"`
 	Plots         bool   `toml:"plots"`
+	// MLFit writes ml_fit.json (the ML fit that compare reads).
+	MLFit bool `toml:"ml_fit"`
 }
 
 // predictConfig is the [predict] section.
@@ -85,7 +87,7 @@ func defaultConfig() *config {
 		Data:     dataConfig{NA: []string{"NA", ""}},
 		Priors:   map[string]string{},
 		Sampler:  samplerConfig{Chains: 4, Warmup: 1000, Draws: 1000, Thin: 1, Method: "auto"},
-		Output:   outputConfig{Dir: "lmmbayes_out", RandomEffects: true},
+		Output:   outputConfig{Dir: "lmmbayes_out", RandomEffects: true, MLFit: true},
 		Predict:  predictConfig{NewLevels: "gaussian"},
 		lines:    map[string]int{},
 		flagKeys: map[string]string{},
@@ -99,7 +101,7 @@ var configKeys = []string{
 	"model", "model.formula",
 	"priors",
 	"sampler", "sampler.chains", "sampler.warmup", "sampler.draws", "sampler.thin", "sampler.seed", "sampler.method", "sampler.conjugate_inv_gamma",
-	"output", "output.dir", "output.random_effects", "output.plots",
+	"output", "output.dir", "output.random_effects", "output.plots", "output.ml_fit",
 	"predict", "predict.newdata", "predict.out", "predict.re_form", "predict.new_levels",
 }
 

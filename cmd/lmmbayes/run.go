@@ -172,14 +172,10 @@ func cmdRun(e *env, args []string) error {
 		return nil
 	}
 	out.summarize()
-	if ml, err := model.Fit(d, model.FitOptions{}); err == nil {
-		out.ml = ml
-		if sy := stat.StdDev(d.Y, nil); ml.Sigma < 1e-5*sy {
-			out.warnings = append(out.warnings, fmt.Sprintf(
-				"the model fits the response exactly (ML residual SD %.3g against SD(y) %.3g): the posterior of sigma piles up at zero and the chains cannot mix; check the formula for a term that reproduces y", ml.Sigma, sy))
-		}
-	} else {
-		out.warnings = append(out.warnings, fmt.Sprintf("the ML fit for ml_fit.json failed: %v", err))
+	// The ML fit for ml_fit.json; compare fits the model itself when the
+	// file is absent ([output] ml_fit = false).
+	if cfg.Output.MLFit {
+		out.fitML()
 	}
 	if err := out.write(*rf.force); err != nil {
 		return err
@@ -293,4 +289,21 @@ func buildSpec(cfg *config, d *model.Design) (*sampler.Spec, *priors.Assignment,
 		spec.CorEta = append(spec.CorEta, eta)
 	}
 	return spec, asg, nil
+}
+
+// fitML fits the model by ML for ml_fit.json, and warns when the fit says
+// the model reproduces the response exactly (the posterior of σ is then
+// degenerate). A failed fit is a warning, not an error: the posterior
+// stands without it.
+func (o *runOutput) fitML() {
+	ml, err := model.Fit(o.d, model.FitOptions{})
+	if err != nil {
+		o.warnings = append(o.warnings, fmt.Sprintf("the ML fit for ml_fit.json failed: %v", err))
+		return
+	}
+	o.ml = ml
+	if sy := stat.StdDev(o.d.Y, nil); ml.Sigma < 1e-5*sy {
+		o.warnings = append(o.warnings, fmt.Sprintf(
+			"the model fits the response exactly (ML residual SD %.3g against SD(y) %.3g): the posterior of sigma piles up at zero and the chains cannot mix; check the formula for a term that reproduces y", ml.Sigma, sy))
+	}
 }
