@@ -46,6 +46,8 @@ type MixedModel struct {
 	a, l     [][]*blk
 	prec     []float64
 	pmean    []float64
+	precBuf  []float64 // storage behind prec and pmean
+	pmeanBuf []float64
 	theta    []float64
 	ok       bool
 	x        []float64 // scratch, len q+p
@@ -196,14 +198,22 @@ func (m *MixedModel) Theta() []float64 { return slices.Clone(m.theta) }
 // Xᵀy and Σ prec[j]·mean[j]² to yᵀy (as if pseudo-observations were
 // appended), so that PWRSS includes Σ prec[j](β[j]-mean[j])². The caller
 // scales prec by σ². nil, nil clears the prior. It takes effect at the
-// next SetTheta.
+// next SetTheta. It copies prec and mean into storage kept by m, so it
+// allocates only when prec is longer than on earlier calls.
 func (m *MixedModel) SetFixedPrecision(prec, mean []float64) {
 	if prec == nil {
 		m.prec, m.pmean = nil, nil
 		return
 	}
-	m.prec = slices.Clone(prec)
-	m.pmean = make([]float64, len(prec))
+	np := len(prec)
+	if m.precBuf == nil || cap(m.precBuf) < np {
+		m.precBuf = make([]float64, max(np, 1))
+		m.pmeanBuf = make([]float64, max(np, 1))
+	}
+	m.prec = m.precBuf[:np]
+	m.pmean = m.pmeanBuf[:np]
+	copy(m.prec, prec)
+	clear(m.pmean)
 	if mean != nil {
 		copy(m.pmean, mean)
 	}

@@ -388,3 +388,55 @@ func TestScalarDowndateMatchesGeneric(t *testing.T) {
 		}
 	}
 }
+
+// TestSetFixedPrecisionCopiesWithoutAllocating checks that the prior is
+// copied (later changes to the caller's slices do not reach the
+// kernel), that a nil mean means zeros, and that repeated calls, as the
+// sampler makes every iteration, allocate nothing.
+func TestSetFixedPrecisionCopiesWithoutAllocating(t *testing.T) {
+	d := loadDesign(t, "sleepstudy.csv", "Reaction ~ Days + (Days | Subject)")
+	m, err := NewMixedModel(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := []float64{0.9, -0.3, 0.25}
+	prec := []float64{0.5, 2}
+	mean := []float64{250, 10}
+	m.SetFixedPrecision(prec, mean)
+	if err := m.SetTheta(th); err != nil {
+		t.Fatal(err)
+	}
+	want := m.PWRSS()
+	prec[0], mean[0] = 99, -99
+	if err := m.SetTheta(th); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.PWRSS(); got != want {
+		t.Errorf("PWRSS %g after changing the caller's slices, %g before", got, want)
+	}
+	m.SetFixedPrecision([]float64{0.5, 2}, nil)
+	if err := m.SetTheta(th); err != nil {
+		t.Fatal(err)
+	}
+	zeroMean := m.PWRSS()
+	m.SetFixedPrecision([]float64{0.5, 2}, []float64{0, 0})
+	if err := m.SetTheta(th); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.PWRSS(); got != zeroMean {
+		t.Errorf("PWRSS with a zero mean %g, with a nil mean %g", got, zeroMean)
+	}
+	prec[0], mean[0] = 0.5, 250
+	if a := testing.AllocsPerRun(100, func() { m.SetFixedPrecision(prec, mean) }); a != 0 {
+		t.Errorf("SetFixedPrecision allocates %g times per call", a)
+	}
+	// Clearing and setting again reuses the storage.
+	if a := testing.AllocsPerRun(100, func() { m.SetFixedPrecision(nil, nil); m.SetFixedPrecision(prec, mean) }); a != 0 {
+		t.Errorf("clearing and setting again allocates %g times per call", a)
+	}
+	// A wrong length is still reported by SetTheta.
+	m.SetFixedPrecision([]float64{1}, nil)
+	if err := m.SetTheta(th); err == nil {
+		t.Error("SetTheta accepted a prior of the wrong length")
+	}
+}

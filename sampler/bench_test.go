@@ -47,9 +47,9 @@ func BenchmarkSleepstudy(b *testing.B) {
 }
 
 // TestHotLoopAllocations checks that the per-iteration work allocates
-// (almost) nothing: the allocation count of a run must not grow with the
-// number of draws beyond what the kernel's SetFixedPrecision copies (two
-// small slices per evaluation).
+// nothing: the allocation count of a run must not grow with the number of
+// draws beyond the occasional growth of the draws buffer (amortised
+// doubling: a handful of allocations over thousands of draws).
 func TestHotLoopAllocations(t *testing.T) {
 	d := loadDesign(t, "sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", "Subject")
 	spec := refSpec(d)
@@ -64,11 +64,10 @@ func TestHotLoopAllocations(t *testing.T) {
 		return b.Mallocs - a.Mallocs
 	}
 	a1, a2 := count(1000), count(3000)
-	per := float64(a2-a1) / 2000
-	t.Logf("allocations per iteration: %.2f", per)
-	// Normal priors on β: SetFixedPrecision clones prec and mean, 2
-	// allocations per Metropolis evaluation.
-	if per > 2.5 {
-		t.Errorf("%.2f allocations per iteration, want ≤ 2 (the kernel's SetFixedPrecision copies)", per)
+	// Signed difference: the two counts may differ by a little either way.
+	per := (float64(a2) - float64(a1)) / 2000
+	t.Logf("allocations per iteration: %.4f", per)
+	if per > 0.05 {
+		t.Errorf("%.4f allocations per iteration, want none in the hot loop", per)
 	}
 }
