@@ -16,13 +16,22 @@ const essRatio = 2
 // on InstEval and the simulated model (docs/sampler.md).
 const flopsPerRowPass = 4
 
+// sparseFlopCost converts the flops of the kernel's sparse downdate of the
+// dense block (rankUpdate over the first term's levels) into dense-
+// Cholesky flops: the downdate runs at about 0.3 GFlop/s against about
+// 7 GFlop/s for gonum's dense Cholesky on the same machine (the 200k-row
+// simulated model of docs/benchmarks.md, "Scaling": 73 ms per
+// factorisation, 75% of it in rankUpdate).
+const sparseFlopCost = 20
+
 // chooseMethod returns the method to run and why. "auto" compares
 // operation counts, so that the choice depends only on the design (never
 // on wall time or machine load):
 //
-//	collapsed: q₂³/3 + q₂² + Σⱼ (nⱼK_rest)²K₁ per iteration, q₂ = Σ KₖJₖ
+//	collapsed: q₂³/3 + q₂² + c·Σⱼ (nⱼK_rest)²K₁ per iteration, q₂ = Σ KₖJₖ
 //	           over all terms but the one with the most levels (the
-//	           kernel's dense block), nⱼ the rows of that term's level j;
+//	           kernel's dense block), nⱼ the rows of that term's level j,
+//	           c = sparseFlopCost;
 //	crossed:   n·(row work) + Σ_large Jₖ·Kₖ·pe², pe = len β̃;
 //
 // and picks crossed when collapsed costs more than essRatio times
@@ -76,7 +85,7 @@ func methodCosts(st *setup, opt Options) (collapsed, crossed float64) {
 		cnt[l]++
 	}
 	for _, c := range cnt {
-		collapsed += (c * kRest) * (c * kRest) * float64(d.Terms[first].K)
+		collapsed += sparseFlopCost * (c * kRest) * (c * kRest) * float64(d.Terms[first].K)
 	}
 	// Crossed: the β̃ split of newCrossedData.
 	limit := smallMax

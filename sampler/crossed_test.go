@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/lmmbayes/lmmbayes/model"
 )
 
 // TestStanPolitenessCrossed compares the crossed method on politeness
@@ -149,5 +153,47 @@ func TestReproducibleCrossed(t *testing.T) {
 	}
 	if a.Method != "crossed" || !math.IsNaN(a.Chains[0].Accept) {
 		t.Errorf("method %q, accept %v: want crossed, NaN", a.Method, a.Chains[0].Accept)
+	}
+}
+
+// TestAutoMethodSparseDowndate checks the auto rule on the shape of the
+// benchmark's simulated model (many subjects with random slopes crossed
+// with a few hundred items): the kernel's dense block is small but its
+// sparse downdate by every subject's rows dominates, and the crossed
+// method is the cheaper one; penicillin (24 × 6 crossed) stays collapsed.
+func TestAutoMethodSparseDowndate(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("y,x,subject,item\n")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for s := range 1000 {
+		for j := range 40 {
+			fmt.Fprintf(&b, "%g,%g,s%d,i%d\n", rng.NormFloat64(), rng.NormFloat64(), s, (s*7+j*13)%300)
+		}
+	}
+	fr, err := model.ReadFrame(strings.NewReader(b.String()), "sim.csv", model.FrameOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo, _ := model.ParseFormula("y ~ x + (1 + x | subject) + (1 | item)")
+	d, err := model.Build(fo, fr, model.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		d    *model.Design
+		want string
+	}{
+		{d, "crossed"},
+		{loadDesign(t, "penicillin.csv", "diameter ~ 1 + (1|plate) + (1|sample)"), "collapsed"},
+	} {
+		st, _, err := newSetup(refSpec(c.d), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, why := chooseMethod(st, Options{Method: "auto"})
+		t.Logf("%s: %s (%s)", c.d.Formula.Text, got, why)
+		if got != c.want {
+			t.Errorf("%s: auto chose %s, want %s", c.d.Formula.Text, got, c.want)
+		}
 	}
 }
