@@ -10,7 +10,14 @@ type essWork struct {
 	acov *acovWork
 	g    []float64 // mean autocovariance
 	rho  []float64 // autocorrelation estimates
+	cent []float64 // centred chains, m × n, for direct lag sums
 }
+
+// directLags is how many lags of the mean autocovariance are summed
+// directly (O(m·n) each) before the whole sequence is computed by FFT.
+// Geyer's sequence stops at the first negative pair, after a handful of
+// lags for a well-mixing chain, so most variables never need the FFT.
+const directLags = 48
 
 func newESSWork(n int) *essWork {
 	return &essWork{acov: newAcovWork(n), g: make([]float64, n), rho: make([]float64, n)}
@@ -42,12 +49,12 @@ func (w *essWork) essFinite(x [][]float64) float64 {
 		return math.NaN()
 	}
 	w = essWorkFor(w, n)
-	g := w.acov.meanAcov(w.g, x)
+	g := w.lazyAcov(x)
 	fn := float64(n)
-	meanVar := g[0] * fn / (fn - 1)
+	meanVar := g(0) * fn / (fn - 1)
 	varPlus := meanVar * (fn - 1) / fn
 	if m > 1 {
-		varPlus += Variance(w.acov.means)
+		varPlus += Variance(w.means())
 	}
 	rho := w.rho
 	for i := range rho {
@@ -58,12 +65,12 @@ func (w *essWork) essFinite(x [][]float64) float64 {
 	t := 0
 	rhoEven := 1.0
 	rho[0] = rhoEven
-	rhoOdd := 1 - (meanVar-g[1])/varPlus
+	rhoOdd := 1 - (meanVar-g(1))/varPlus
 	rho[1] = rhoOdd
 	for t < n-5 && !math.IsNaN(rhoEven+rhoOdd) && rhoEven+rhoOdd > 0 {
 		t += 2
-		rhoEven = 1 - (meanVar-g[t])/varPlus
-		rhoOdd = 1 - (meanVar-g[t+1])/varPlus
+		rhoEven = 1 - (meanVar-g(t))/varPlus
+		rhoOdd = 1 - (meanVar-g(t+1))/varPlus
 		if rhoEven+rhoOdd >= 0 {
 			rho[t] = rhoEven
 			rho[t+1] = rhoOdd
@@ -96,6 +103,53 @@ func (w *essWork) essFinite(x [][]float64) float64 {
 	tau = math.Max(tau, 1/math.Log10(total))
 	return total / tau
 }
+
+// lazyAcov returns a function giving the mean over chains of the biased
+// autocovariance of x at lag t, the values meanAcov computes: the first
+// directLags lags by direct sums over the centred chains, every further
+// lag from one FFT of the whole sequence, computed when first asked for.
+func (w *essWork) lazyAcov(x [][]float64) func(t int) float64 {
+	m, n := len(x), len(x[0])
+	if cap(w.cent) < m*n {
+		w.cent = make([]float64, m*n)
+	}
+	cent := w.cent[:m*n]
+	w.acov.means = w.acov.means[:0]
+	for c, ch := range x {
+		mu := Mean(ch)
+		w.acov.means = append(w.acov.means, mu)
+		for i, v := range ch {
+			cent[c*n+i] = v - mu
+		}
+	}
+	have := 0
+	fft := false
+	scale := 1 / (float64(n) * float64(m))
+	return func(t int) float64 {
+		if fft || t >= directLags {
+			if !fft {
+				w.acov.meanAcov(w.g, x)
+				fft = true
+			}
+			return w.g[t]
+		}
+		for ; have <= t; have++ {
+			var sum float64
+			for c := range m {
+				a := cent[c*n : (c+1)*n]
+				b := a[have:]
+				for i, v := range b {
+					sum += a[i] * v
+				}
+			}
+			w.g[have] = sum * scale
+		}
+		return w.g[t]
+	}
+}
+
+// means returns the chain means of the last lazyAcov or meanAcov call.
+func (w *essWork) means() []float64 { return w.acov.means }
 
 // rhatSplit is posterior's .rhat on x, already split:
 // √((B/W + n − 1)/n) with B = n·var(chain means), W = mean(chain var).

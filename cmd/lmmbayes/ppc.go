@@ -197,15 +197,22 @@ type ppcStat struct {
 	rep  []float64 // per draw
 }
 
+// ppcMaxDraws caps the posterior draws behind ppc.csv and ppc_stats.csv:
+// beyond a few thousand, more draws move the predictive summaries by far
+// less than their predictive spread, and the checks would cost more than
+// the sampling (evenly thinned within each chain; predict uses every draw).
+const ppcMaxDraws = 4000
+
 // writePPC writes the posterior predictive check of the training rows
 // into dir: ppc.csv (per used row: row, its 1-based index among the data
 // file's rows, the observed y, and the epred/pred summaries of
 // predColumns) and ppc_stats.csv (for T in mean, sd, min, max: T(y), the
 // mean and 2.5%/97.5% quantiles of T(y_rep), and the posterior predictive
-// p-value P(T(y_rep) ≥ T(y))). Every posterior draw is used; draws are
+// p-value P(T(y_rep) ≥ T(y))). At most ppcMaxDraws posterior draws are used; draws are
 // seeded by seed. run calls it with postFromResult(res), predict could with
 // readPostDraws: both take the same path.
 func writePPC(dir string, d *model.Design, post *postDraws, seed uint64) error {
+	post = post.thinned(ppcMaxDraws)
 	s := post.numDraws()
 	if s == 0 {
 		return fmt.Errorf("ppc: no draws")

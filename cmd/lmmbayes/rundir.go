@@ -175,6 +175,28 @@ func runSeed(dir string) (uint64, bool) {
 	return 0, false
 }
 
+// thinned returns p with at most maxDraws draws, keeping every k-th draw
+// of each chain (k the smallest that fits), or p itself when it is small
+// enough.
+func (p *postDraws) thinned(maxDraws int) *postDraws {
+	total := p.numDraws()
+	if total <= maxDraws {
+		return p
+	}
+	k := (total + maxDraws - 1) / maxDraws
+	nc := len(p.names.Columns)
+	q := &postDraws{names: p.names, hasRE: p.hasRE, col: p.col, source: p.source}
+	for c, r := range p.rows {
+		var rows []float64
+		for i := 0; i < r; i += k {
+			rows = append(rows, p.chains[c][i*nc:(i+1)*nc]...)
+		}
+		q.chains = append(q.chains, rows)
+		q.rows = append(q.rows, len(rows)/nc)
+	}
+	return q
+}
+
 // numDraws is the total number of draws over chains.
 func (p *postDraws) numDraws() int {
 	n := 0
