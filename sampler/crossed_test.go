@@ -101,6 +101,7 @@ func TestAutoMethod(t *testing.T) {
 	}{
 		{"sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", []string{"Subject"}, "collapsed"},
 		{"politeness.csv", "frequency ~ attitude + gender + (1|subject) + (1|scenario)", []string{"scenario"}, "collapsed"},
+		{"politeness.csv", "frequency ~ attitude + gender + (1 + attitude|subject) + (1|scenario)", []string{"scenario"}, "collapsed"},
 		{"insteval.csv", "y ~ service + (1|s) + (1|d) + (1|dept:service)", []string{"s", "d", "service", "dept"}, "crossed"},
 	} {
 		d := loadDesign(t, c.file, c.formula, c.factors...)
