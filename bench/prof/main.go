@@ -130,17 +130,7 @@ func runFactor(args []string, w io.Writer) error {
 // defaultSpec resolves brms's default priors for d, as "lmmbayes run" does
 // for a config without a [priors] table.
 func defaultSpec(d *model.Design) (*sampler.Spec, error) {
-	ps := priors.ParamSet{}
-	for _, x := range d.XNames {
-		ps.Fixed = append(ps.Fixed, priors.BrmsName(x))
-	}
-	for _, t := range d.Terms {
-		tt := priors.Term{Group: t.Group, Correlated: t.Correlated}
-		for _, n := range t.Names {
-			tt.Effects = append(tt.Effects, priors.BrmsName(n))
-		}
-		ps.Terms = append(ps.Terms, tt)
-	}
+	ps := sampler.ParamSetOf(d)
 	asg, err := priors.Resolve(nil, ps, priors.Defaults(d.Y))
 	if err != nil {
 		return nil, fmt.Errorf("priors: %w", err)

@@ -190,17 +190,7 @@ func cmdRun(e *env, args []string) error {
 // buildSpec resolves the config's priors for design d and returns the
 // sampler's model spec.
 func buildSpec(cfg *config, d *model.Design) (*sampler.Spec, *priors.Assignment, error) {
-	ps := priors.ParamSet{}
-	for _, x := range d.XNames {
-		ps.Fixed = append(ps.Fixed, priors.BrmsName(x))
-	}
-	for _, t := range d.Terms {
-		tt := priors.Term{Group: t.Group, Correlated: t.Correlated}
-		for _, n := range t.Names {
-			tt.Effects = append(tt.Effects, priors.BrmsName(n))
-		}
-		ps.Terms = append(ps.Terms, tt)
-	}
+	ps := sampler.ParamSetOf(d)
 	asg, err := priors.Resolve(cfg.Priors, ps, priors.Defaults(d.Y))
 	if err != nil {
 		var ke *priors.KeyError
