@@ -242,9 +242,10 @@ func newCrossedChain(st *setup, cd *crossedData, opt Options, id int, psi0 []flo
 	return ch
 }
 
-// crossedStart is the centre of the crossed chains' inits: log σ and
-// every log τ at log(sd(y)/2), correlations 0 (findMode's start).
-func crossedStart(st *setup) []float64 {
+// startPsi is the starting ψ of the mode search and the centre of the
+// crossed chains' inits: log σ and every log τ at log(sd(y)/2),
+// correlations 0.
+func startPsi(st *setup) []float64 {
 	y := st.spec.Design.Y
 	var m, s2 float64
 	for _, v := range y {

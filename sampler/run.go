@@ -174,7 +174,7 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 	var makeChain func(id int) (mcmc, error)
 	if method == "crossed" {
 		cd = newCrossedData(st, opt)
-		psi0 := crossedStart(st)
+		psi0 := startPsi(st)
 		makeChain = func(id int) (mcmc, error) { return newCrossedChain(st, cd, opt, id, psi0), nil }
 	} else {
 		if mode, cov, err = findMode(st, k0); err != nil {

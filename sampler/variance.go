@@ -16,24 +16,7 @@ import (
 func findMode(st *setup, k Kernel) ([]float64, []float64, error) {
 	ev := newEvaluator(st.spec, st.lay, st.fixed)
 	d := st.lay.dim
-	y := st.spec.Design.Y
-	var m, s2 float64
-	for _, v := range y {
-		m += v
-	}
-	m /= float64(len(y))
-	for _, v := range y {
-		s2 += (v - m) * (v - m)
-	}
-	sd := math.Sqrt(s2 / float64(max(len(y)-1, 1)))
-	if !(sd > 0) {
-		sd = 1
-	}
-	x0 := make([]float64, d)
-	x0[0] = math.Log(sd / 2)
-	for i := 1; i <= st.lay.nsd; i++ {
-		x0[i] = math.Log(sd / 2)
-	}
+	x0 := startPsi(st)
 	f := func(x []float64) float64 {
 		v := ev.logTarget(x, k)
 		if math.IsInf(v, -1) || math.IsNaN(v) {
