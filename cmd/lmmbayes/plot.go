@@ -62,7 +62,7 @@ type plotRun struct {
 	// d is the design, nil when the run's config could not be rebuilt
 	// (then there is no PPC plot and no ML comparison).
 	d    *model.Design
-	meta *plotMeta // nil without run.json
+	meta *runJSON // run.json as run wrote it; nil without one
 	// configText is the config file's text ("" when unreadable).
 	configText string
 	sumHeader  []string
@@ -71,24 +71,6 @@ type plotRun struct {
 	notes      []string
 }
 
-// plotMeta is the part of run.json the report shows.
-type plotMeta struct {
-	Version  string            `json:"lmmbayes_version"`
-	Config   string            `json:"config"`
-	Data     string            `json:"data"`
-	Formula  string            `json:"formula"`
-	NObs     int               `json:"nobs"`
-	Seed     uint64            `json:"seed"`
-	Chains   int               `json:"chains"`
-	Warmup   int               `json:"warmup"`
-	Draws    int               `json:"draws"`
-	Thin     int               `json:"thin"`
-	RE       bool              `json:"random_effects"`
-	Wall     float64           `json:"wall_seconds"`
-	Warnings []string          `json:"warnings"`
-	Used     []priorJSON       `json:"priors"`
-	Given    map[string]string `json:"priors_given"`
-}
 
 func cmdPlot(e *env, args []string) error {
 	fs := newFlags("plot", plotSynopsis, e.stdout)
@@ -176,7 +158,7 @@ func loadPlotRun(dir string, d *model.Design, post *postDraws) (*plotRun, error)
 		return nil, err
 	}
 	if raw, err := os.ReadFile(filepath.Join(dir, "run.json")); err == nil {
-		var m plotMeta
+		var m runJSON
 		if err := json.Unmarshal(raw, &m); err != nil {
 			return nil, inputErrorf("%s: %v", filepath.Join(dir, "run.json"), err)
 		}
