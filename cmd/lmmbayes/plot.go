@@ -71,7 +71,6 @@ type plotRun struct {
 	notes      []string
 }
 
-
 func cmdPlot(e *env, args []string) error {
 	fs := newFlags("plot", plotSynopsis, e.stdout)
 	vars := fs.String("vars", "", "plot the variables whose names match this `regex` (default "+defaultPlotVars+")")
