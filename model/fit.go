@@ -59,13 +59,15 @@ func Fit(d *Design, opt FitOptions) (*FitResult, error) {
 		return nil, errors.New("fit: the mixed-model equations are singular at the starting θ (are the fixed-effects columns linearly dependent?)")
 	}
 	evals := 1
+	rhoBeg := 0.1
 	if xm, ok := momentStart(m); ok && !slices.Equal(xm, x0) {
 		evals++
 		if fm := obj(xm); fm < f0 {
 			x0 = xm
+			rhoBeg = 0.02 // the moment start lands near the optimum: a smaller first trust region, as the boundary re-search uses
 		}
 	}
-	res := bobyqa(obj, x0, lower, nil, 0.1, 1e-5, maxEval-evals, 0)
+	res := bobyqa(obj, x0, lower, nil, rhoBeg, 1e-5, maxEval-evals, 0)
 	evals += res.evals
 	best, fbest := res.x, res.f
 	conv := res.conv
