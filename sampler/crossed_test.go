@@ -171,15 +171,7 @@ func TestAutoMethodSparseDowndate(t *testing.T) {
 			fmt.Fprintf(&b, "%g,%g,s%d,i%d\n", rng.NormFloat64(), rng.NormFloat64(), s, (s*7+j*13)%300)
 		}
 	}
-	fr, err := model.ReadFrame(strings.NewReader(b.String()), "sim.csv", model.FrameOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fo, _ := model.ParseFormula("y ~ x + (1 + x | subject) + (1 | item)")
-	d, err := model.Build(fo, fr, model.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := designFromCSV(t, "sim.csv", b.String(), "y ~ x + (1 + x | subject) + (1 | item)")
 	for _, c := range []struct {
 		d    *model.Design
 		want string

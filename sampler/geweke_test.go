@@ -42,19 +42,7 @@ func gwDesign(t testing.TB, formula string) *model.Design {
 	for i := range 20 {
 		fmt.Fprintf(&b, "%d,%g,%g,%g,g%d\n", i, float64(i%5)/2-1, float64((i*7)%11)/5-1, float64((i*3)%7)/3-1, i/5)
 	}
-	fr, err := model.ReadFrame(strings.NewReader(b.String()), "geweke.csv", model.FrameOptions{Factors: []string{"g"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := model.ParseFormula(formula)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := model.Build(f, fr, model.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return designFromCSV(t, "geweke.csv", b.String(), formula, "g")
 }
 
 // gwPriorDraw draws (β, b-independent) parameters from the spec's prior

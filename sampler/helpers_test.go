@@ -3,6 +3,7 @@ package sampler
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lmmbayes/lmmbayes/model"
@@ -12,12 +13,17 @@ import (
 // loadDesign builds the design of formula on testdata/<file>.
 func loadDesign(t testing.TB, file, formula string, factors ...string) *model.Design {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", file))
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	fr, err := model.ReadFrame(f, file, model.FrameOptions{Factors: factors})
+	return designFromCSV(t, file, string(raw), formula, factors...)
+}
+
+// designFromCSV builds the design of formula on CSV text named name.
+func designFromCSV(t testing.TB, name, csvText, formula string, factors ...string) *model.Design {
+	t.Helper()
+	fr, err := model.ReadFrame(strings.NewReader(csvText), name, model.FrameOptions{Factors: factors})
 	if err != nil {
 		t.Fatal(err)
 	}

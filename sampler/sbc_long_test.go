@@ -32,19 +32,7 @@ const (
 // sbcDesign builds a design from an in-memory CSV.
 func sbcDesign(t *testing.T, csvText, formula string, factors ...string) *model.Design {
 	t.Helper()
-	fr, err := model.ReadFrame(strings.NewReader(csvText), "sbc.csv", model.FrameOptions{Factors: factors})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := model.ParseFormula(formula)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := model.Build(f, fr, model.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return designFromCSV(t, "sbc.csv", csvText, formula, factors...)
 }
 
 // sbcSpec is the proper prior the simulations draw from.
