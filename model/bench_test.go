@@ -18,8 +18,9 @@ func benchFit(b *testing.B, name string) {
 	b.ReportMetric(float64(evals), "evals")
 }
 
-// benchDraw benchmarks one Draw at lme4's θ̂.
-func benchDraw(b *testing.B, name string) {
+// benchModel returns the kernel of reference model name at θ = 0.5 on
+// the diagonal of every Λ (0 off it).
+func benchModel(b *testing.B, name string) (*MixedModel, []float64) {
 	ref := readRef(b, name)
 	d := loadDesign(b, ref.Data, ref.Formula, factorsFor[ref.Data]...)
 	m, err := NewMixedModel(d)
@@ -35,6 +36,12 @@ func benchDraw(b *testing.B, name string) {
 	if err := m.SetTheta(th); err != nil {
 		b.Fatal(err)
 	}
+	return m, th
+}
+
+// benchDraw benchmarks one Draw at θ = 0.5 on the diagonal.
+func benchDraw(b *testing.B, name string) {
+	m, _ := benchModel(b, name)
 	z := make([]float64, m.Q()+m.P())
 	for i := range z {
 		z[i] = float64(i%7) - 3
@@ -49,18 +56,7 @@ func benchDraw(b *testing.B, name string) {
 
 // benchSetTheta benchmarks one objective evaluation (SetTheta + Objective).
 func benchSetTheta(b *testing.B, name string) {
-	ref := readRef(b, name)
-	d := loadDesign(b, ref.Data, ref.Formula, factorsFor[ref.Data]...)
-	m, err := NewMixedModel(d)
-	if err != nil {
-		b.Fatal(err)
-	}
-	th := make([]float64, m.ThetaLen())
-	for i, lb := range m.ThetaLower() {
-		if lb == 0 {
-			th[i] = 0.5
-		}
-	}
+	m, th := benchModel(b, name)
 	b.ResetTimer()
 	for range b.N {
 		if err := m.SetTheta(th); err != nil {
