@@ -746,6 +746,8 @@ func (ch *crossedChain) setY(y []float64) {
 
 func (ch *crossedChain) initial() []float64 { return ch.init }
 
+func (ch *crossedChain) effects() [][]float64 { return ch.b }
+
 func (ch *crossedChain) rates(out *ChainResult) {
 	out.AcceptWarmup, out.AcceptRW, out.AcceptIndep, out.Accept = math.NaN(), math.NaN(), math.NaN(), math.NaN()
 }

@@ -191,16 +191,29 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	errs := make([]error, opt.Chains)
+	// A chain that fails (a sink that cannot write) stops the others.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	for c := range opt.Chains {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			res.Chains[c], errs[c] = runChain(ctx, st, opt, opt.FirstChain+c, makeChain)
+			ch, err := runChain(cctx, st, opt, opt.FirstChain+c, makeChain)
+			res.Chains[c] = ch
+			if err != nil && !errors.Is(err, context.Canceled) {
+				errs[c] = err
+				cancel()
+			}
 		}()
 	}
 	wg.Wait()
+	for _, e := range errs {
+		if e != nil {
+			return nil, e
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		// Interrupted: return what every chain finished, cut to the
 		// shortest chain so that the chains stay comparable.
@@ -214,15 +227,12 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 		nc := len(res.Names.Columns)
 		for _, ch := range res.Chains {
 			ch.NDraws = n
-			ch.Draws = ch.Draws[:n*nc]
+			if ch.Draws != nil {
+				ch.Draws = ch.Draws[:n*nc]
+			}
 		}
 		res.Interrupted = true
 		return res, err
-	}
-	for _, e := range errs {
-		if e != nil {
-			return nil, e
-		}
 	}
 	return res, nil
 }
@@ -498,8 +508,11 @@ func (ch *chain) setY(y []float64) error {
 type mcmc interface {
 	// step runs iteration it (0-based; warm during warmup).
 	step(it int, warm bool)
-	// record writes the current state into a row of the draws.
+	// record writes the current state into a row of the draws (or,
+	// when row is shorter, its head: every column before the r_ ones).
 	record(row []float64)
+	// effects returns the current random effects, per term, level-major.
+	effects() [][]float64
 	// initial returns the chain's initial ψ.
 	initial() []float64
 	// rates fills the acceptance rates of out.
@@ -507,6 +520,8 @@ type mcmc interface {
 }
 
 func (ch *chain) initial() []float64 { return ch.init }
+
+func (ch *chain) effects() [][]float64 { return ch.b }
 
 func (ch *chain) rates(out *ChainResult) {
 	out.AcceptWarmup = ratio(ch.accW, ch.nW)
@@ -525,9 +540,23 @@ func runChain(ctx context.Context, st *setup, opt Options, id int, mk func(id in
 	init := append([]float64(nil), ch.initial()...)
 	names := st.names
 	nc := len(names.Columns)
-	// The draws grow as they are made (amortised doubling), so memory
-	// follows the draws actually saved, not the number asked for.
-	out := &ChainResult{ID: id, NDraws: opt.Draws, Draws: make([]float64, 0, min(opt.Draws, 1024)*nc), Init: init}
+	out := &ChainResult{ID: id, NDraws: opt.Draws, Init: init}
+	var sink DrawSink
+	var row Row
+	if opt.Sink != nil {
+		// Streaming: one head buffer; the r_ values are read from the
+		// chain's state by the sink.
+		if sink, err = opt.Sink(id); err != nil {
+			return nil, fmt.Errorf("sampler: chain %d: %w", id, err)
+		}
+		nHead := nc - len(names.RE)
+		row = Row{head: make([]float64, nHead), b: ch.effects(), re: names.RE, kOf: termKs(st), nHead: nHead}
+	} else {
+		// The draws grow as they are made (amortised doubling), so
+		// memory follows the draws actually saved, not the number
+		// asked for.
+		out.Draws = make([]float64, 0, min(opt.Draws, 1024)*nc)
+	}
 	total := opt.Warmup + opt.Draws*opt.Thin
 	saved := 0
 	lastLog := start
@@ -538,14 +567,23 @@ func runChain(ctx context.Context, st *setup, opt Options, id int, mk func(id in
 			// write and summarise them.
 			stopped = ctx.Err()
 			out.NDraws = saved
-			out.Draws = out.Draws[:saved*nc]
+			if sink == nil {
+				out.Draws = out.Draws[:saved*nc]
+			}
 			break
 		}
 		warm := it < opt.Warmup
 		ch.step(it, warm)
 		if !warm && (it-opt.Warmup+1)%opt.Thin == 0 {
-			out.Draws = slices.Grow(out.Draws, nc)[:(saved+1)*nc]
-			ch.record(out.Draws[saved*nc : (saved+1)*nc])
+			if sink != nil {
+				ch.record(row.head)
+				if err := sink.WriteDraw(row); err != nil {
+					return nil, fmt.Errorf("chain %d, draw %d: %w", id, saved+1, err)
+				}
+			} else {
+				out.Draws = slices.Grow(out.Draws, nc)[:(saved+1)*nc]
+				ch.record(out.Draws[saved*nc : (saved+1)*nc])
+			}
 			saved++
 		}
 		if opt.Logger != nil && it&255 == 255 {
@@ -615,6 +653,10 @@ func writeRow(row []float64, ev *evaluator, psi, beta []float64, b [][]float64, 
 	}
 	row[i] = math.Exp(psi[0])
 	i++
+	if i == len(row) {
+		// The head only: a DrawSink reads the r_ values from b.
+		return
+	}
 	for _, re := range names.RE {
 		k := lay.terms[re.Term].k
 		row[i] = b[re.Term][re.LevelIndex*k+re.EffectIndex]
