@@ -23,8 +23,11 @@ type Chain struct {
 	Header []string
 	// Warmup is the number of saved warmup rows that were skipped.
 	Warmup int
-	// Draws is iterations × columns.
+	// Draws is iterations × columns (only the kept columns and draws
+	// when read with ReadOptions).
 	Draws [][]float64
+	// Columns are the header indices of Draws' columns (nil: all).
+	Columns []int
 }
 
 // Draws is the post-warmup output of one or more chains with the same
@@ -98,12 +101,16 @@ func NormalizeName(name string) string {
 
 // ReadCmdStanFile reads one CmdStan CSV file; see ReadCmdStanChain.
 func ReadCmdStanFile(path string) (*Chain, error) {
+	return readChainFile(path, ReadOptions{})
+}
+
+func readChainFile(path string, opt ReadOptions) (*Chain, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return ReadCmdStanChain(f, path)
+	return readChain(f, path, opt)
 }
 
 // ReadCmdStanChain reads one chain in CmdStan CSV layout from r: comment
@@ -113,11 +120,17 @@ func ReadCmdStanFile(path string) (*Chain, error) {
 // rstan's "warmup=N" with "save_warmup=1"), the first ⌈N/thin⌉ rows are
 // skipped. Errors name file and line.
 func ReadCmdStanChain(r io.Reader, file string) (*Chain, error) {
-	ch := &Chain{File: file, Config: map[string]string{}}
+	return readChain(r, file, ReadOptions{})
+}
+
+// readChain reads one chain keeping what opt selects (see ReadOptions).
+func readChain(r io.Reader, file string, opt ReadOptions) (*Chain, error) {
+	ch := &Chain{File: file, Config: map[string]string{}, Columns: opt.Columns}
+	sel := newSelector(opt)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<16), 1<<30)
 	var rows [][]float64
-	var rowLines []int
+	nrows := 0
 	line := 0
 	for sc.Scan() {
 		line++
@@ -153,16 +166,28 @@ func ReadCmdStanChain(r io.Reader, file string) (*Chain, error) {
 		if len(fields) != len(ch.Header) {
 			return nil, fmt.Errorf("%s:%d: row has %d fields, the header has %d", file, line, len(fields), len(ch.Header))
 		}
-		row := make([]float64, len(fields))
-		for i, f := range fields {
+		nrows++
+		keep, err := sel.keepRow(ch.Config, nrows-1)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", file, line, err)
+		}
+		if !keep {
+			continue
+		}
+		if err := sel.checkColumns(len(fields)); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", file, line, err)
+		}
+		row := make([]float64, sel.width(len(fields)))
+		for i := range row {
+			j := sel.column(i)
+			f := fields[j]
 			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 			if err != nil {
-				return nil, fmt.Errorf("%s:%d: column %d (%s): %q is not a number", file, line, i+1, ch.Header[i], f)
+				return nil, fmt.Errorf("%s:%d: column %d (%s): %q is not a number", file, line, j+1, ch.Header[j], f)
 			}
 			row[i] = v
 		}
 		rows = append(rows, row)
-		rowLines = append(rowLines, line)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s:%d: %w", file, line+1, err)
@@ -177,11 +202,18 @@ func ReadCmdStanChain(r io.Reader, file string) (*Chain, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	if w > len(rows) {
-		return nil, fmt.Errorf("%s:%d: the comments say %d warmup draws were saved but the file has only %d rows", file, line, w, len(rows))
+	if w > nrows {
+		return nil, fmt.Errorf("%s:%d: the comments say %d warmup draws were saved but the file has only %d rows", file, line, w, nrows)
 	}
 	ch.Warmup = w
-	ch.Draws = rows[w:]
+	if sel.thinned() {
+		if w != sel.warmup {
+			return nil, fmt.Errorf("%s: the warmup settings come after the first draw; cannot thin while reading", file)
+		}
+		ch.Draws = rows
+	} else {
+		ch.Draws = rows[w:]
+	}
 	if len(ch.Draws) == 0 {
 		return nil, fmt.Errorf("%s:%d: no draws after the header and warmup", file, line)
 	}
