@@ -65,11 +65,12 @@ type Options struct {
 	// update of the variance parameters with the joint draw of β and b),
 	// "crossed" (for large crossed designs), or "auto" / "" (choose).
 	Method string
-	// Sink, when set, is called once per chain (with its id) before the
-	// chain starts; the chain's saved draws go to the returned DrawSink as
-	// they are made and are not kept: ChainResult.Draws stays nil and
-	// NDraws counts what the sink received.
-	Sink func(chain int) (DrawSink, error)
+	// Sink, when set, is called once per chain before the chain starts;
+	// the chain's saved draws go to the returned DrawSink as they are
+	// made and are not kept: ChainResult.Draws stays nil and NDraws counts
+	// what the sink received (cut to the shortest chain when the run is
+	// interrupted).
+	Sink func(info ChainInfo) (DrawSink, error)
 	// IndependenceWeight is the probability of the independence
 	// proposal after warmup (default 0.95; negative means 0).
 	IndependenceWeight float64

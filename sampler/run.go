@@ -200,7 +200,7 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ch, err := runChain(cctx, st, opt, opt.FirstChain+c, makeChain)
+			ch, err := runChain(cctx, st, opt, opt.FirstChain+c, method, makeChain)
 			res.Chains[c] = ch
 			if err != nil && !errors.Is(err, context.Canceled) {
 				errs[c] = err
@@ -531,7 +531,7 @@ func (ch *chain) rates(out *ChainResult) {
 }
 
 // runChain runs one chain, made by mk(id).
-func runChain(ctx context.Context, st *setup, opt Options, id int, mk func(id int) (mcmc, error)) (*ChainResult, error) {
+func runChain(ctx context.Context, st *setup, opt Options, id int, method string, mk func(id int) (mcmc, error)) (*ChainResult, error) {
 	start := time.Now()
 	ch, err := mk(id)
 	if err != nil {
@@ -546,7 +546,7 @@ func runChain(ctx context.Context, st *setup, opt Options, id int, mk func(id in
 	if opt.Sink != nil {
 		// Streaming: one head buffer; the r_ values are read from the
 		// chain's state by the sink.
-		if sink, err = opt.Sink(id); err != nil {
+		if sink, err = opt.Sink(ChainInfo{ID: id, Method: method, Names: names}); err != nil {
 			return nil, fmt.Errorf("sampler: chain %d: %w", id, err)
 		}
 		nHead := nc - len(names.RE)

@@ -10,6 +10,16 @@ type DrawSink interface {
 	WriteDraw(row Row) error
 }
 
+// ChainInfo describes the chain a DrawSink is made for.
+type ChainInfo struct {
+	// ID is the chain id.
+	ID int
+	// Method is the algorithm the run uses: "collapsed" or "crossed".
+	Method string
+	// Names lists the columns of the rows the sink receives.
+	Names *Names
+}
+
 // Row is one saved draw in the column order of Names.Columns: lp__, b,
 // sd, cor, sigma, then the r_ columns when kept. The r_ values are read
 // from the chain's own state, so a draw of a model with many random

@@ -57,11 +57,14 @@ func TestSinkEqualsMemory(t *testing.T) {
 			}
 			var mu sync.Mutex
 			sinks := map[int]*memSink{}
-			opt.Sink = func(id int) (DrawSink, error) {
+			opt.Sink = func(info ChainInfo) (DrawSink, error) {
 				mu.Lock()
 				defer mu.Unlock()
+				if info.Method != mem.Method || info.Names != nil && len(info.Names.Columns) != len(mem.Names.Columns) {
+					t.Errorf("chain %d: info %+v", info.ID, info)
+				}
 				s := &memSink{}
-				sinks[id] = s
+				sinks[info.ID] = s
 				return s, nil
 			}
 			str, err := Run(context.Background(), c.spec, opt)
@@ -92,8 +95,8 @@ func TestSinkEqualsMemory(t *testing.T) {
 func TestSinkError(t *testing.T) {
 	d := loadDesign(t, "sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", "Subject")
 	opt := Options{Chains: 2, Warmup: 10, Draws: 1000000000, Seed: 7, Parallel: 2}
-	opt.Sink = func(id int) (DrawSink, error) {
-		if id == 2 {
+	opt.Sink = func(info ChainInfo) (DrawSink, error) {
+		if info.ID == 2 {
 			return &memSink{failAt: 5}, nil
 		}
 		return &memSink{}, nil
@@ -105,7 +108,7 @@ func TestSinkError(t *testing.T) {
 	if want := "chain 2, draw 5: disk full"; err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
-	opt.Sink = func(id int) (DrawSink, error) { return nil, errors.New("cannot create") }
+	opt.Sink = func(ChainInfo) (DrawSink, error) { return nil, errors.New("cannot create") }
 	if _, err := Run(context.Background(), refSpec(d), opt); err == nil || err.Error() != "sampler: chain 1: cannot create" && err.Error() != "sampler: chain 2: cannot create" {
 		t.Errorf("sink creation error: got %v", err)
 	}
