@@ -5,9 +5,18 @@
 //	    builds model.NewMixedModel and times SetTheta (one blocked Cholesky
 //	    factorisation), Objective and Draw, n times each, at θ = 0.5 on the
 //	    diagonal of Λ (as model/bench_test.go does).
-//	prof sample -data CSV -formula F [-factors a,b] [-chains 4 -warmup 500 -draws 500 -seed 1] [-cpuprofile FILE]
+//	prof sample -data CSV -formula F [-factors a,b] [-method auto|collapsed|crossed]
+//	            [-chains 4 -parallel 0 -warmup 500 -draws 500 -seed 1] [-cpuprofile FILE]
 //	    runs sampler.Run with brms's default priors (priors.Defaults) and
-//	    prints the wall time and time per iteration; -cpuprofile writes a
+//	    prints, as key=value pairs, the method that ran (and on a second
+//	    line why: Result.MethodReason), the wall and CPU time of the run,
+//	    the chains' own time (ChainResult.Wall, summed) and the set-up
+//	    before them (the mode search), the time per iteration of one chain
+//	    (chain time / iterations, set-up excluded), the min bulk-ESS and
+//	    max R-hat over the b, sd, cor and sigma columns, and ESS per second
+//	    of chain time (ess_per_s) and of the whole run (ess_per_s_total).
+//	    With -parallel 1 the chains run one at a time, so the per-iteration
+//	    wall is close to CPU time on a quiet machine; -cpuprofile writes a
 //	    pprof CPU profile of the run.
 //
 // It is a benchmarking aid for bench/run.sh and docs/benchmarks.md.
@@ -19,12 +28,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/lmmbayes/lmmbayes/diagnostics"
 	"github.com/lmmbayes/lmmbayes/model"
 	"github.com/lmmbayes/lmmbayes/priors"
 	"github.com/lmmbayes/lmmbayes/sampler"
@@ -169,17 +181,114 @@ func defaultSpec(d *model.Design) (*sampler.Spec, error) {
 	return spec, nil
 }
 
+// sampleStats is what "prof sample" reports about one run.
+type sampleStats struct {
+	// method and reason are Result.Method and Result.MethodReason.
+	method, reason string
+	// runWall is the whole sampler.Run; chainWall the sum of the chains'
+	// own wall times (ChainResult.Wall: chain set-up and every
+	// iteration, warmup included); setup is the time before the chains
+	// (the mode search of the collapsed method): runWall − chainWall when
+	// the chains run one at a time, runWall − the longest chain when they
+	// all run at once, NaN otherwise.
+	runWall, chainWall, setup float64
+	// cpu is the process CPU time (user + system) spent in sampler.Run.
+	cpu float64
+	// perIter is chainWall / (chains × (warmup + draws·thin)).
+	perIter float64
+	// minESS is the min bulk-ESS over the b, sd, cor and sigma columns,
+	// minVar its column; maxRhat the max rank-normalised split R-hat over
+	// the same columns (split chains, so defined for one chain too).
+	minESS  float64
+	minVar  string
+	maxRhat float64
+	rhatVar string
+}
+
+// summaryColumns returns the indices of the b, sd, cor and sigma columns.
+func summaryColumns(n *sampler.Names) []int {
+	want := map[string]bool{"sigma": true}
+	for _, l := range [][]string{n.B, n.SD, n.Cor} {
+		for _, c := range l {
+			want[c] = true
+		}
+	}
+	var out []int
+	for j, c := range n.Columns {
+		if want[c] {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// stats computes the figures of one run of iters iterations per chain
+// with the given Options.Parallel.
+func stats(res *sampler.Result, runWall, cpu float64, iters, parallel int) (sampleStats, error) {
+	s := sampleStats{method: res.Method, reason: res.MethodReason, runWall: runWall, cpu: cpu,
+		minESS: math.Inf(1), maxRhat: math.Inf(-1)}
+	for _, ch := range res.Chains {
+		s.chainWall += ch.Wall.Seconds()
+	}
+	switch {
+	case parallel == 1 || len(res.Chains) == 1:
+		s.setup = runWall - s.chainWall
+	case parallel < 1 || parallel >= len(res.Chains):
+		// All chains start together after the set-up.
+		var longest float64
+		for _, ch := range res.Chains {
+			longest = max(longest, ch.Wall.Seconds())
+		}
+		s.setup = runWall - longest
+	default:
+		s.setup = math.NaN()
+	}
+	s.perIter = s.chainWall / float64(len(res.Chains)*iters)
+	cols := summaryColumns(res.Names)
+	if len(cols) == 0 {
+		return s, errors.New("no b, sd, cor or sigma column in the draws")
+	}
+	for _, j := range cols {
+		x := res.Column(j)
+		name := res.Names.Columns[j]
+		if e := diagnostics.ESSBulk(x); e < s.minESS || math.IsNaN(e) {
+			s.minESS, s.minVar = e, name
+		}
+		if r := diagnostics.Rhat(x); r > s.maxRhat || math.IsNaN(r) {
+			s.maxRhat, s.rhatVar = r, name
+		}
+	}
+	return s, nil
+}
+
+// cpuSeconds returns the process's user + system CPU time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return math.NaN()
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}
+
 func runSample(args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
 	var c common
 	c.add(fs)
 	chains := fs.Int("chains", 4, "chains")
+	parallel := fs.Int("parallel", 0, "chains run at once (0: all; 1 makes the per-iteration wall a CPU-fair figure)")
 	warmup := fs.Int("warmup", 500, "warmup iterations per chain")
 	draws := fs.Int("draws", 500, "draws per chain")
 	seed := fs.Uint64("seed", 1, "seed")
+	method := fs.String("method", "auto", "sampler method: auto, collapsed or crossed")
 	prof := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	switch *method {
+	case "auto", "collapsed", "crossed":
+	default:
+		return fmt.Errorf("-method %q: want auto, collapsed or crossed", *method)
 	}
 	d, err := c.design()
 	if err != nil {
@@ -200,17 +309,26 @@ func runSample(args []string, w io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	cpu0 := cpuSeconds()
 	t0 := time.Now()
 	res, err := sampler.Run(context.Background(), spec, sampler.Options{
-		Chains: *chains, Warmup: *warmup, Draws: *draws, Seed: *seed,
+		Chains: *chains, Parallel: *parallel, Warmup: *warmup, Draws: *draws, Seed: *seed, Method: *method,
 	})
 	if err != nil {
 		return fmt.Errorf("sampler: %w", err)
 	}
 	wall := time.Since(t0).Seconds()
-	iters := float64(*chains * (*warmup + *draws))
-	fmt.Fprintf(w, "chains=%d warmup=%d draws=%d wall_s=%.3f s_per_iter_per_chain=%.6f (%d chain results)\n",
-		*chains, *warmup, *draws, wall, wall/iters*float64(min(*chains, 2)), len(res.Chains))
+	cpu := cpuSeconds() - cpu0
+	s, err := stats(res, wall, cpu, *warmup+*draws, *parallel)
+	if err != nil {
+		return err
+	}
+	// One key=value line for bench/run.sh; the reason (free text) on its
+	// own line.
+	fmt.Fprintf(w, "method=%s chains=%d parallel=%d warmup=%d draws=%d run_wall_s=%.3f run_cpu_s=%.3f chain_wall_s=%.3f setup_s=%.3f s_per_iter=%.6f min_ess_bulk=%.1f min_ess_var=%s ess_per_s=%.2f ess_per_s_total=%.2f max_rhat=%.4f max_rhat_var=%s\n",
+		s.method, *chains, *parallel, *warmup, *draws, s.runWall, s.cpu, s.chainWall, s.setup, s.perIter,
+		s.minESS, s.minVar, s.minESS/s.chainWall, s.minESS/s.runWall, s.maxRhat, s.rhatVar)
+	fmt.Fprintf(w, "reason: %s\n", s.reason)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -49,7 +50,62 @@ func TestSampleSleepstudy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "(2 chain results)") {
+	if !strings.Contains(out.String(), "chains=2 ") || kv(out.String(), "min_ess_bulk") == "" {
 		t.Errorf("output %q", out.String())
 	}
+}
+
+// TestSampleMethods checks that -method reaches sampler.Options.Method:
+// the output names the method that ran, the user's choice gives the reason
+// "chosen by the user", and auto on sleepstudy (a small model) picks the
+// collapsed method with a run identical to the explicit collapsed one
+// (same seed, so the same min bulk-ESS). The time per iteration is the
+// chain time over the iterations, so it cannot exceed the run's wall time
+// divided by them (+ 0.5 ms: the wall is printed to 1 ms).
+func TestSampleMethods(t *testing.T) {
+	args := []string{"-data", "../../testdata/sleepstudy.csv", "-formula", "Reaction ~ Days + (Days | Subject)",
+		"-factors", "Subject", "-chains", "2", "-parallel", "1", "-warmup", "30", "-draws", "20"}
+	got := map[string]string{}
+	for _, m := range []string{"auto", "collapsed", "crossed"} {
+		var out bytes.Buffer
+		if err := runSample(append(args, "-method", m), &out); err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		got[m] = out.String()
+	}
+	for m, want := range map[string]string{"auto": "collapsed", "collapsed": "collapsed", "crossed": "crossed"} {
+		if kv(got[m], "method") != want {
+			t.Errorf("-method %s: ran %q, want %q\n%s", m, kv(got[m], "method"), want, got[m])
+		}
+	}
+	if !strings.Contains(got["crossed"], "reason: chosen by the user") {
+		t.Errorf("crossed reason: %s", got["crossed"])
+	}
+	if !strings.Contains(got["auto"], "reason: auto:") {
+		t.Errorf("auto reason: %s", got["auto"])
+	}
+	if a, c := kv(got["auto"], "min_ess_bulk"), kv(got["collapsed"], "min_ess_bulk"); a != c || a == "" {
+		t.Errorf("auto min_ess_bulk %q, collapsed %q: want equal", a, c)
+	}
+	for m, o := range got {
+		spi, _ := strconv.ParseFloat(kv(o, "s_per_iter"), 64)
+		wall, _ := strconv.ParseFloat(kv(o, "run_wall_s"), 64)
+		if !(spi > 0) || spi > (wall+0.0005)/(2*50) {
+			t.Errorf("%s: s_per_iter %g, run wall %g over 100 iterations", m, spi, wall)
+		}
+	}
+	var out bytes.Buffer
+	if err := runSample(append(args, "-method", "gibbs"), &out); err == nil {
+		t.Error("no error for -method gibbs")
+	}
+}
+
+// kv returns the value of key=value in s ("" if absent).
+func kv(s, key string) string {
+	for _, f := range strings.Fields(s) {
+		if v, ok := strings.CutPrefix(f, key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
