@@ -7,7 +7,8 @@
 #                [--no-mcmc] [--chains N] [--warmup N] [--draws N]
 #                [--big-warmup N] [--big-draws N] [--seed N]
 #                [--sim-rows N --sim-subjects N --sim-items N]
-#                [--scaling] [--out DIR] [--bin LMMBAYES]
+#                [--scaling] [--scaling-chains N] [--scaling-warmup N]
+#                [--scaling-draws N] [--out DIR] [--bin LMMBAYES]
 #
 # Models: sleepstudy politeness penicillin insteval sim200k (default: all).
 # Every wall time is the median over the repeats of the whole process
@@ -42,10 +43,13 @@ sim_rows=200000
 sim_subjects=5000
 sim_items=300
 scaling=0
+scaling_chains=2
+scaling_warmup=200
+scaling_draws=300
 out="$here/results"
 bin=""
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -67,6 +71,9 @@ while [ $# -gt 0 ]; do
 	--sim-subjects) sim_subjects="$2"; shift ;;
 	--sim-items) sim_items="$2"; shift ;;
 	--scaling) scaling=1 ;;
+	--scaling-chains) scaling_chains="$2"; shift ;;
+	--scaling-warmup) scaling_warmup="$2"; shift ;;
+	--scaling-draws) scaling_draws="$2"; shift ;;
 	--out) out="$2"; shift ;;
 	--bin) bin="$2"; shift ;;
 	-h | --help) usage; exit 0 ;;
@@ -277,34 +284,66 @@ for m in ${models//,/ }; do
 done
 
 # --- scaling curve ---------------------------------------------------------
+# At five sizes of the simulated model (rows and subjects ÷16 … ÷1, items
+# ÷√16 … ÷1): one factorisation (prof factor: SetTheta, median of 20), one
+# Draw, the ML fit (whole process), and both sampler methods (prof sample,
+# scaling_chains chains one at a time, so that the time per iteration is
+# close to CPU time): chain time per iteration, its ratio to one
+# factorisation, the set-up before the chains (the mode search), min
+# bulk-ESS and max R-hat over b, sd, cor, sigma and ESS/s. The method auto
+# picks runs first as "auto" (its run is the same as that method's, same
+# seed); the other method runs explicitly.
 if [ "$scaling" = 1 ]; then
 	scsv="$out/scaling.csv"
-	echo "rows,subjects,items,q,settheta_s,draw_s,ml_fit_wall_s,ml_fit_rss_mb,s_per_iter_chain,mcmc_wall_s,mcmc_rss_mb" >"$scsv"
-	scfg="$work/scaling.toml"
-	printf '[data]\npath = "unused.csv"\n[model]\nformula = "%s"\n[output]\nrandom_effects = false\n' \
-		"$(model_formula sim200k)" >"$scfg"
+	sreasons="$out/scaling_auto.txt"
+	: >"$sreasons"
+	mcols="s_per_iter,per_factorisation,setup_s,run_wall_s,run_cpu_s,min_ess_bulk,min_ess_var,max_rhat,ess_per_s,ess_per_s_total,rss_mb"
+	echo "rows,subjects,items,q,load_start,settheta_s,draw_s,ml_fit_wall_s,ml_fit_rss_mb,auto_method,$(echo ",$mcols" | sed 's/,/,collapsed_/g' | cut -c2-),$(echo ",$mcols" | sed 's/,/,crossed_/g' | cut -c2-),load_end" >"$scsv"
+	sformula=$(model_formula sim200k)
+	sload0=$(cut -d' ' -f1-3 /proc/loadavg)
+	# sample_row METHOD FILE: runs prof sample; sets SROW (the mcols
+	# values) and SMETHOD (the method that ran).
+	sample_row() {
+		SROW=$(echo "$mcols" | sed 's/[^,]*/NA/g')
+		SMETHOD=NA
+		measure "scaling $1 $2" 1 "$work/prof" sample -data "$2" -formula "$sformula" -method "$1" \
+			-chains "$scaling_chains" -parallel 1 -warmup "$scaling_warmup" -draws "$scaling_draws" -seed "$seed" || return 0
+		local o=$LAST_OUT spi
+		SMETHOD=$(kv method "$o")
+		spi=$(kv s_per_iter "$o")
+		SROW="$spi,$(ratio "$spi" "$st"),$(kv setup_s "$o"),$(kv run_wall_s "$o"),$(kv run_cpu_s "$o"),$(kv min_ess_bulk "$o"),$(kv min_ess_var "$o"),$(kv max_rhat "$o"),$(kv ess_per_s "$o"),$(kv ess_per_s_total "$o"),$RSS"
+		if [ "$1" = auto ]; then
+			printf '%s rows: %s (%s)\n' "$r" "$SMETHOD" "$(printf '%s\n' "$o" | sed -n 's/^reason: //p')" >>"$sreasons"
+		fi
+	}
 	for k in 16 8 4 2 1; do
 		r=$((sim_rows / k))
 		s=$((sim_subjects / k))
 		it=$(awk -v i="$sim_items" -v k="$k" 'BEGIN { printf "%d", i / sqrt(k) }')
 		f="$here/data/sim_${r}_${s}_${it}_s${seed}.csv"
 		[ -s "$f" ] || "$work/simulate" -rows "$r" -subjects "$s" -items "$it" -seed "$seed" -out "$f" >&2
-		echo "== scaling $r rows ($(cut -d' ' -f1 /proc/loadavg) load)" >&2
-		fo=$("$work/prof" factor -data "$f" -formula "$(model_formula sim200k)" -n 10)
+		la=$(cut -d' ' -f1 /proc/loadavg)
+		echo "== scaling $r rows ($la load)" >&2
+		fo=$("$work/prof" factor -data "$f" -formula "$sformula" -n 20)
 		q=$(kv q "$fo")
 		st=$(kv settheta_s "$fo")
 		dr=$(kv draw_s "$fo")
-		measure "scaling fit $r" 1 "$bin" fit --data "$f" --formula "$(model_formula sim200k)"
-		fw=$WALL
-		fr=$RSS
-		# A short run (1 chain, 100 + 100) for the time per iteration:
-		# its run.json chain wall time excludes the mode search.
-		measure "scaling run $r" 1 "$bin" run "$scfg" --data "$f" --out "$work/scal_$r" \
-			--force --quiet --chains 1 --warmup 100 --draws 100 --seed "$seed" || true
-		cw=$(awk -F': ' '/"wall_seconds"/ { gsub(/,/, "", $2); v = $2 } END { print v }' "$work/scal_$r/run.json" 2>/dev/null || echo NA)
-		spi=$(awk -v c="$cw" 'BEGIN { if (c == "" || c == "NA") print "NA"; else printf "%.5f", c / 200 }')
-		echo "$r,$s,$it,$q,$st,$dr,$fw,$fr,$spi,$WALL,$RSS" >>"$scsv"
+		fw=NA
+		fr=NA
+		if measure "scaling fit $r" 1 "$bin" fit --data "$f" --formula "$sformula"; then
+			fw=$WALL
+			fr=$RSS
+		fi
+		sample_row auto "$f"
+		am=$SMETHOD
+		arow=$SROW
+		other=collapsed
+		[ "$am" = collapsed ] && other=crossed
+		sample_row "$other" "$f"
+		if [ "$am" = collapsed ]; then crow=$arow; xrow=$SROW; else crow=$SROW; xrow=$arow; fi
+		echo "$r,$s,$it,$q,$la,$st,$dr,$fw,$fr,$am,$crow,$xrow,$(cut -d' ' -f1 /proc/loadavg)" >>"$scsv"
 	done
+	sload1=$(cut -d' ' -f1-3 /proc/loadavg)
 fi
 
 # --- markdown --------------------------------------------------------------
@@ -328,9 +367,22 @@ md="$out/results.md"
 	fi
 	if [ "$scaling" = 1 ]; then
 		echo
-		echo "| rows | subjects | items | q | one SetTheta (s) | one Draw (s) | ML fit wall (s) | ML fit RSS (MB) | s / iteration / chain | 1×(100+100) run wall (s) | run RSS (MB) |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|"
-		tail -n +2 "$out/scaling.csv" | awk -F, '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }'
+		echo "Scaling (simulated y ~ x + (1 + x | subject) + (1 | item), seed $seed): load average $sload0 at its start, $sload1 at its end; each method $scaling_chains chain(s) one at a time × ($scaling_warmup warmup + $scaling_draws draws)."
+		echo "Per iteration = the chains' own time / iterations (mode search excluded); × fact. = that / one SetTheta; ESS/s = min bulk-ESS over b, sd, cor, sigma / the chains' time (total: / the whole sampler.Run, mode search included)."
+		echo
+		echo "| rows | subjects | items | q | load | one SetTheta (ms) | one Draw (ms) | ML fit (s) | auto | collapsed s/iter | × fact. | crossed s/iter | × fact. | collapsed ESS/s | crossed ESS/s | collapsed ESS/s total | crossed ESS/s total |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		tail -n +2 "$scsv" | awk -F, 'function ms(x) { return (x == "NA") ? "–" : sprintf("%.3g", 1000 * x) }
+			function g(x) { return (x == "NA") ? "–" : sprintf("%.3g", x) }
+			{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, ms($6), ms($7), g($8), $10, g($11), g($12), g($22), g($23), g($19), g($30), g($20), g($31) }'
+		echo
+		echo "| rows | collapsed set-up (s) | collapsed min bulk-ESS (param) | collapsed max R-hat | collapsed RSS (MB) | crossed set-up (s) | crossed min bulk-ESS (param) | crossed max R-hat | crossed RSS (MB) |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		tail -n +2 "$scsv" | awk -F, 'function g(x) { return (x == "NA") ? "–" : sprintf("%.3g", x) }
+			{ printf "| %s | %s | %s (%s) | %s | %s | %s | %s (%s) | %s | %s |\n", $1, g($13), g($16), $17, g($18), $21, g($24), g($27), $28, g($29), $32 }'
+		echo
+		echo "auto's choice and reason:"
+		sed 's/^/- /' "$sreasons"
 	fi
 } >"$md"
 cat "$md"
