@@ -62,3 +62,7 @@ func termKs(st *setup) []int {
 	}
 	return out
 }
+
+// RowOf returns a Row holding values, e.g. to feed a DrawSink draws
+// already in memory.
+func RowOf(values []float64) Row { return Row{head: values, nHead: len(values)} }

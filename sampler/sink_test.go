@@ -3,6 +3,7 @@ package sampler
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -111,5 +112,48 @@ func TestSinkError(t *testing.T) {
 	opt.Sink = func(ChainInfo) (DrawSink, error) { return nil, errors.New("cannot create") }
 	if _, err := Run(context.Background(), refSpec(d), opt); err == nil || err.Error() != "sampler: chain 1: cannot create" && err.Error() != "sampler: chain 2: cannot create" {
 		t.Errorf("sink creation error: got %v", err)
+	}
+}
+
+// discardSink counts rows and keeps nothing.
+type discardSink struct{ n int }
+
+func (s *discardSink) WriteDraw(r Row) error {
+	if r.Len() > 0 {
+		s.n++
+	}
+	return nil
+}
+
+// TestSinkBoundedMemory checks that a streamed run's memory does not
+// grow with the number of draws: the bytes allocated by a run with the
+// r_ columns kept differ between 500 and 2500 draws by far less than
+// one row per draw (an in-memory run grows by 8·columns bytes per draw).
+func TestSinkBoundedMemory(t *testing.T) {
+	d := loadDesign(t, "sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", "Subject")
+	spec := refSpec(d)
+	var nc int
+	bytes := func(draws int, sink bool) float64 {
+		opt := Options{Chains: 1, Warmup: 100, Draws: draws, Seed: 3, RandomEffects: true}
+		if sink {
+			opt.Sink = func(info ChainInfo) (DrawSink, error) { nc = len(info.Names.Columns); return &discardSink{}, nil }
+		}
+		var a, b runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&a)
+		if _, err := Run(context.Background(), spec, opt); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&b)
+		return float64(b.TotalAlloc - a.TotalAlloc)
+	}
+	per := (bytes(2500, true) - bytes(500, true)) / 2000
+	mem := (bytes(2500, false) - bytes(500, false)) / 2000
+	t.Logf("bytes allocated per extra draw: streamed %.1f, in memory %.1f (one row is %d bytes)", per, mem, 8*nc)
+	if per > 8 {
+		t.Errorf("a streamed run allocates %.1f bytes per draw, want none", per)
+	}
+	if mem < float64(8*nc) {
+		t.Errorf("the in-memory run allocates %.1f bytes per draw, less than a row (%d): the measurement is broken", mem, 8*nc)
 	}
 }

@@ -71,6 +71,10 @@ type outputConfig struct {
 	Plots         bool   `toml:"plots"`
 	// MLFit writes ml_fit.json (the ML fit that compare reads).
 	MLFit bool `toml:"ml_fit"`
+	// MemoryMB bounds the memory, in MiB, that the summaries, ppc, coef
+	// and plots hold draws in at once; the draws themselves stream to
+	// disk as they are made.
+	MemoryMB int64 `toml:"memory_mb"`
 }
 
 // predictConfig is the [predict] section.
@@ -87,7 +91,7 @@ func defaultConfig() *config {
 		Data:     dataConfig{NA: []string{"NA", ""}},
 		Priors:   map[string]string{},
 		Sampler:  samplerConfig{Chains: 4, Warmup: 1000, Draws: 1000, Thin: 1, Method: "auto"},
-		Output:   outputConfig{Dir: "lmmbayes_out", RandomEffects: true, MLFit: true},
+		Output:   outputConfig{Dir: "lmmbayes_out", RandomEffects: true, MLFit: true, MemoryMB: 1024},
 		Predict:  predictConfig{NewLevels: "gaussian"},
 		lines:    map[string]int{},
 		flagKeys: map[string]string{},
@@ -230,6 +234,7 @@ func (c *config) validate() error {
 		{"sampler.draws", c.Sampler.Draws, 1},
 		{"sampler.thin", c.Sampler.Thin, 1},
 		{"sampler.seed", c.Sampler.Seed, 0},
+		{"output.memory_mb", c.Output.MemoryMB, 1},
 	} {
 		if p.v < p.min {
 			kind := "positive"

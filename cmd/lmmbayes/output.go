@@ -32,6 +32,15 @@ type runOutput struct {
 	// ml is the ML fit written to ml_fit.json (nil when it failed; the
 	// failure is among warnings).
 	ml *model.FitResult
+	// stage is the directory the run's files are written into before
+	// they are put in place (the output dir itself in chain mode), and
+	// files the draws files there, in chain order, once finished.
+	stage string
+	files []string
+	sinks *sinkSet
+	// thinPost is the thinning of the draws read back for ppc.csv,
+	// coef.csv and the plots (1: all; more when they exceed memory_mb).
+	thinPost int
 	// filled by summarize
 	names    []string // summary names (b, sd, cor, sigma, r)
 	cols     []int    // their columns in the draws
@@ -39,10 +48,14 @@ type runOutput struct {
 	warnings []string
 }
 
-// summarize computes the posterior summary of every parameter.
-func (o *runOutput) summarize() {
+// budget is the memory, in bytes, that post-processing may hold draws in.
+func (o *runOutput) budget() int64 { return o.cfg.Output.MemoryMB << 20 }
+
+// summarize computes the posterior summary of every parameter from the
+// draws files, as many columns at a time as the memory budget allows.
+func (o *runOutput) summarize() error {
 	if o.sums != nil {
-		return
+		return nil
 	}
 	n := o.res.Names
 	idx := map[string]int{}
@@ -61,8 +74,74 @@ func (o *runOutput) summarize() {
 	for _, re := range n.RE {
 		add(re.Summary, idx[re.Column])
 	}
-	o.sums = diagnostics.SummarizeEach(len(o.cols), func(i int) [][]float64 { return o.res.Column(o.cols[i]) }, 0)
-	o.warnings = diagnostics.Warnings(o.names, o.sums)
+	sums, _, err := summarizeFiles(o.files, o.cols, o.totalDraws(), o.budget())
+	if err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	o.sums = sums
+	o.warnings = append(o.warnings, diagnostics.Warnings(o.names, o.sums)...)
+	return nil
+}
+
+// begin prepares the draws files before sampling: a fresh staging
+// directory beside the output dir (or, in chain mode, temporary names in
+// the output dir itself), and the sinks the sampler streams into. On
+// failure nothing is left behind.
+func (o *runOutput) begin(chainMode bool) error {
+	dir := o.outDir()
+	hdr := drawsHeader{warmup: o.opt.Warmup, thin: max(o.opt.Thin, 1), draws: o.opt.Draws, seed: o.opt.Seed, formula: o.d.Formula.Text, data: o.cfg.Data.Path}
+	if chainMode {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
+		}
+		o.stage = dir
+		o.sinks = &sinkSet{hdr: hdr, byID: map[int]*drawsSink{}, path: func(id int) string {
+			return filepath.Join(dir, fmt.Sprintf(".draws_%d.csv.tmp", id))
+		}}
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
+	}
+	stage, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
+	}
+	o.stage = stage
+	o.sinks = &sinkSet{hdr: hdr, byID: map[int]*drawsSink{}, path: func(id int) string {
+		return filepath.Join(stage, fmt.Sprintf("draws_%d.csv", id))
+	}}
+	return nil
+}
+
+// finishDraws completes the draws files of the sampler's result.
+func (o *runOutput) finishDraws() error {
+	if err := o.sinks.finish(o.res); err != nil {
+		return err
+	}
+	o.files = o.files[:0]
+	for _, ch := range o.res.Chains {
+		o.files = append(o.files, o.sinks.path(ch.ID))
+	}
+	return nil
+}
+
+// discard removes what begin and the sampler wrote (after a failure).
+func (o *runOutput) discard() {
+	if o.sinks != nil {
+		o.sinks.abort()
+	}
+	if o.stage == "" {
+		return
+	}
+	if o.stage == o.outDir() {
+		for _, f := range o.sinks.created {
+			os.Remove(f)
+		}
+		return
+	}
+	os.RemoveAll(o.stage)
 }
 
 // outDir returns the output directory: a --out flag is already absolute,
@@ -142,8 +221,9 @@ func (o *runOutput) writeChains(stdout io.Writer) error {
 		}
 	}
 	for c, ch := range all {
-		if err := saveAtomically(filepath.Join(dir, fmt.Sprintf("draws_%d.csv", ch.ID)), bufferedFill(func(w *bufio.Writer) error { return o.writeDraws(w, c) })); err != nil {
-			return err
+		// The chain's draws were streamed under a temporary name.
+		if err := os.Rename(o.files[c], filepath.Join(dir, fmt.Sprintf("draws_%d.csv", ch.ID))); err != nil {
+			return fmt.Errorf("output: %w", err)
 		}
 		one := *o
 		one.res = &sampler.Result{Names: o.res.Names, Chains: []*sampler.ChainResult{ch}, Mode: o.res.Mode, ModeCov: o.res.ModeCov, PsiNames: o.res.PsiNames}
@@ -175,60 +255,31 @@ func bufferedFill(fill func(w *bufio.Writer) error) func(w io.Writer) error {
 // and a replaced run (--force) is swapped whole.
 func (o *runOutput) write(force bool) error {
 	dir := o.outDir()
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
-	}
-	stage, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
-	}
+	stage := o.stage
 	if err := o.writeAll(stage); err != nil {
-		os.RemoveAll(stage)
 		return err
 	}
 	if err := os.Chmod(stage, 0o755); err != nil {
-		os.RemoveAll(stage)
 		return fmt.Errorf("output: %w", err)
 	}
 	if err := replaceDir(stage, dir, force); err != nil {
-		os.RemoveAll(stage)
 		return err
 	}
+	o.stage = ""
 	return nil
 }
 
-// checkFinite refuses draws holding NaN or ±Inf, naming the first such
-// parameter, chain and draw, so that numerical trouble never reaches a
-// file silently.
-func checkFinite(res *sampler.Result) error {
-	cols := res.Names.Columns
-	nc := len(cols)
-	for _, ch := range res.Chains {
-		for i, v := range ch.Draws {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("run: chain %d, draw %d: %s is %v; numerical trouble in the sampler (try rescaling the predictors or a more informative prior)",
-					ch.ID, i/nc+1, cols[i%nc], v)
-			}
-		}
-	}
-	return nil
-}
-
-// writeAll writes every output file into dir.
+// writeAll writes every output file but the draws (already streamed
+// there) into dir.
 func (o *runOutput) writeAll(dir string) error {
-	if err := checkFinite(o.res); err != nil {
+	if err := o.summarize(); err != nil {
 		return err
 	}
-	o.summarize()
 	type job struct {
 		name string
 		fill func(w *bufio.Writer) error
 	}
 	var jobs []job
-	for c := range o.res.Chains {
-		jobs = append(jobs, job{fmt.Sprintf("draws_%d.csv", o.res.Chains[c].ID), func(w *bufio.Writer) error { return o.writeDraws(w, c) }})
-	}
 	jobs = append(jobs, job{"summary.csv", func(w *bufio.Writer) error { return diagnostics.WriteCSV(w, o.names, o.sums) }})
 	if len(o.res.Names.RE) > 0 {
 		jobs = append(jobs, job{"random_effects.csv", o.writeREMap})
@@ -255,7 +306,16 @@ func (o *runOutput) writeAll(dir string) error {
 			return err
 		}
 	}
-	post := postFromResult(o.res)
+	// ppc.csv, coef.csv and the plots need whole draws: read them back,
+	// every draw when they fit in memory_mb, else evenly thinned.
+	o.thinPost = postThin(o.totalDraws(), len(o.res.Names.Columns), o.budget())
+	if o.thinPost > 1 {
+		o.warnings = append(o.warnings, fmt.Sprintf("ppc.csv, coef.csv and the plots use one draw in %d of each chain: all draws at once exceed [output] memory_mb = %d (summary.csv uses every draw)", o.thinPost, o.cfg.Output.MemoryMB))
+	}
+	post, err := loadPost(o.files, o.res.Names, o.thinPost, dir)
+	if err != nil {
+		return fmt.Errorf("output: reading the draws back: %w", err)
+	}
 	// The posterior predictive of the training rows needs every level's
 	// effects; without r_ columns it is skipped, and run.json says so.
 	if len(o.res.Names.RE) > 0 || len(o.d.Terms) == 0 {
@@ -331,39 +391,6 @@ func replaceDir(stage, dir string, force bool) error {
 	if err := os.Rename(stage, dir); err != nil {
 		return fmt.Errorf("output dir: %w", err)
 	}
-	return nil
-}
-
-// writeDraws writes chain c as a CmdStan CSV file.
-func (o *runOutput) writeDraws(w *bufio.Writer, c int) error {
-	ch := o.res.Chains[c]
-	fmt.Fprintf(w, "# model = lmmbayes\n# method = sample (%s Gibbs)\n", o.res.Method)
-	fmt.Fprintf(w, "# num_samples = %d\n# num_warmup = %d\n# save_warmup = 0\n# thin = %d\n", ch.NDraws, o.opt.Warmup, max(o.opt.Thin, 1))
-	if o.incomplete {
-		fmt.Fprintf(w, "# incomplete = 1 (interrupted after %d of %d draws)\n", ch.NDraws, o.opt.Draws)
-	}
-	fmt.Fprintf(w, "# seed = %d\n# chain_id = %d\n", o.opt.Seed, ch.ID)
-	fmt.Fprintf(w, "# formula = %s\n# data = %s\n# lmmbayes_version = %s\n", oneLine(o.d.Formula.Text), oneLine(o.cfg.Data.Path), version)
-	cols := o.res.Names.Columns
-	w.WriteString(strings.Join(cols, ","))
-	w.WriteByte('\n')
-	nc := len(cols)
-	buf := make([]byte, 0, 32*nc)
-	for i := range ch.NDraws {
-		buf = buf[:0]
-		for j, v := range ch.Draws[i*nc : (i+1)*nc] {
-			if j > 0 {
-				buf = append(buf, ',')
-			}
-			buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
-		}
-		buf = append(buf, '\n')
-		if _, err := w.Write(buf); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(w, "# Metropolis acceptance of the variance parameters: warmup %s, random walk %s, independence %s\n",
-		fmtRate(ch.AcceptWarmup), fmtRate(ch.AcceptRW), fmtRate(ch.AcceptIndep))
 	return nil
 }
 

@@ -25,6 +25,7 @@ type runFlags struct {
 	quiet  *bool
 	force  *bool
 	chain  *int64
+	memMB  *int64
 	fs     *flagSet
 }
 
@@ -40,6 +41,7 @@ func addRunFlags(fs *flagSet) *runFlags {
 		quiet:  fs.Bool("quiet", false, "no progress lines on stderr"),
 		force:  fs.Bool("force", false, "replace an output dir that already holds files"),
 		chain:  fs.Int64("chain-id", 0, "run only chain `K` of the full run (with --chains, chains K, K+1, …): writes draws_K.csv into the output dir, to be merged by \"lmmbayes summarize DIR\""),
+		memMB:  fs.Int64("memory-mb", 0, "most `MiB` of draws the summaries, ppc, coef and plots hold at once (overrides [output] memory_mb)"),
 		fs:     fs,
 	}
 }
@@ -62,6 +64,7 @@ func (r *runFlags) config(pos []string) (*config, error) {
 		{"draws", "sampler.draws", &cfg.Sampler.Draws, *r.draws},
 		{"thin", "sampler.thin", &cfg.Sampler.Thin, *r.thin},
 		{"seed", "sampler.seed", &cfg.Sampler.Seed, *r.seed},
+		{"memory-mb", "output.memory_mb", &cfg.Output.MemoryMB, *r.memMB},
 	}
 	for _, f := range ints {
 		if set[f.flag] {
@@ -140,8 +143,17 @@ func cmdRun(e *env, args []string) error {
 		RandomEffects: cfg.Output.RandomEffects,
 		Logger:        logger,
 	}
+	// The draws stream to disk as they are made: into a staging dir put
+	// in place once every file is written (or, in chain mode, under
+	// temporary names in the output dir); a failure leaves nothing.
+	out := &runOutput{cfg: cfg, d: d, asg: asg, opt: opt}
+	if err := out.begin(chainMode); err != nil {
+		return err
+	}
+	defer out.discard()
+	out.opt.Sink = out.sinks.make
 	start := time.Now()
-	res, err := sampler.Run(e.ctx, spec, opt)
+	res, err := sampler.Run(e.ctx, spec, out.opt)
 	if logger != nil {
 		fmt.Fprintln(e.stderr)
 	}
@@ -158,20 +170,26 @@ func cmdRun(e *env, args []string) error {
 		interrupted = true
 		fmt.Fprintf(e.stderr, "lmmbayes: interrupted: writing the %d draws per chain finished so far (a second signal stops at once)\n", res.Chains[0].NDraws)
 	}
-	out := &runOutput{cfg: cfg, d: d, asg: asg, res: res, opt: opt, wall: time.Since(start), incomplete: interrupted}
+	out.res, out.wall, out.incomplete = res, time.Since(start), interrupted
 	if interrupted {
 		out.warnings = append(out.warnings, fmt.Sprintf("the run was interrupted: %d of %d draws per chain were made", res.Chains[0].NDraws, opt.Draws))
+	}
+	if err := out.finishDraws(); err != nil {
+		return err
 	}
 	if chainMode {
 		if err := out.writeChains(e.stdout); err != nil {
 			return err
 		}
+		out.stage = ""
 		if interrupted {
 			return fmt.Errorf("%w: the chain files are incomplete (see run_K.json)", errInterrupted)
 		}
 		return nil
 	}
-	out.summarize()
+	if err := out.summarize(); err != nil {
+		return err
+	}
 	// The ML fit for ml_fit.json; compare fits the model itself when the
 	// file is absent ([output] ml_fit = false).
 	if cfg.Output.MLFit {

@@ -20,6 +20,7 @@ summary. Random-effect columns are named through DIR/random_effects.csv.`
 func cmdSummarize(e *env, args []string) error {
 	fs := newFlags("summarize", summarizeSynopsis, e.stdout)
 	format := addFormatFlag(fs, "printed")
+	memMB := fs.Int("memory-mb", 1024, "most `MiB` of draws held in memory at once (columns are read in batches)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -35,9 +36,20 @@ func cmdSummarize(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	dr, err := diagnostics.ReadCmdStan(files...)
+	if *memMB < 1 {
+		return inputErrorf("summarize: --memory-mb must be positive, got %d", *memMB)
+	}
+	header, err := readHeader(files[0])
 	if err != nil {
 		return asInput(err)
+	}
+	total := 0
+	for _, f := range files {
+		n, err := countRows(f)
+		if err != nil {
+			return err
+		}
+		total += n
 	}
 	reNames, err := readREMap(filepath.Join(dir, "random_effects.csv"))
 	if err != nil {
@@ -45,7 +57,6 @@ func cmdSummarize(e *env, args []string) error {
 	}
 	// summary.csv holds every column but lp__ in file order (b, sd, cor,
 	// sigma, r), with r_ columns under their summary names.
-	header := dr.Chains[0].Header
 	var names []string
 	var cols []int
 	for j, h := range header {
@@ -61,7 +72,10 @@ func cmdSummarize(e *env, args []string) error {
 		names = append(names, name)
 		cols = append(cols, j)
 	}
-	sums := diagnostics.SummarizeEach(len(cols), func(i int) [][]float64 { return dr.Variable(cols[i]) }, 0)
+	sums, draws, err := summarizeFiles(files, cols, total, int64(*memMB)<<20)
+	if err != nil {
+		return asInput(err)
+	}
 	path := filepath.Join(dir, "summary.csv")
 	if err := saveAtomically(path, func(w io.Writer) error { return diagnostics.WriteCSV(w, names, sums) }); err != nil {
 		return err
@@ -76,7 +90,7 @@ func cmdSummarize(e *env, args []string) error {
 		for _, w := range diagnostics.Warnings(names, sums) {
 			fmt.Fprintf(e.stdout, "Warning: %s\n", w)
 		}
-		fmt.Fprintf(e.stdout, "%d chains × %d draws from %s; summary written to %s\n", len(dr.Chains), dr.NumDraws(), dir, path)
+		fmt.Fprintf(e.stdout, "%d chains × %d draws from %s; summary written to %s\n", len(files), draws, dir, path)
 	}
 	return err
 }

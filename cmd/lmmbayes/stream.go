@@ -1,0 +1,378 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/lmmbayes/lmmbayes/diagnostics"
+	"github.com/lmmbayes/lmmbayes/sampler"
+)
+
+// drawsHeader is what the comment header of a draws file records.
+type drawsHeader struct {
+	method        string
+	warmup, thin  int
+	draws         int // asked for
+	seed          uint64
+	formula, data string
+}
+
+// write writes the comment lines and the column header; n is the number
+// of draws the file holds, fewer than h.draws when the run was
+// interrupted.
+func (h *drawsHeader) write(w io.Writer, id, n int, cols []string) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "# model = lmmbayes\n# method = sample (%s Gibbs)\n", h.method)
+	fmt.Fprintf(bw, "# num_samples = %d\n# num_warmup = %d\n# save_warmup = 0\n# thin = %d\n", n, h.warmup, h.thin)
+	if n < h.draws {
+		fmt.Fprintf(bw, "# incomplete = 1 (interrupted after %d of %d draws)\n", n, h.draws)
+	}
+	fmt.Fprintf(bw, "# seed = %d\n# chain_id = %d\n", h.seed, id)
+	fmt.Fprintf(bw, "# formula = %s\n# data = %s\n# lmmbayes_version = %s\n", oneLine(h.formula), oneLine(h.data), version)
+	for j, c := range cols {
+		if j > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString(c)
+	}
+	bw.WriteByte('\n')
+	return bw.Flush()
+}
+
+// drawsSink streams one chain's draws into a CmdStan CSV file as the
+// sampler makes them (a sampler.DrawSink): memory holds one formatted
+// value at a time, whatever the number of draws and columns. It refuses
+// a non-finite value, naming the column, so that numerical trouble never
+// reaches a file silently.
+type drawsSink struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	buf  []byte
+	cols []string
+	id   int
+	n    int
+	hdr  *drawsHeader
+}
+
+// newDrawsSink creates path and writes the header of chain info.ID.
+func newDrawsSink(path string, hdr *drawsHeader, info sampler.ChainInfo) (*drawsSink, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	h := *hdr
+	h.method = info.Method
+	s := &drawsSink{path: path, f: f, w: bufio.NewWriterSize(f, 1<<16), buf: make([]byte, 0, 32), cols: info.Names.Columns, id: info.ID, hdr: &h}
+	if err := h.write(s.w, info.ID, h.draws, s.cols); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("output: %s: %w", filepath.Base(path), err)
+	}
+	return s, nil
+}
+
+// WriteDraw appends one row.
+func (s *drawsSink) WriteDraw(r sampler.Row) error {
+	for j := range r.Len() {
+		v := r.At(j)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s is %v; numerical trouble in the sampler (try rescaling the predictors or a more informative prior)", s.cols[j], v)
+		}
+		s.buf = s.buf[:0]
+		if j > 0 {
+			s.buf = append(s.buf, ',')
+		}
+		s.buf = strconv.AppendFloat(s.buf, v, 'g', -1, 64)
+		s.w.Write(s.buf)
+	}
+	if err := s.w.WriteByte('\n'); err != nil {
+		return fmt.Errorf("output: %s: %w", filepath.Base(s.path), err)
+	}
+	s.n++
+	return nil
+}
+
+// finish completes the file of chain ch: when the run kept fewer draws
+// than the file holds (an interrupted run, cut to the shortest chain),
+// it is rewritten with the first ch.NDraws rows and a header saying so;
+// then the trailing acceptance comment is added.
+func (s *drawsSink) finish(ch *sampler.ChainResult) error {
+	trailer := fmt.Sprintf("# Metropolis acceptance of the variance parameters: warmup %s, random walk %s, independence %s\n",
+		fmtRate(ch.AcceptWarmup), fmtRate(ch.AcceptRW), fmtRate(ch.AcceptIndep))
+	if ch.NDraws == s.n && s.n == s.hdr.draws {
+		s.w.WriteString(trailer)
+		err := s.w.Flush()
+		if cerr := s.f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("output: %s: %w", filepath.Base(s.path), err)
+		}
+		return nil
+	}
+	if err := s.w.Flush(); err != nil {
+		s.f.Close()
+		return fmt.Errorf("output: %s: %w", filepath.Base(s.path), err)
+	}
+	if err := s.f.Close(); err != nil {
+		return fmt.Errorf("output: %s: %w", filepath.Base(s.path), err)
+	}
+	return s.rewrite(ch.NDraws, trailer)
+}
+
+// rewrite replaces the file by its header for n draws, its first n rows
+// and trailer, streaming (one line in memory at a time).
+func (s *drawsSink) rewrite(n int, trailer string) error {
+	in, err := os.Open(s.path)
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	defer in.Close()
+	tmp := s.path + ".cut"
+	out, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	fail := func(err error) error {
+		out.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("output: %s: %w", filepath.Base(s.path), err)
+	}
+	w := bufio.NewWriterSize(out, 1<<16)
+	if err := s.hdr.write(w, s.id, n, s.cols); err != nil {
+		return fail(err)
+	}
+	r := bufio.NewReaderSize(in, 1<<16)
+	header := false
+	for kept := 0; kept < n; {
+		line, err := r.ReadSlice('\n')
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return fail(fmt.Errorf("only %d of %d draws found: %w", kept, n, err))
+		}
+		// Comments and the column header are rewritten by hdr.write;
+		// rows are copied, piecewise when longer than the buffer.
+		isRow := line[0] != '#' && header
+		if line[0] != '#' && !header {
+			header = true
+		}
+		if isRow {
+			w.Write(line)
+		}
+		for errors.Is(err, bufio.ErrBufferFull) {
+			line, err = r.ReadSlice('\n')
+			if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+				return fail(fmt.Errorf("only %d of %d draws found: %w", kept, n, err))
+			}
+			if isRow {
+				w.Write(line)
+			}
+		}
+		if isRow {
+			kept++
+		}
+	}
+	w.WriteString(trailer)
+	if err := w.Flush(); err != nil {
+		return fail(err)
+	}
+	if err := out.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("output: %w", err)
+	}
+	if err := os.Rename(tmp, s.path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("output: %w", err)
+	}
+	return nil
+}
+
+// abort closes the file without completing it.
+func (s *drawsSink) abort() { s.f.Close() }
+
+// sinkSet makes and tracks the sinks of a run's chains; the sampler
+// calls make from its chain goroutines.
+type sinkSet struct {
+	hdr  drawsHeader
+	path func(id int) string
+	mu   sync.Mutex
+	byID map[int]*drawsSink
+	// created lists every file made, for clean-up after a failure.
+	created []string
+}
+
+func (ss *sinkSet) make(info sampler.ChainInfo) (sampler.DrawSink, error) {
+	s, err := newDrawsSink(ss.path(info.ID), &ss.hdr, info)
+	if err != nil {
+		return nil, err
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.byID[info.ID] = s
+	ss.created = append(ss.created, s.path)
+	return s, nil
+}
+
+// finish completes every chain's file (see drawsSink.finish).
+func (ss *sinkSet) finish(res *sampler.Result) error {
+	for _, ch := range res.Chains {
+		s, ok := ss.byID[ch.ID]
+		if !ok {
+			return fmt.Errorf("output: chain %d has no draws file", ch.ID)
+		}
+		if err := s.finish(ch); err != nil {
+			return err
+		}
+		delete(ss.byID, ch.ID)
+	}
+	return nil
+}
+
+// abort closes every file left open.
+func (ss *sinkSet) abort() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for id, s := range ss.byID {
+		s.abort()
+		delete(ss.byID, id)
+	}
+}
+
+// drawsBytes is the memory of n float64 values.
+func drawsBytes(n int) int64 { return 8 * int64(n) }
+
+// summarizeFiles summarises columns cols of the draws files (at most
+// total rows over chains), reading as many columns at a time as fit in
+// budget bytes: the same summaries as from draws in memory, for any
+// number of columns. It also returns the number of draws per chain.
+func summarizeFiles(files []string, cols []int, total int, budget int64) ([]diagnostics.Summary, int, error) {
+	per := max(1, int(budget/drawsBytes(max(total, 1))))
+	out := make([]diagnostics.Summary, 0, len(cols))
+	draws := 0
+	for lo := 0; lo < len(cols); lo += per {
+		hi := min(len(cols), lo+per)
+		dr, err := diagnostics.ReadCmdStanWith(diagnostics.ReadOptions{Columns: cols[lo:hi]}, files...)
+		if err != nil {
+			return nil, 0, err
+		}
+		draws = dr.NumDraws()
+		out = append(out, diagnostics.SummarizeEach(hi-lo, dr.Variable, 0)...)
+	}
+	return out, draws, nil
+}
+
+// postThin is the smallest k such that every k-th draw of each chain,
+// all nc columns, fits in budget bytes (twice: read, then laid out).
+func postThin(total, nc int, budget int64) int {
+	need := 2 * drawsBytes(total) * int64(nc)
+	if need <= budget {
+		return 1
+	}
+	return int((need + budget - 1) / budget)
+}
+
+// loadPost reads every k-th draw of each chain of files into memory,
+// with names naming the columns.
+func loadPost(files []string, names *sampler.Names, k int, source string) (*postDraws, error) {
+	dr, err := diagnostics.ReadCmdStanWith(diagnostics.ReadOptions{Thin: k}, files...)
+	if err != nil {
+		return nil, err
+	}
+	p := &postDraws{names: names, hasRE: len(names.RE) > 0, source: source}
+	nc := len(names.Columns)
+	for _, ch := range dr.Chains {
+		if len(ch.Header) != nc {
+			return nil, fmt.Errorf("%s: %d columns, the run has %d", ch.File, len(ch.Header), nc)
+		}
+		flat := make([]float64, 0, len(ch.Draws)*nc)
+		for i, row := range ch.Draws {
+			flat = append(flat, row...)
+			ch.Draws[i] = nil
+		}
+		p.chains = append(p.chains, flat)
+		p.rows = append(p.rows, len(flat)/max(nc, 1))
+	}
+	p.index()
+	return p, nil
+}
+
+// readHeader returns the column header of a CmdStan CSV file (its first
+// line that is neither blank nor a comment).
+func readHeader(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<16)
+	for n := 1; ; n++ {
+		line, err := r.ReadString('\n')
+		t := strings.TrimSpace(line)
+		if t != "" && t[0] != '#' {
+			fields := strings.Split(t, ",")
+			for i := range fields {
+				fields[i] = strings.TrimSpace(fields[i])
+			}
+			return fields, nil
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil, fmt.Errorf("%s:%d: no header row", path, n)
+			}
+			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+		}
+	}
+}
+
+// countRows returns the number of data rows of a CmdStan CSV file (lines
+// that are neither blank nor comments, less the header; saved warmup
+// included), reading it once without parsing.
+func countRows(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<16)
+	lines := 0
+	atStart := true
+	for {
+		c, err := r.ReadByte()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", path, err)
+		}
+		if atStart {
+			if c == '#' || c == '\n' || c == '\r' || c == ' ' || c == '\t' {
+				for c == '#' {
+					// Skip the comment, however long.
+					_, err := r.ReadSlice('\n')
+					if errors.Is(err, bufio.ErrBufferFull) {
+						continue
+					}
+					if err != nil && err != io.EOF {
+						return 0, fmt.Errorf("%s: %w", path, err)
+					}
+					break
+				}
+				continue
+			}
+			lines++
+			atStart = false
+		}
+		if c == '\n' {
+			atStart = true
+		}
+	}
+	return max(lines-1, 0), nil
+}
