@@ -157,13 +157,25 @@ func Warnings(names []string, sums []Summary) []string {
 	}
 	var out []string
 	if len(rhat) > 0 {
-		out = append(out, fmt.Sprintf("R-hat > %.2f for %d variable(s): %s", RhatWarn, len(rhat), strings.Join(rhat, ", ")))
+		out = append(out, fmt.Sprintf("R-hat > %.2f for %d variable(s): %s", RhatWarn, len(rhat), nameList(rhat)))
 	}
 	if len(bulk) > 0 {
-		out = append(out, fmt.Sprintf("bulk-ESS < %d for %d variable(s): %s", ESSWarn, len(bulk), strings.Join(bulk, ", ")))
+		out = append(out, fmt.Sprintf("bulk-ESS < %d for %d variable(s): %s", ESSWarn, len(bulk), nameList(bulk)))
 	}
 	if len(tail) > 0 {
-		out = append(out, fmt.Sprintf("tail-ESS < %d for %d variable(s): %s", ESSWarn, len(tail), strings.Join(tail, ", ")))
+		out = append(out, fmt.Sprintf("tail-ESS < %d for %d variable(s): %s", ESSWarn, len(tail), nameList(tail)))
 	}
 	return out
+}
+
+// warnNames is the most variables a warning names; summary.csv has the
+// rest.
+const warnNames = 20
+
+// nameList joins names, at most warnNames of them.
+func nameList(names []string) string {
+	if len(names) <= warnNames {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:warnNames], ", ") + fmt.Sprintf(", … and %d more (see the summary)", len(names)-warnNames)
 }

@@ -55,3 +55,25 @@ func TestReadCmdStanWith(t *testing.T) {
 		t.Errorf("column out of range: got %v", err)
 	}
 }
+
+// TestWarningsNameAtMost checks that a warning names at most warnNames
+// variables and counts the rest.
+func TestWarningsNameAtMost(t *testing.T) {
+	var names []string
+	var sums []Summary
+	for i := range 25 {
+		names = append(names, "v"+strings.Repeat("x", i))
+		sums = append(sums, Summary{Rhat: 1.5, ESSBulk: 1000, ESSTail: 1000})
+	}
+	w := Warnings(names, sums)
+	if len(w) != 1 || !strings.HasPrefix(w[0], "R-hat > 1.01 for 25 variable(s): v, vx,") || !strings.HasSuffix(w[0], ", … and 5 more (see the summary)") {
+		t.Errorf("warnings %q", w)
+	}
+	if got := strings.Count(w[0], ","); got != warnNames {
+		t.Errorf("%d commas, want %d", got, warnNames)
+	}
+	w = Warnings(names[:3], sums[:3])
+	if len(w) != 1 || !strings.HasSuffix(w[0], ": v, vx, vxx") {
+		t.Errorf("warnings %q", w)
+	}
+}
