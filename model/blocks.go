@@ -1,12 +1,12 @@
 package model
 
 import (
+	"runtime"
 	"slices"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/lapack/lapack64"
 )
 
 // blockKind says how a block of the blocked matrices A and L is stored.
@@ -48,6 +48,8 @@ type blk struct {
 	// val holds the numbers: row-major dense, per-level blocks for diag,
 	// per-entry blocks for sparse.
 	val []float64
+	// pack is cholDense's scratch for a dense diagonal block of L.
+	pack []float64
 }
 
 // general returns a dense block as a blas64.General.
@@ -307,8 +309,10 @@ func cholBlock(d *blk) bool {
 		}
 		return true
 	default:
-		_, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: d.rows, Stride: d.cols, Data: d.val})
-		return ok
+		if len(d.pack) < cholPackLen(d.rows) {
+			d.pack = make([]float64, cholPackLen(d.rows))
+		}
+		return cholDense(d.val, d.rows, d.cols, d.pack, runtime.GOMAXPROCS(0))
 	}
 }
 

@@ -129,6 +129,12 @@ func (m *MixedModel) layoutL() {
 			}
 		}
 	}
+	// Scratch for the dense Cholesky of the dense diagonal blocks.
+	for i := 0; i <= nt; i++ {
+		if d := m.l[i][i]; d.kind == kindDense {
+			d.pack = make([]float64, cholPackLen(d.rows))
+		}
+	}
 }
 
 // indexDowndates gives the scalar sparse blocks below the first diagonal
