@@ -143,8 +143,30 @@ func readChain(r io.Reader, file string, opt ReadOptions) (*Chain, error) {
 			parseSetting(ch.Config, string(trimmed[1:]))
 			continue
 		}
+		if ch.Header != nil {
+			// A data row: split without copying, parse only the kept
+			// fields.
+			nf := bytes.Count(trimmed, []byte{','}) + 1
+			if nf != len(ch.Header) {
+				return nil, fmt.Errorf("%s:%d: row has %d fields, the header has %d", file, line, nf, len(ch.Header))
+			}
+			nrows++
+			keep, err := sel.keepRow(ch.Config, nrows-1)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", file, line, err)
+			}
+			if !keep {
+				continue
+			}
+			row, err := sel.parseRow(trimmed, ch.Header)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", file, line, err)
+			}
+			rows = append(rows, row)
+			continue
+		}
 		fields := strings.Split(string(trimmed), ",")
-		if ch.Header == nil {
+		{ // the header row
 			numeric := 0
 			for i, f := range fields {
 				fields[i] = strings.TrimSpace(f)
@@ -163,31 +185,6 @@ func readChain(r io.Reader, file string, opt ReadOptions) (*Chain, error) {
 			ch.Header = fields
 			continue
 		}
-		if len(fields) != len(ch.Header) {
-			return nil, fmt.Errorf("%s:%d: row has %d fields, the header has %d", file, line, len(fields), len(ch.Header))
-		}
-		nrows++
-		keep, err := sel.keepRow(ch.Config, nrows-1)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", file, line, err)
-		}
-		if !keep {
-			continue
-		}
-		if err := sel.checkColumns(len(fields)); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", file, line, err)
-		}
-		row := make([]float64, sel.width(len(fields)))
-		for i := range row {
-			j := sel.column(i)
-			f := fields[j]
-			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-			if err != nil {
-				return nil, fmt.Errorf("%s:%d: column %d (%s): %q is not a number", file, line, j+1, ch.Header[j], f)
-			}
-			row[i] = v
-		}
-		rows = append(rows, row)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s:%d: %w", file, line+1, err)

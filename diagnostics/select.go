@@ -1,8 +1,10 @@
 package diagnostics
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // ReadOptions choose what ReadCmdStanWith keeps of each file, so that
@@ -22,6 +24,8 @@ type ReadOptions struct {
 type selector struct {
 	opt    ReadOptions
 	warmup int // saved warmup rows, fixed at the first data row when thinning
+	pos    []int
+	width  int
 }
 
 func newSelector(opt ReadOptions) *selector { return &selector{opt: opt, warmup: -1} }
@@ -46,30 +50,50 @@ func (s *selector) keepRow(cfg map[string]string, r int) (bool, error) {
 	return (r-s.warmup)%s.opt.Thin == 0, nil
 }
 
-// checkColumns checks the kept columns against a row of n fields.
-func (s *selector) checkColumns(n int) error {
-	for _, j := range s.opt.Columns {
-		if j < 0 || j >= n {
-			return fmt.Errorf("column %d asked for, the file has %d", j+1, n)
+// parseRow parses the kept fields of a data row whose field count has
+// been checked against header.
+func (s *selector) parseRow(line []byte, header []string) ([]float64, error) {
+	n := len(header)
+	if s.pos == nil {
+		// pos[j] is the output position of header column j, or −1.
+		s.pos = make([]int, n)
+		if s.opt.Columns == nil {
+			for j := range s.pos {
+				s.pos[j] = j
+			}
+			s.width = n
+		} else {
+			for j := range s.pos {
+				s.pos[j] = -1
+			}
+			for i, j := range s.opt.Columns {
+				if j < 0 || j >= n {
+					return nil, fmt.Errorf("column %d asked for, the file has %d", j+1, n)
+				}
+				s.pos[j] = i
+			}
+			s.width = len(s.opt.Columns)
 		}
 	}
-	return nil
-}
-
-// width is the number of kept columns of a row of n fields.
-func (s *selector) width(n int) int {
-	if s.opt.Columns == nil {
-		return n
+	row := make([]float64, s.width)
+	for j := range n {
+		end := bytes.IndexByte(line, ',')
+		if end < 0 {
+			end = len(line)
+		}
+		if i := s.pos[j]; i >= 0 {
+			f := bytes.TrimSpace(line[:end])
+			v, err := strconv.ParseFloat(string(f), 64)
+			if err != nil {
+				return nil, fmt.Errorf("column %d (%s): %q is not a number", j+1, header[j], f)
+			}
+			row[i] = v
+		}
+		if end < len(line) {
+			line = line[end+1:]
+		}
 	}
-	return len(s.opt.Columns)
-}
-
-// column maps kept column i to its header index.
-func (s *selector) column(i int) int {
-	if s.opt.Columns == nil {
-		return i
-	}
-	return s.opt.Columns[i]
+	return row, nil
 }
 
 // ReadCmdStanWith reads CmdStan CSV files like ReadCmdStan, keeping only
