@@ -4,19 +4,21 @@
 //	prof factor -data CSV -formula F [-factors a,b] [-n 20]
 //	    builds model.NewMixedModel and times SetTheta (one blocked Cholesky
 //	    factorisation), Objective and Draw, n times each, at θ = 0.5 on the
-//	    diagonal of Λ (as model/bench_test.go does).
+//	    diagonal of Λ (as model/bench_test.go does): medians of the wall
+//	    times, and the mean process CPU time of SetTheta (settheta_cpu_s).
 //	prof sample -data CSV -formula F [-factors a,b] [-method auto|collapsed|crossed]
 //	            [-chains 4 -parallel 0 -warmup 500 -draws 500 -seed 1] [-cpuprofile FILE]
 //	    runs sampler.Run with brms's default priors (priors.Defaults) and
 //	    prints, as key=value pairs, the method that ran (and on a second
-//	    line why: Result.MethodReason), the wall and CPU time of the run,
-//	    the chains' own time (ChainResult.Wall, summed) and the set-up
-//	    before them (the mode search), the time per iteration of one chain
-//	    (chain time / iterations, set-up excluded), the min bulk-ESS and
-//	    max R-hat over the b, sd, cor and sigma columns, and ESS per second
-//	    of chain time (ess_per_s) and of the whole run (ess_per_s_total).
-//	    With -parallel 1 the chains run one at a time, so the per-iteration
-//	    wall is close to CPU time on a quiet machine; -cpuprofile writes a
+//	    line why: Result.MethodReason), the wall and process CPU time of
+//	    the run and of the chains' iterations alone (clocked by a
+//	    sampler.DrawSink from the first iteration to the last draw), the
+//	    set-up outside them (the mode search), the wall and CPU time per
+//	    iteration of one chain, the min bulk-ESS and max R-hat over the b,
+//	    sd, cor and sigma columns, and ESS per second of the iterations'
+//	    wall (ess_per_s) and CPU (ess_per_cpu_s) time and of the whole run
+//	    (ess_per_s_total). With -parallel 1 the chains run one at a time,
+//	    so the process CPU is the running chain's; -cpuprofile writes a
 //	    pprof CPU profile of the run.
 //
 // It is a benchmarking aid for bench/run.sh and docs/benchmarks.md.
@@ -30,9 +32,11 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -120,13 +124,16 @@ func runFactor(args []string, w io.Writer) error {
 	}
 	u, beta := make([]float64, m.Q()), make([]float64, m.P())
 	set, obj, draw := make([]float64, *n), make([]float64, *n), make([]float64, *n)
+	var setCPU float64
 	for i := range *n {
 		th[0] += 1e-3 // a new θ each time, so nothing is cached
+		c := cpuSeconds()
 		t := time.Now()
 		if err := m.SetTheta(th); err != nil {
 			return err
 		}
 		set[i] = time.Since(t).Seconds()
+		setCPU += cpuSeconds() - c
 		t = time.Now()
 		_ = m.Objective(false)
 		obj[i] = time.Since(t).Seconds()
@@ -134,8 +141,8 @@ func runFactor(args []string, w io.Writer) error {
 		m.Draw(z, 1, u, beta)
 		draw[i] = time.Since(t).Seconds()
 	}
-	fmt.Fprintf(w, "rows=%d q=%d p=%d theta=%d build_s=%.4f settheta_s=%.6f objective_s=%.6f draw_s=%.6f\n",
-		m.N(), m.Q(), m.P(), m.ThetaLen(), build.Seconds(), median(set), median(obj), median(draw))
+	fmt.Fprintf(w, "rows=%d q=%d p=%d theta=%d gomaxprocs=%d build_s=%.4f settheta_s=%.6f settheta_cpu_s=%.6f objective_s=%.6f draw_s=%.6f\n",
+		m.N(), m.Q(), m.P(), m.ThetaLen(), runtime.GOMAXPROCS(0), build.Seconds(), median(set), setCPU/float64(*n), median(obj), median(draw))
 	return nil
 }
 
@@ -185,17 +192,17 @@ func defaultSpec(d *model.Design) (*sampler.Spec, error) {
 type sampleStats struct {
 	// method and reason are Result.Method and Result.MethodReason.
 	method, reason string
-	// runWall is the whole sampler.Run; chainWall the sum of the chains'
-	// own wall times (ChainResult.Wall: chain set-up and every
-	// iteration, warmup included); setup is the time before the chains
-	// (the mode search of the collapsed method): runWall − chainWall when
-	// the chains run one at a time, runWall − the longest chain when they
-	// all run at once, NaN otherwise.
-	runWall, chainWall, setup float64
-	// cpu is the process CPU time (user + system) spent in sampler.Run.
-	cpu float64
-	// perIter is chainWall / (chains × (warmup + draws·thin)).
-	perIter float64
+	// runWall and runCPU are the wall and process CPU time of the whole
+	// sampler.Run; iterWall and iterCPU the same summed over the chains'
+	// iterations only (from the first iteration to the last draw, chain
+	// construction excluded); setup = runWall − iterWall when the chains
+	// run one at a time (the mode search of the collapsed method and the
+	// chains' construction), NaN otherwise.
+	runWall, runCPU, iterWall, iterCPU, setup float64
+	// perIter and cpuPerIter are iterWall and iterCPU over chains ×
+	// (warmup + draws); CPU is process-wide, so it is the chain's own
+	// only when the chains run one at a time.
+	perIter, cpuPerIter float64
 	// minESS is the min bulk-ESS over the b, sd, cor and sigma columns,
 	// minVar its column; maxRhat the max rank-normalised split R-hat over
 	// the same columns (split chains, so defined for one chain too).
@@ -222,35 +229,83 @@ func summaryColumns(n *sampler.Names) []int {
 	return out
 }
 
-// stats computes the figures of one run of iters iterations per chain
-// with the given Options.Parallel.
-func stats(res *sampler.Result, runWall, cpu float64, iters, parallel int) (sampleStats, error) {
-	s := sampleStats{method: res.Method, reason: res.MethodReason, runWall: runWall, cpu: cpu,
-		minESS: math.Inf(1), maxRhat: math.Inf(-1)}
-	for _, ch := range res.Chains {
-		s.chainWall += ch.Wall.Seconds()
+// chainRecord is a sampler.DrawSink that keeps the b, sd, cor and sigma
+// columns of one chain and clocks its iterations: the sink is made just
+// before the chain's first iteration and receives its last draw at the
+// end of its last one.
+type chainRecord struct {
+	cols             []int
+	vals             [][]float64
+	wall0, wall1     time.Time
+	cpu0, cpu1       float64
+	names            []string
+	draws, wantDraws int
+}
+
+// WriteDraw implements sampler.DrawSink.
+func (c *chainRecord) WriteDraw(row sampler.Row) error {
+	for i, j := range c.cols {
+		c.vals[i] = append(c.vals[i], row.At(j))
 	}
-	switch {
-	case parallel == 1 || len(res.Chains) == 1:
-		s.setup = runWall - s.chainWall
-	case parallel < 1 || parallel >= len(res.Chains):
-		// All chains start together after the set-up.
-		var longest float64
-		for _, ch := range res.Chains {
-			longest = max(longest, ch.Wall.Seconds())
-		}
-		s.setup = runWall - longest
-	default:
-		s.setup = math.NaN()
+	c.draws++
+	if c.draws == c.wantDraws {
+		c.wall1, c.cpu1 = time.Now(), cpuSeconds()
 	}
-	s.perIter = s.chainWall / float64(len(res.Chains)*iters)
-	cols := summaryColumns(res.Names)
+	return nil
+}
+
+// recorder makes one chainRecord per chain (Options.Sink).
+type recorder struct {
+	mu        sync.Mutex
+	wantDraws int
+	chains    map[int]*chainRecord
+}
+
+func (r *recorder) sink(info sampler.ChainInfo) (sampler.DrawSink, error) {
+	cols := summaryColumns(info.Names)
 	if len(cols) == 0 {
-		return s, errors.New("no b, sd, cor or sigma column in the draws")
+		return nil, errors.New("no b, sd, cor or sigma column in the draws")
 	}
+	c := &chainRecord{cols: cols, vals: make([][]float64, len(cols)), wantDraws: r.wantDraws}
 	for _, j := range cols {
-		x := res.Column(j)
-		name := res.Names.Columns[j]
+		c.names = append(c.names, info.Names.Columns[j])
+	}
+	r.mu.Lock()
+	r.chains[info.ID] = c
+	r.mu.Unlock()
+	c.wall0, c.cpu0 = time.Now(), cpuSeconds()
+	return c, nil
+}
+
+// stats computes the figures of one run of iters iterations per chain
+// with the given Options.Parallel from the chains' records.
+func stats(res *sampler.Result, rec *recorder, runWall, runCPU float64, iters, parallel int) (sampleStats, error) {
+	s := sampleStats{method: res.Method, reason: res.MethodReason, runWall: runWall, runCPU: runCPU,
+		minESS: math.Inf(1), maxRhat: math.Inf(-1)}
+	var chs []*chainRecord
+	for _, ch := range res.Chains {
+		c := rec.chains[ch.ID]
+		if c == nil || c.draws != c.wantDraws {
+			return s, fmt.Errorf("chain %d: the sink has no complete record", ch.ID)
+		}
+		chs = append(chs, c)
+		s.iterWall += c.wall1.Sub(c.wall0).Seconds()
+		s.iterCPU += c.cpu1 - c.cpu0
+	}
+	if len(chs) == 0 {
+		return s, errors.New("no chains")
+	}
+	s.setup = math.NaN()
+	if parallel == 1 || len(chs) == 1 {
+		s.setup = runWall - s.iterWall
+	}
+	n := float64(len(chs) * iters)
+	s.perIter, s.cpuPerIter = s.iterWall/n, s.iterCPU/n
+	for i, name := range chs[0].names {
+		x := make([][]float64, len(chs))
+		for c, ch := range chs {
+			x[c] = ch.vals[i]
+		}
 		if e := diagnostics.ESSBulk(x); e < s.minESS || math.IsNaN(e) {
 			s.minESS, s.minVar = e, name
 		}
@@ -276,7 +331,7 @@ func runSample(args []string, w io.Writer) error {
 	var c common
 	c.add(fs)
 	chains := fs.Int("chains", 4, "chains")
-	parallel := fs.Int("parallel", 0, "chains run at once (0: all; 1 makes the per-iteration wall a CPU-fair figure)")
+	parallel := fs.Int("parallel", 0, "chains run at once (0: all; 1 makes the per-iteration figures each chain's own)")
 	warmup := fs.Int("warmup", 500, "warmup iterations per chain")
 	draws := fs.Int("draws", 500, "draws per chain")
 	seed := fs.Uint64("seed", 1, "seed")
@@ -309,25 +364,27 @@ func runSample(args []string, w io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	rec := &recorder{wantDraws: *draws, chains: map[int]*chainRecord{}}
 	cpu0 := cpuSeconds()
 	t0 := time.Now()
 	res, err := sampler.Run(context.Background(), spec, sampler.Options{
 		Chains: *chains, Parallel: *parallel, Warmup: *warmup, Draws: *draws, Seed: *seed, Method: *method,
+		Sink: rec.sink,
 	})
 	if err != nil {
 		return fmt.Errorf("sampler: %w", err)
 	}
 	wall := time.Since(t0).Seconds()
 	cpu := cpuSeconds() - cpu0
-	s, err := stats(res, wall, cpu, *warmup+*draws, *parallel)
+	s, err := stats(res, rec, wall, cpu, *warmup+*draws, *parallel)
 	if err != nil {
 		return err
 	}
 	// One key=value line for bench/run.sh; the reason (free text) on its
 	// own line.
-	fmt.Fprintf(w, "method=%s chains=%d parallel=%d warmup=%d draws=%d run_wall_s=%.3f run_cpu_s=%.3f chain_wall_s=%.3f setup_s=%.3f s_per_iter=%.6f min_ess_bulk=%.1f min_ess_var=%s ess_per_s=%.2f ess_per_s_total=%.2f max_rhat=%.4f max_rhat_var=%s\n",
-		s.method, *chains, *parallel, *warmup, *draws, s.runWall, s.cpu, s.chainWall, s.setup, s.perIter,
-		s.minESS, s.minVar, s.minESS/s.chainWall, s.minESS/s.runWall, s.maxRhat, s.rhatVar)
+	fmt.Fprintf(w, "method=%s chains=%d parallel=%d warmup=%d draws=%d gomaxprocs=%d run_wall_s=%.4f run_cpu_s=%.4f iter_wall_s=%.4f iter_cpu_s=%.4f setup_s=%.4f s_per_iter=%.7f cpu_per_iter=%.7f min_ess_bulk=%.1f min_ess_var=%s ess_per_s=%.3f ess_per_cpu_s=%.3f ess_per_s_total=%.3f max_rhat=%.4f max_rhat_var=%s\n",
+		s.method, *chains, *parallel, *warmup, *draws, runtime.GOMAXPROCS(0), s.runWall, s.runCPU, s.iterWall, s.iterCPU, s.setup,
+		s.perIter, s.cpuPerIter, s.minESS, s.minVar, s.minESS/s.iterWall, s.minESS/s.iterCPU, s.minESS/s.runWall, s.maxRhat, s.rhatVar)
 	fmt.Fprintf(w, "reason: %s\n", s.reason)
 	return nil
 }
