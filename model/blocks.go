@@ -48,8 +48,9 @@ type blk struct {
 	// val holds the numbers: row-major dense, per-level blocks for diag,
 	// per-entry blocks for sparse.
 	val []float64
-	// pack is cholDense's scratch for a dense diagonal block of L.
-	pack []float64
+	// chol is cholDense's scratch and structure for a dense diagonal
+	// block of L.
+	chol *cholWork
 }
 
 // general returns a dense block as a blas64.General.
@@ -309,10 +310,10 @@ func cholBlock(d *blk) bool {
 		}
 		return true
 	default:
-		if len(d.pack) < cholPackLen(d.rows) {
-			d.pack = make([]float64, cholPackLen(d.rows))
+		if d.chol == nil {
+			d.chol = newCholWork(d.rows, cholNB, nil)
 		}
-		return cholDense(d.val, d.rows, d.cols, d.pack, runtime.GOMAXPROCS(0))
+		return cholDense(d.val, d.rows, d.cols, d.chol, runtime.GOMAXPROCS(0))
 	}
 }
 

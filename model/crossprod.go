@@ -22,7 +22,7 @@ func (m *MixedModel) buildA() error {
 		k := t.k
 		dg := newDiag(t.nl, k)
 		for r := range n {
-			l := int(t.t.Refs[r])
+			l := int(t.refs[r])
 			b := dg.val[l*k*k : (l+1)*k*k]
 			for e := range k {
 				ze := t.t.Z[e*n+r]
@@ -52,7 +52,7 @@ func (m *MixedModel) buildA() error {
 		b := newDense(p+1, t.q, 1, t.k)
 		k := t.k
 		for r := range n {
-			l := int(t.t.Refs[r])
+			l := int(t.refs[r])
 			for c := 0; c <= p; c++ {
 				v := xy(c, r)
 				if v == 0 {
@@ -88,7 +88,7 @@ func sparseCross(ti, tj *kterm, n int) (*blk, error) {
 	keys := make([]int64, n)
 	nli := int64(ti.nl)
 	for r := range n {
-		keys[r] = int64(tj.t.Refs[r])*nli + int64(ti.t.Refs[r])
+		keys[r] = int64(tj.refs[r])*nli + int64(ti.refs[r])
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
@@ -109,8 +109,8 @@ func sparseCross(ti, tj *kterm, n int) (*blk, error) {
 	sz := ti.k * tj.k
 	b.val = make([]float64, len(keys)*sz)
 	for r := range n {
-		c := int(tj.t.Refs[r])
-		rl := ti.t.Refs[r]
+		c := int(tj.refs[r])
+		rl := ti.refs[r]
 		lo, hi := int(b.colptr[c]), int(b.colptr[c+1])
 		e, ok := slices.BinarySearch(b.rowlev[lo:hi], rl)
 		if !ok {

@@ -59,7 +59,7 @@ func TestCholDenseAgainstPotrf(t *testing.T) {
 			t.Fatalf("n=%d: Potrf failed", n)
 		}
 		got := append([]float64(nil), a...)
-		if !cholDense(got, n, ld, make([]float64, cholPackLen(n)), 2) {
+		if !cholDense(got, n, ld, newCholWork(n, cholNB, nil), 2) {
 			t.Fatalf("n=%d: cholDense reports not positive definite", n)
 		}
 		// κ₂(A) = (σmax(L)/σmin(L))².
@@ -99,7 +99,7 @@ func TestCholDenseWorkersBitIdentical(t *testing.T) {
 	var first []float64
 	for _, w := range []int{1, 2, 3} {
 		got := append([]float64(nil), a...)
-		if !cholDense(got, n, n, make([]float64, cholPackLen(n)), w) {
+		if !cholDense(got, n, n, newCholWork(n, cholNB, nil), w) {
 			t.Fatalf("workers=%d: not positive definite", w)
 		}
 		if first == nil {
@@ -119,7 +119,7 @@ func TestCholDenseNotPD(t *testing.T) {
 	for _, n := range []int{5, 300} {
 		a := randSPD(n, n, 5)
 		a[(n-2)*n+n-2] = -1
-		if cholDense(a, n, n, make([]float64, cholPackLen(n)), 2) {
+		if cholDense(a, n, n, newCholWork(n, cholNB, nil), 2) {
 			t.Errorf("n=%d: an indefinite matrix was factored", n)
 		}
 	}
@@ -142,13 +142,13 @@ func benchChol(b *testing.B, f func(a []float64, n int) bool) {
 }
 
 func BenchmarkDenseCholesky1128(b *testing.B) {
-	pack := make([]float64, cholPackLen(1128))
-	benchChol(b, func(a []float64, n int) bool { return cholDense(a, n, n, pack, 2) })
+	ws := newCholWork(1128, cholNB, nil)
+	benchChol(b, func(a []float64, n int) bool { return cholDense(a, n, n, ws, 2) })
 }
 
 func BenchmarkDenseCholesky1128Serial(b *testing.B) {
-	pack := make([]float64, cholPackLen(1128))
-	benchChol(b, func(a []float64, n int) bool { return cholDense(a, n, n, pack, 1) })
+	ws := newCholWork(1128, cholNB, nil)
+	benchChol(b, func(a []float64, n int) bool { return cholDense(a, n, n, ws, 1) })
 }
 
 func BenchmarkDenseCholesky1128Potrf(b *testing.B) {

@@ -115,6 +115,14 @@ func (m *MixedModel) solve(z []float64, sigma float64, u, beta []float64) {
 		backSolveDiag(xj, m.l[j][j], t.q)
 	}
 	copy(u, x[:m.q])
+	for _, t := range m.terms {
+		if t.perm != nil {
+			// Back to the Design's level order (K = 1).
+			for lev, kl := range t.perm {
+				u[t.uoff+lev] = x[t.uoff+int(kl)]
+			}
+		}
+	}
 	copy(beta, xb)
 }
 

@@ -19,6 +19,14 @@ type kterm struct {
 	thoff    int // offset of the term in θ
 	nth      int // k(k+1)/2
 	lambda   []float64
+	// refs is the kernel's level index of each row: t.Refs, or t.Refs
+	// renumbered by perm.
+	refs []int32
+	// perm (nil: none) maps a Design level to its kernel level, for a
+	// second term whose dense diagonal block is reordered by minimum
+	// degree; rows gives that block's symbolic structure for cholDense.
+	perm []int32
+	rows [][]int32
 }
 
 // MixedModel is the blocked Cholesky kernel of a linear mixed model
@@ -84,13 +92,14 @@ func NewMixedModel(d *Design) (*MixedModel, error) {
 				return nil, fmt.Errorf("model: NewMixedModel: term for %q: row %d has level index %d of %d", t.Group, r, l, len(t.Levels))
 			}
 		}
-		kt := &kterm{t: t, design: di, k: t.K, nl: len(t.Levels), uoff: m.q, thoff: m.nth, nth: t.K * (t.K + 1) / 2}
+		kt := &kterm{t: t, design: di, k: t.K, nl: len(t.Levels), uoff: m.q, thoff: m.nth, nth: t.K * (t.K + 1) / 2, refs: t.Refs}
 		kt.q = kt.k * kt.nl
 		kt.lambda = make([]float64, kt.k*kt.k)
 		m.q += kt.q
 		m.nth += kt.nth
 		m.terms = append(m.terms, kt)
 	}
+	m.reorderSecond()
 	if err := m.buildA(); err != nil {
 		return nil, err
 	}
@@ -100,6 +109,50 @@ func NewMixedModel(d *Design) (*MixedModel, error) {
 	m.theta = make([]float64, m.nth)
 	m.tmpTheta = make([]float64, m.nth)
 	return m, nil
+}
+
+// reorderSecond renumbers the levels of the second term by minimum
+// degree when its diagonal block of L will be dense (it is not nested in
+// the first term), it has one effect per level and between
+// reorderMinLevels and reorderMaxLevels levels: the block's Cholesky
+// factor then has far fewer nonzeros (InstEval's lecturers: 45 % of the
+// lower triangle against 98 % in the data's order) and cholDense skips
+// the structural zeros. The kernel works in the new numbering; Modes and
+// Draw return u in the Design's.
+func (m *MixedModel) reorderSecond() {
+	if len(m.terms) < 2 {
+		return
+	}
+	t0, t1 := m.terms[0], m.terms[1]
+	if t1.k != 1 || t1.nl < reorderMinLevels || t1.nl > reorderMaxLevels {
+		return
+	}
+	// Nested (each level of the first term meets one level of the
+	// second, layoutL's test): the block stays block-diagonal.
+	nested := true
+	first := make([]int32, t0.nl)
+	for i := range first {
+		first[i] = -1
+	}
+	for r, g := range t0.refs {
+		if l := t1.refs[r]; first[g] < 0 {
+			first[g] = l
+		} else if first[g] != l {
+			nested = false
+			break
+		}
+	}
+	if nested {
+		return
+	}
+	order, structure := minDegreeOrder(cliqueGraph(t0.refs, t1.refs, t0.nl, t1.nl), t1.nl)
+	perm, structure := postorder(order, structure, t1.nl)
+	refs := make([]int32, len(t1.refs))
+	for r, l := range t1.refs {
+		refs[r] = perm[l]
+	}
+	t1.perm, t1.refs = perm, refs
+	t1.rows = symbolicRows(structure, perm, t1.nl, cholNBSparse)
 }
 
 // layoutL allocates L with the storage each block needs.
@@ -129,10 +182,16 @@ func (m *MixedModel) layoutL() {
 			}
 		}
 	}
-	// Scratch for the dense Cholesky of the dense diagonal blocks.
+	// Scratch (and, for a reordered block, structure) for the dense
+	// Cholesky of the dense diagonal blocks.
 	for i := 0; i <= nt; i++ {
-		if d := m.l[i][i]; d.kind == kindDense {
-			d.pack = make([]float64, cholPackLen(d.rows))
+		d := m.l[i][i]
+		switch {
+		case d.kind != kindDense:
+		case i < nt && m.terms[i].rows != nil:
+			d.chol = newCholWork(d.rows, cholNBSparse, m.terms[i].rows)
+		default:
+			d.chol = newCholWork(d.rows, cholNB, nil)
 		}
 	}
 }
