@@ -65,6 +65,12 @@ type MixedModel struct {
 // NewMixedModel builds the kernel of design d: it sorts the terms, chooses
 // the block layout and computes A once.
 func NewMixedModel(d *Design) (*MixedModel, error) {
+	return newMixedModel(d, reorderMinLevels)
+}
+
+// newMixedModel is NewMixedModel with the least number of levels of a
+// second term that reorderSecond reorders (tests lower it).
+func newMixedModel(d *Design, reorderMin int) (*MixedModel, error) {
 	if d == nil || d.X == nil {
 		return nil, errors.New("model: NewMixedModel: nil design")
 	}
@@ -99,7 +105,7 @@ func NewMixedModel(d *Design) (*MixedModel, error) {
 		m.nth += kt.nth
 		m.terms = append(m.terms, kt)
 	}
-	m.reorderSecond()
+	m.reorderSecond(reorderMin)
 	if err := m.buildA(); err != nil {
 		return nil, err
 	}
@@ -113,18 +119,18 @@ func NewMixedModel(d *Design) (*MixedModel, error) {
 
 // reorderSecond renumbers the levels of the second term by minimum
 // degree when its diagonal block of L will be dense (it is not nested in
-// the first term), it has one effect per level and between
-// reorderMinLevels and reorderMaxLevels levels: the block's Cholesky
+// the first term), it has one effect per level and between reorderMin
+// (NewMixedModel: reorderMinLevels) and reorderMaxLevels levels: the block's Cholesky
 // factor then has far fewer nonzeros (InstEval's lecturers: 45 % of the
 // lower triangle against 98 % in the data's order) and cholDense skips
 // the structural zeros. The kernel works in the new numbering; Modes and
 // Draw return u in the Design's.
-func (m *MixedModel) reorderSecond() {
+func (m *MixedModel) reorderSecond(reorderMin int) {
 	if len(m.terms) < 2 {
 		return
 	}
 	t0, t1 := m.terms[0], m.terms[1]
-	if t1.k != 1 || t1.nl < reorderMinLevels || t1.nl > reorderMaxLevels {
+	if t1.k != 1 || t1.nl < reorderMin || t1.nl > reorderMaxLevels {
 		return
 	}
 	// Nested (each level of the first term meets one level of the
