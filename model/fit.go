@@ -93,8 +93,12 @@ func Fit(d *Design, opt FitOptions) (*FitResult, error) {
 			best, fbest = r.x, r.f
 		}
 	}
-	if err := m.SetTheta(best); err != nil {
-		return nil, fmt.Errorf("fit: %w", err)
+	// The kernel holds the last θ evaluated; refactor only if that is not
+	// the best.
+	if !m.ok || !slices.Equal(m.theta, best) {
+		if err := m.SetTheta(best); err != nil {
+			return nil, fmt.Errorf("fit: %w", err)
+		}
 	}
 	r, err := newFitResult(m, opt.REML)
 	if err != nil {

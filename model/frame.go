@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -32,7 +33,12 @@ func ReadFrame(r io.Reader, source string, opt FrameOptions) (*Frame, error) {
 
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
+	// The fields of a record are substrings of one string per record, so
+	// they stay valid when the record slice is reused.
+	cr.ReuseRecord = true
 	header, err := cr.Read()
+	// The next Read reuses the slice.
+	header = slices.Clone(header)
 	if err == io.EOF {
 		return nil, fmt.Errorf("%s: empty file: expected a header row", source)
 	}
@@ -72,7 +78,7 @@ func ReadFrame(r io.Reader, source string, opt FrameOptions) (*Frame, error) {
 		}
 		for j, c := range rec {
 			cols[j].Str = append(cols[j].Str, c)
-			cols[j].NA = append(cols[j].NA, isNA[c])
+			cols[j].NA = append(cols[j].NA, naOf(c, na, isNA))
 		}
 		lines = append(lines, line)
 	}
@@ -104,6 +110,21 @@ func ReadFrame(r io.Reader, source string, opt FrameOptions) (*Frame, error) {
 		c.Num = num
 	}
 	return &Frame{Source: source, Columns: cols, NRows: len(lines)}, nil
+}
+
+// naOf reports whether the field c is one of the NA strings na (isNA is
+// the same set as a map): a linear scan for the usual short list, which
+// is faster than hashing every field.
+func naOf(c string, na []string, isNA map[string]bool) bool {
+	if len(na) > 4 {
+		return isNA[c]
+	}
+	for _, s := range na {
+		if c == s {
+			return true
+		}
+	}
+	return false
 }
 
 // parseNumbers parses the cells of c as numbers. ok is false when some
