@@ -66,3 +66,29 @@ func TestChainIDErrors(t *testing.T) {
 		t.Errorf("summarize missing dir: %d %s", code, stderr)
 	}
 }
+
+// TestSummarizeWarnsMixedSeeds checks that merging chains run with
+// different seeds or warmup is flagged, in the table and, for csv
+// output, on stderr.
+func TestSummarizeWarnsMixedSeeds(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mixed")
+	if code, _, stderr := runIn(t, dir, "--chain-id", "1"); code != 0 {
+		t.Fatalf("chain 1: %d %s", code, stderr)
+	}
+	if code, _, stderr := runIn(t, dir, "--chain-id", "2", "--seed", "8", "--warmup", "200"); code != 0 {
+		t.Fatalf("chain 2: %d %s", code, stderr)
+	}
+	code, stdout, stderr := runCLI(t, "summarize", dir)
+	if code != 0 {
+		t.Fatalf("summarize: %d %s", code, stderr)
+	}
+	for _, want := range []string{"different seed: draws_1.csv has seed = 7, draws_2.csv has seed = 8", "different num_warmup: draws_1.csv has num_warmup = 300, draws_2.csv has num_warmup = 200"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summarize output lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, stdout, stderr = runCLI(t, "summarize", dir, "--format", "csv")
+	if code != 0 || strings.Contains(stdout, "different seed") || !strings.Contains(stderr, "different seed") {
+		t.Errorf("csv: exit %d, the warning should be on stderr only:\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+}

@@ -305,29 +305,39 @@ func loadPost(files []string, names *sampler.Names, k int, source string) (*post
 }
 
 // readHeader returns the column header of a CmdStan CSV file (its first
-// line that is neither blank nor a comment).
-func readHeader(path string) ([]string, error) {
+// line that is neither blank nor a comment) and the "key = value"
+// settings of the comment lines before it.
+func readHeader(path string) ([]string, map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 1<<16)
+	settings := map[string]string{}
 	for n := 1; ; n++ {
 		line, err := r.ReadString('\n')
 		t := strings.TrimSpace(line)
-		if t != "" && t[0] != '#' {
+		if strings.HasPrefix(t, "#") {
+			if k, v, ok := strings.Cut(t[1:], "="); ok {
+				if k = strings.TrimSpace(k); k != "" {
+					if _, seen := settings[k]; !seen {
+						settings[k] = strings.TrimSpace(v)
+					}
+				}
+			}
+		} else if t != "" {
 			fields := strings.Split(t, ",")
 			for i := range fields {
 				fields[i] = strings.TrimSpace(fields[i])
 			}
-			return fields, nil
+			return fields, settings, nil
 		}
 		if err != nil {
 			if err == io.EOF {
-				return nil, fmt.Errorf("%s:%d: no header row", path, n)
+				return nil, nil, fmt.Errorf("%s:%d: no header row", path, n)
 			}
-			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+			return nil, nil, fmt.Errorf("%s:%d: %w", path, n, err)
 		}
 	}
 }

@@ -102,8 +102,12 @@ func TestSummarizeFilesBatches(t *testing.T) {
 			t.Errorf("countRows(%s) = %d, %v; want %d", f, n, err, want)
 		}
 	}
-	if h, err := readHeader(files[0]); err != nil || len(h) != len(all.Names) || h[0] != all.Chains[0].Header[0] {
+	h, set, err := readHeader(files[0])
+	if err != nil || len(h) != len(all.Names) || h[0] != all.Chains[0].Header[0] {
 		t.Errorf("readHeader: %v, %v", h, err)
+	}
+	if set["warmup"] != all.Chains[0].Config["warmup"] || set["warmup"] != "500" {
+		t.Errorf("readHeader settings: warmup %q, want %q", set["warmup"], all.Chains[0].Config["warmup"])
 	}
 }
 

@@ -39,18 +39,23 @@ func cmdSummarize(e *env, args []string) error {
 	if *memMB < 1 {
 		return inputErrorf("summarize: --memory-mb must be positive, got %d", *memMB)
 	}
-	header, err := readHeader(files[0])
+	header, _, err := readHeader(files[0])
 	if err != nil {
 		return asInput(err)
 	}
 	total := 0
-	for _, f := range files {
+	settings := make([]map[string]string, len(files))
+	for i, f := range files {
 		n, err := countRows(f)
 		if err != nil {
 			return err
 		}
 		total += n
+		if _, settings[i], err = readHeader(f); err != nil {
+			return asInput(err)
+		}
 	}
+	mixed := mixedSettings(files, settings)
 	reNames, err := readREMap(filepath.Join(dir, "random_effects.csv"))
 	if err != nil {
 		return err
@@ -87,12 +92,34 @@ func cmdSummarize(e *env, args []string) error {
 		err = diagnostics.WriteJSON(e.stdout, names, sums)
 	default:
 		err = diagnostics.WriteTable(e.stdout, names, sums)
-		for _, w := range diagnostics.Warnings(names, sums) {
+		for _, w := range append(mixed, diagnostics.Warnings(names, sums)...) {
 			fmt.Fprintf(e.stdout, "Warning: %s\n", w)
 		}
 		fmt.Fprintf(e.stdout, "%d chains × %d draws from %s; summary written to %s\n", len(files), draws, dir, path)
+		return err
+	}
+	for _, w := range mixed {
+		fmt.Fprintf(e.stderr, "lmmbayes: warning: %s\n", w)
 	}
 	return err
+}
+
+// mixedSettings warns when the chain files were made with different
+// seeds, warmup or thinning: each chain is still a valid chain, but the
+// merge is not what one multi-chain run would have made.
+func mixedSettings(files []string, settings []map[string]string) []string {
+	var out []string
+	for _, key := range []string{"seed", "num_warmup", "thin"} {
+		first := settings[0][key]
+		for i := 1; i < len(files); i++ {
+			if v := settings[i][key]; v != first {
+				out = append(out, fmt.Sprintf("the chains were run with different %s: %s has %s = %s, %s has %s = %s; the merged summary is valid for these chains but no single multi-chain run would give it",
+					key, filepath.Base(files[0]), key, first, filepath.Base(files[i]), key, v))
+				break
+			}
+		}
+	}
+	return out
 }
 
 // readREMap reads random_effects.csv (column,summary_name,…) into a map
