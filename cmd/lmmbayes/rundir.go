@@ -119,11 +119,12 @@ func readPostDraws(dir string, d *model.Design) (*postDraws, error) {
 	nc := len(header)
 	for _, ch := range dr.Chains {
 		flat := make([]float64, 0, len(ch.Draws)*nc)
-		for _, row := range ch.Draws {
+		for i, row := range ch.Draws {
 			flat = append(flat, row...)
+			ch.Draws[i] = nil // let the rows go as they are copied
 		}
 		p.chains = append(p.chains, flat)
-		p.rows = append(p.rows, len(ch.Draws))
+		p.rows = append(p.rows, len(flat)/max(nc, 1))
 	}
 	if p.numDraws() == 0 {
 		return nil, inputErrorf("%s: the run in %s has no draws", files[0], dir)
