@@ -393,19 +393,28 @@ const rdivLtRowChunk = 32
 // dense lower factor d: x_j = (b_j − Σ_{k<j} d_jk x_k) / d_jj, with the
 // factor's row j applied to a chunk of rows of b at once, so that a
 // factor much larger than the cache is streamed once per chunk rather
-// than once per row (as a row-by-row triangular solve does).
+// than once per row (as a row-by-row triangular solve does). When d's
+// rows have an envelope (d.chol.first), the sums start at it.
 func rdivLtRows(b, d *blk, lo, hi int) {
 	n := d.rows
 	ld := d.cols
 	bl := blas64.Implementation()
+	var first []int32 // zeros before first[j] in row j of d
+	if d.chol != nil {
+		first = d.chol.first
+	}
 	for r0 := lo; r0 < hi; r0 += rdivLtRowChunk {
 		r1 := min(r0+rdivLtRowChunk, hi)
 		for j := range n {
 			lj := d.val[j*ld : j*ld+j]
 			djj := d.val[j*ld+j]
+			f := 0
+			if first != nil {
+				f = int(first[j])
+			}
 			for r := r0; r < r1; r++ {
 				row := b.val[r*b.cols : r*b.cols+n]
-				row[j] = (row[j] - bl.Ddot(j, lj, 1, row, 1)) / djj
+				row[j] = (row[j] - bl.Ddot(j-f, lj[f:], 1, row[f:], 1)) / djj
 			}
 		}
 	}

@@ -29,6 +29,9 @@ type cholWork struct {
 	// rows[K] lists the rows at or after the end of block column K with
 	// a structural nonzero in it (sorted); nil rows means every row.
 	rows [][]int32
+	// first[r] (nil: 0) is the first column of row r that may be nonzero
+	// in the factor, for the triangular solves that use it.
+	first []int32
 }
 
 // newCholWork returns the scratch for an n × n matrix with block width nb

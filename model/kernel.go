@@ -25,8 +25,9 @@ type kterm struct {
 	// perm (nil: none) maps a Design level to its kernel level, for a
 	// second term whose dense diagonal block is reordered by minimum
 	// degree; rows gives that block's symbolic structure for cholDense.
-	perm []int32
-	rows [][]int32
+	perm  []int32
+	rows  [][]int32
+	first []int32 // first structural nonzero of each row of the block
 }
 
 // MixedModel is the blocked Cholesky kernel of a linear mixed model
@@ -159,6 +160,7 @@ func (m *MixedModel) reorderSecond(reorderMin int) {
 	}
 	t1.perm, t1.refs = perm, refs
 	t1.rows = symbolicRows(structure, perm, t1.nl, cholNBSparse)
+	t1.first = envelope(structure, perm, t1.nl)
 }
 
 // layoutL allocates L with the storage each block needs.
@@ -196,6 +198,7 @@ func (m *MixedModel) layoutL() {
 		case d.kind != kindDense:
 		case i < nt && m.terms[i].rows != nil:
 			d.chol = newCholWork(d.rows, cholNBSparse, m.terms[i].rows)
+			d.chol.first = m.terms[i].first
 		default:
 			d.chol = newCholWork(d.rows, cholNB, nil)
 		}

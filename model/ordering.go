@@ -197,3 +197,25 @@ func symbolicRows(structure []uint64, newIdx []int32, n, nb int) [][]int32 {
 	}
 	return rows
 }
+
+// envelope returns, for each row of the factor whose structure (columns in
+// the new numbering, rows as original node numbers mapped by newIdx) is
+// given, its first structurally nonzero column: the entries of row r
+// before first[r] are zero.
+func envelope(structure []uint64, newIdx []int32, n int) []int32 {
+	words := (n + 63) / 64
+	first := make([]int32, n)
+	for r := range first {
+		first[r] = int32(r)
+	}
+	for c := n - 1; c >= 0; c-- {
+		for wi, word := range structure[c*words : (c+1)*words] {
+			for word != 0 {
+				u := wi*64 + bits.TrailingZeros64(word)
+				word &= word - 1
+				first[newIdx[u]] = int32(c)
+			}
+		}
+	}
+	return first
+}
