@@ -152,7 +152,11 @@ func (m *MixedModel) reorderSecond(reorderMin int) {
 	if nested {
 		return
 	}
-	order, structure := minDegreeOrder(cliqueGraph(t0.refs, t1.refs, t0.nl, t1.nl), t1.nl)
+	adj, ok := cliqueGraph(t0.refs, t1.refs, t0.nl, t1.nl)
+	if !ok {
+		return
+	}
+	order, structure := minDegreeOrder(adj, t1.nl)
 	perm, structure := postorder(order, structure, t1.nl)
 	refs := make([]int32, len(t1.refs))
 	for r, l := range t1.refs {

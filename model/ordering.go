@@ -131,12 +131,18 @@ func popcount(b []uint64) int {
 	return c
 }
 
+// cliqueBudget bounds the word operations cliqueGraph may spend; a
+// graph that would cost more is left unordered (its first-term levels
+// each meet so many second-term levels that the block is dense anyway).
+const cliqueBudget = 1 << 27
+
 // cliqueGraph returns the bitset adjacency (see minDegreeOrder) of the
 // graph on the nl2 levels of a term in which two levels are joined when
 // some level of another term (refs1, nl1 levels) occurs with both:
 // the pattern of Z₂ᵀZ₁Z₁ᵀZ₂, which is that of the dense block
-// L₂₂L₂₂ᵀ = Λ₂ᵀZ₂ᵀZ₂Λ₂ + I − L₂₁L₂₁ᵀ before fill.
-func cliqueGraph(refs1, refs2 []int32, nl1, nl2 int) []uint64 {
+// L₂₂L₂₂ᵀ = Λ₂ᵀZ₂ᵀZ₂Λ₂ + I − L₂₁L₂₁ᵀ before fill. ok is false when
+// building it would cost more than cliqueBudget word operations.
+func cliqueGraph(refs1, refs2 []int32, nl1, nl2 int) (adj []uint64, ok bool) {
 	keys := make([]int64, len(refs1))
 	for r := range refs1 {
 		keys[r] = int64(refs1[r])*int64(nl2) + int64(refs2[r])
@@ -144,24 +150,36 @@ func cliqueGraph(refs1, refs2 []int32, nl1, nl2 int) []uint64 {
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
 	words := (nl2 + 63) / 64
-	adj := make([]uint64, nl2*words)
+	// Each (level, second-term level) pair ORs one row of words.
+	if int64(len(keys))*int64(words) > cliqueBudget {
+		return nil, false
+	}
+	adj = make([]uint64, nl2*words)
+	set := make([]uint64, words)
 	for lo := 0; lo < len(keys); {
 		g := keys[lo] / int64(nl2)
 		hi := lo
 		for hi < len(keys) && keys[hi]/int64(nl2) == g {
 			hi++
 		}
-		for a := lo; a < hi; a++ {
-			la := int(keys[a] % int64(nl2))
-			for b := lo; b < hi; b++ {
-				if lb := int(keys[b] % int64(nl2)); lb != la {
-					adj[la*words+lb/64] |= 1 << (lb % 64)
-				}
+		clear(set)
+		for e := lo; e < hi; e++ {
+			l := int(keys[e] % int64(nl2))
+			set[l/64] |= 1 << (l % 64)
+		}
+		for e := lo; e < hi; e++ {
+			l := int(keys[e] % int64(nl2))
+			row := adj[l*words : (l+1)*words]
+			for i, x := range set {
+				row[i] |= x
 			}
 		}
 		lo = hi
 	}
-	return adj
+	for l := range nl2 {
+		adj[l*words+l/64] &^= 1 << (l % 64) // no self loops
+	}
+	return adj, true
 }
 
 // symbolicRows returns, for each block column K of width nb of the

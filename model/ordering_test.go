@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -145,7 +146,10 @@ func TestCholDenseSparse(t *testing.T) {
 			refs2 = append(refs2, int32(rng.IntN(n)))
 		}
 	}
-	adj := cliqueGraph(refs1, refs2, groups, n)
+	adj, ok := cliqueGraph(refs1, refs2, groups, n)
+	if !ok {
+		t.Fatal("cliqueGraph over budget")
+	}
 	words := (n + 63) / 64
 	has := func(i, j int) bool { return adj[i*words+j/64]&(1<<(j%64)) != 0 }
 	// A = I·n/10 + B with B_ij = weight on the pattern's edges: SPD by
@@ -221,5 +225,32 @@ func TestCholDenseSparse(t *testing.T) {
 				t.Fatalf("workers=%d: entry %d differs from 1 worker", w, i)
 			}
 		}
+	}
+}
+
+// TestCliqueGraph checks the graph on a small design: levels 0–1 share
+// group 0, 1–2 share group 1, level 3 is alone in group 2.
+func TestCliqueGraph(t *testing.T) {
+	adj, ok := cliqueGraph([]int32{0, 0, 1, 1, 2, 0}, []int32{0, 1, 1, 2, 3, 0}, 3, 4)
+	if !ok {
+		t.Fatal("over budget")
+	}
+	want := map[[2]int]bool{{0, 1}: true, {1, 0}: true, {1, 2}: true, {2, 1}: true}
+	for i := range 4 {
+		for j := range 4 {
+			if got := adj[i]&(1<<j) != 0; got != want[[2]int{i, j}] {
+				t.Errorf("edge %d–%d: %v, want %v", i, j, got, want[[2]int{i, j}])
+			}
+		}
+	}
+	// Minimum degree eliminates the leaf 0 first (degree 1; 3 has degree
+	// 0 and goes before it), and the structure of each column is its
+	// remaining neighbours.
+	order, st := minDegreeOrder(adj, 4)
+	if want := []int32{3, 0, 1, 2}; !slices.Equal(order, want) {
+		t.Errorf("order %v, want %v", order, want)
+	}
+	if st[0] != 0 || st[1] != 1<<1 || st[2] != 1<<2 || st[3] != 0 {
+		t.Errorf("structure %b", st)
 	}
 }
