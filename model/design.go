@@ -285,29 +285,6 @@ func buildReTerm(r RandomTerm, cols map[string]*Column, factors map[string]*fact
 	// combinations present, ordered by the first variable's level, then
 	// the second's, as R's factor(a:b).
 	n := rd.n
-	tuples := make([][]int, n)
-	type combo struct {
-		idx []int
-		key string
-	}
-	seen := map[string]int{}
-	var combos []combo
-	keys := make([]string, n)
-	for i := 0; i < n; i++ {
-		tup := make([]int, len(r.Group))
-		parts := make([]string, len(r.Group))
-		for g, v := range r.Group {
-			tup[g] = rd.lev[v.Name][i]
-			parts[g] = strconv.Itoa(tup[g])
-		}
-		k := strings.Join(parts, ",")
-		tuples[i], keys[i] = tup, k
-		if _, ok := seen[k]; !ok {
-			seen[k] = len(combos)
-			combos = append(combos, combo{idx: tup, key: k})
-		}
-	}
-	slices.SortFunc(combos, func(a, b combo) int { return slices.Compare(a.idx, b.idx) })
 	t := &ReTerm{
 		Group:      r.GroupName(),
 		Names:      slices.Clone(spec.names),
@@ -316,19 +293,18 @@ func buildReTerm(r RandomTerm, cols map[string]*Column, factors map[string]*fact
 		Refs:       make([]int32, n),
 		spec:       spec,
 	}
-	level := make(map[string]int, len(combos))
+	combos, ok := groupLevelsRadix(r.Group, spec.group, rd, t.Refs)
+	if !ok {
+		combos = groupLevelsStrings(r.Group, rd, t.Refs)
+	}
 	spec.groupIndex = make(map[string]int, len(combos))
-	for l, c := range combos {
-		level[c.key] = l
-		labels := make([]string, len(c.idx))
-		for g, li := range c.idx {
+	for l, idx := range combos {
+		labels := make([]string, len(idx))
+		for g, li := range idx {
 			labels[g] = spec.group[g].levels[li]
 		}
 		t.Levels = append(t.Levels, strings.Join(labels, ":"))
-		spec.groupIndex[groupKey(spec.group, c.idx)] = l
-	}
-	for i := range n {
-		t.Refs[i] = int32(level[keys[i]])
+		spec.groupIndex[groupKey(spec.group, idx)] = l
 	}
 	nl := len(t.Levels)
 	switch {
@@ -347,6 +323,91 @@ func buildReTerm(r RandomTerm, cols map[string]*Column, factors map[string]*fact
 }
 
 // groupKey is the key of a grouping-factor level for matching new rows:
+
+// groupLevelsRadix finds the level combinations of the grouping
+// variables present in the rows, ordered by the first variable's level,
+// then the second's, as R's factor(a:b), and writes each row's
+// combination number into refs; the combinations are keyed by their
+// mixed-radix number (first variable most significant), so no strings are
+// built per row. ok is false when that number could overflow.
+func groupLevelsRadix(vars []Var, group []*factorInfo, rd *rowData, refs []int32) (combos [][]int, ok bool) {
+	n := rd.n
+	levs := make([][]int, len(vars))
+	total := int64(1)
+	for g, v := range vars {
+		levs[g] = rd.lev[v.Name]
+		size := int64(max(len(group[g].levels), 1))
+		if total > (1<<62)/size {
+			return nil, false
+		}
+		total *= size
+	}
+	keys := make([]int64, n)
+	for i := range n {
+		var k int64
+		for g := range vars {
+			k = k*int64(len(group[g].levels)) + int64(levs[g][i])
+		}
+		keys[i] = k
+	}
+	uniq := slices.Clone(keys)
+	slices.Sort(uniq)
+	uniq = slices.Compact(uniq)
+	for i, k := range keys {
+		l, _ := slices.BinarySearch(uniq, k)
+		refs[i] = int32(l)
+	}
+	combos = make([][]int, len(uniq))
+	for l, k := range uniq {
+		idx := make([]int, len(vars))
+		for g := len(vars) - 1; g >= 0; g-- {
+			size := int64(len(group[g].levels))
+			idx[g] = int(k % size)
+			k /= size
+		}
+		combos[l] = idx
+	}
+	return combos, true
+}
+
+// groupLevelsStrings is groupLevelsRadix for any number of levels, keyed
+// by strings.
+func groupLevelsStrings(vars []Var, rd *rowData, refs []int32) [][]int {
+	n := rd.n
+	type combo struct {
+		idx []int
+		key string
+	}
+	seen := map[string]int{}
+	var combos []combo
+	keys := make([]string, n)
+	for i := 0; i < n; i++ {
+		tup := make([]int, len(vars))
+		parts := make([]string, len(vars))
+		for g, v := range vars {
+			tup[g] = rd.lev[v.Name][i]
+			parts[g] = strconv.Itoa(tup[g])
+		}
+		k := strings.Join(parts, ",")
+		keys[i] = k
+		if _, ok := seen[k]; !ok {
+			seen[k] = len(combos)
+			combos = append(combos, combo{idx: tup, key: k})
+		}
+	}
+	slices.SortFunc(combos, func(a, b combo) int { return slices.Compare(a.idx, b.idx) })
+	level := make(map[string]int, len(combos))
+	out := make([][]int, len(combos))
+	for l, c := range combos {
+		level[c.key] = l
+		out[l] = c.idx
+	}
+	for i := range n {
+		refs[i] = int32(level[keys[i]])
+	}
+	return out
+}
+
 // the component factors' level labels, as cell keys, joined by NUL.
 func groupKey(group []*factorInfo, idx []int) string {
 	parts := make([]string, len(idx))
