@@ -20,6 +20,10 @@ const cholNBSparse = 32
 // solve and the trailing update between goroutines.
 const cholParallelMin = 256
 
+// cholSplitMinWork is the least trailing-update work (rows² × width)
+// of a block column that cholDense splits between goroutines.
+const cholSplitMinWork = 1 << 16
+
 // cholWork is cholDense's scratch and the symbolic structure of the
 // matrix it factors.
 type cholWork struct {
@@ -89,8 +93,9 @@ func cholDense(a []float64, n, ld int, ws *cholWork, workers int) bool {
 			continue
 		}
 		p := ws.pack[:m*w]
-		if workers == 1 {
-			// Direct calls: the closures below escape and would allocate.
+		if workers == 1 || m*m*w < cholSplitMinWork {
+			// Direct calls (the closures below escape and would allocate);
+			// also when the update is too small to be worth a goroutine.
 			panelSolve(a, ld, k0, k1, p, rows, 0, m)
 			trailingUpdate(a, ld, w, p, rows, 0, m)
 			continue
