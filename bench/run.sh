@@ -290,7 +290,8 @@ done
 # process), and both sampler methods (prof sample, scaling_chains chains
 # one at a time): the chains' wall and CPU time per iteration (iterations
 # only, clocked by prof's DrawSink), CPU per iteration over CPU per
-# factorisation, the set-up outside the iterations (the mode search), min
+# factorisation (20 SetTheta calls timed in the same process just before
+# and after the run: prof sample -factor 20), the set-up outside the iterations (the mode search), min
 # bulk-ESS and max R-hat over b, sd, cor, sigma, and ESS/s. prof runs with
 # GOMAXPROCS=1, so that every kernel is single-threaded and CPU time is the
 # cost on one core. The method auto picks runs first as "auto" (its run is
@@ -299,7 +300,7 @@ if [ "$scaling" = 1 ]; then
 	scsv="$out/scaling.csv"
 	sreasons="$out/scaling_auto.txt"
 	: >"$sreasons"
-	mcols="s_per_iter,cpu_per_iter,cpu_per_factorisation,setup_s,run_wall_s,run_cpu_s,min_ess_bulk,min_ess_var,max_rhat,ess_per_s,ess_per_cpu_s,ess_per_s_total,rss_mb"
+	mcols="s_per_iter,cpu_per_iter,cpu_per_factorisation,settheta_cpu_in_run_s,setup_s,run_wall_s,run_cpu_s,min_ess_bulk,min_ess_var,max_rhat,ess_per_s,ess_per_cpu_s,ess_per_s_total,rss_mb"
 	echo "rows,subjects,items,q,load_start,settheta_s,settheta_cpu_s,draw_s,ml_fit_wall_s,ml_fit_rss_mb,auto_method,$(echo ",$mcols" | sed 's/,/,collapsed_/g' | cut -c2-),$(echo ",$mcols" | sed 's/,/,crossed_/g' | cut -c2-),load_end" >"$scsv"
 	sformula=$(model_formula sim200k)
 	sload0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -309,11 +310,11 @@ if [ "$scaling" = 1 ]; then
 		SROW=$(echo "$mcols" | sed 's/[^,]*/NA/g')
 		SMETHOD=NA
 		measure "scaling $1 $2" 1 env GOMAXPROCS=1 "$work/prof" sample -data "$2" -formula "$sformula" -method "$1" \
-			-chains "$scaling_chains" -parallel 1 -warmup "$scaling_warmup" -draws "$scaling_draws" -seed "$seed" || return 0
+			-chains "$scaling_chains" -parallel 1 -warmup "$scaling_warmup" -draws "$scaling_draws" -seed "$seed" -factor 20 || return 0
 		local o=$LAST_OUT cpi
 		SMETHOD=$(kv method "$o")
 		cpi=$(kv cpu_per_iter "$o")
-		SROW="$(kv s_per_iter "$o"),$cpi,$(ratio "$cpi" "$stc"),$(kv setup_s "$o"),$(kv run_wall_s "$o"),$(kv run_cpu_s "$o"),$(kv min_ess_bulk "$o"),$(kv min_ess_var "$o"),$(kv max_rhat "$o"),$(kv ess_per_s "$o"),$(kv ess_per_cpu_s "$o"),$(kv ess_per_s_total "$o"),$RSS"
+		SROW="$(kv s_per_iter "$o"),$cpi,$(kv cpu_per_factorisation "$o"),$(kv settheta_cpu_s "$o"),$(kv setup_s "$o"),$(kv run_wall_s "$o"),$(kv run_cpu_s "$o"),$(kv min_ess_bulk "$o"),$(kv min_ess_var "$o"),$(kv max_rhat "$o"),$(kv ess_per_s "$o"),$(kv ess_per_cpu_s "$o"),$(kv ess_per_s_total "$o"),$RSS"
 		if [ "$1" = auto ]; then
 			printf '%s rows: %s (%s)\n' "$r" "$SMETHOD" "$(printf '%s\n' "$o" | sed -n 's/^reason: //p')" >>"$sreasons"
 		fi
@@ -377,18 +378,19 @@ md="$out/results.md"
 	if [ "$scaling" = 1 ]; then
 		echo
 		echo "Scaling (simulated y ~ x + (1 + x | subject) + (1 | item), seed $seed): load average $sload0 at its start, $sload1 at its end; each method $scaling_chains chain(s) one at a time × ($scaling_warmup warmup + $scaling_draws draws); prof with GOMAXPROCS=1."
-		echo "Per iteration = the chains' iterations only (mode search excluded), CPU or wall / iterations; × fact. = CPU per iteration / CPU of one SetTheta; ESS/CPU-s = min bulk-ESS over b, sd, cor, sigma / the iterations' CPU time; total = / the whole sampler.Run's wall (mode search included)."
+		echo "Per iteration = the chains' iterations only (mode search excluded), CPU or wall / iterations; × fact. = CPU per iteration / CPU of one SetTheta timed in the same process just before and after the run; ESS/CPU-s = min bulk-ESS over b, sd, cor, sigma / the iterations' CPU time; total = / the whole sampler.Run's wall (mode search included)."
 		echo
 		echo "| rows | subjects | items | q | load | one SetTheta CPU (ms) | (wall) | one Draw (ms) | ML fit (s) | auto | collapsed CPU s/iter | × fact. | crossed CPU s/iter | × fact. | collapsed ESS/CPU-s | crossed ESS/CPU-s | collapsed ESS/s total | crossed ESS/s total |"
 		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		tail -n +2 "$scsv" | awk -F, 'function ms(x) { return (x == "NA") ? "–" : sprintf("%.3g", 1000 * x) }
 			function g(x) { return (x == "NA") ? "–" : sprintf("%.3g", x) }
-			{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, ms($7), ms($6), ms($8), g($9), $11, g($13), g($14), g($26), g($27), g($22), g($35), g($23), g($36) }'
+			{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, ms($7), ms($6), ms($8), g($9), $11, g($13), g($14), g($27), g($28), g($23), g($37), g($24), g($38) }'
 		echo
-		echo "| rows | collapsed wall s/iter | collapsed set-up (s) | collapsed min bulk-ESS (param) | collapsed max R-hat | collapsed RSS (MB) | crossed wall s/iter | crossed set-up (s) | crossed min bulk-ESS (param) | crossed max R-hat | crossed RSS (MB) |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|"
-		tail -n +2 "$scsv" | awk -F, 'function g(x) { return (x == "NA") ? "–" : sprintf("%.3g", x) }
-			{ printf "| %s | %s | %s | %s (%s) | %s | %s | %s | %s | %s (%s) | %s | %s |\n", $1, g($12), g($15), g($18), $19, g($20), $24, g($25), g($28), g($31), $32, g($33), $37 }'
+		echo "| rows | collapsed wall s/iter | SetTheta CPU in its run (ms) | collapsed set-up (s) | collapsed min bulk-ESS (param) | collapsed max R-hat | collapsed RSS (MB) | crossed wall s/iter | SetTheta CPU in its run (ms) | crossed set-up (s) | crossed min bulk-ESS (param) | crossed max R-hat | crossed RSS (MB) |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		tail -n +2 "$scsv" | awk -F, 'function ms(x) { return (x == "NA") ? "–" : sprintf("%.3g", 1000 * x) }
+			function g(x) { return (x == "NA") ? "–" : sprintf("%.3g", x) }
+			{ printf "| %s | %s | %s | %s | %s (%s) | %s | %s | %s | %s | %s | %s (%s) | %s | %s |\n", $1, g($12), ms($15), g($16), g($19), $20, g($21), $25, g($26), ms($29), g($30), g($33), $34, g($35), $39 }'
 		echo
 		echo "auto's choice and reason:"
 		sed 's/^/- /' "$sreasons"

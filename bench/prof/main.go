@@ -7,7 +7,7 @@
 //	    diagonal of Λ (as model/bench_test.go does): medians of the wall
 //	    times, and the mean process CPU time of SetTheta (settheta_cpu_s).
 //	prof sample -data CSV -formula F [-factors a,b] [-method auto|collapsed|crossed]
-//	            [-chains 4 -parallel 0 -warmup 500 -draws 500 -seed 1] [-cpuprofile FILE]
+//	            [-chains 4 -parallel 0 -warmup 500 -draws 500 -seed 1] [-factor N] [-cpuprofile FILE]
 //	    runs sampler.Run with brms's default priors (priors.Defaults) and
 //	    prints, as key=value pairs, the method that ran (and on a second
 //	    line why: Result.MethodReason), the wall and process CPU time of
@@ -18,8 +18,12 @@
 //	    sd, cor and sigma columns, and ESS per second of the iterations'
 //	    wall (ess_per_s) and CPU (ess_per_cpu_s) time and of the whole run
 //	    (ess_per_s_total). With -parallel 1 the chains run one at a time,
-//	    so the process CPU is the running chain's; -cpuprofile writes a
-//	    pprof CPU profile of the run.
+//	    so the process CPU is the running chain's. -factor N also times N
+//	    SetTheta calls just before and just after the run (as prof factor)
+//	    and prints the CPU per iteration in factorisations measured in the
+//	    same process (cpu_per_factorisation), which a shared machine skews
+//	    less than two separate measurements; -cpuprofile writes a pprof CPU
+//	    profile of the run.
 //
 // It is a benchmarking aid for bench/run.sh and docs/benchmarks.md.
 package main
@@ -144,6 +148,35 @@ func runFactor(args []string, w io.Writer) error {
 	fmt.Fprintf(w, "rows=%d q=%d p=%d theta=%d gomaxprocs=%d build_s=%.4f settheta_s=%.6f settheta_cpu_s=%.6f objective_s=%.6f draw_s=%.6f\n",
 		m.N(), m.Q(), m.P(), m.ThetaLen(), runtime.GOMAXPROCS(0), build.Seconds(), median(set), setCPU/float64(*n), median(obj), median(draw))
 	return nil
+}
+
+// factorCost builds model.NewMixedModel(d) and returns the median wall and
+// the mean process CPU time of n SetTheta calls (one blocked Cholesky
+// factorisation each) at θ = 0.5 on the diagonal of Λ, moved by 1e-3 each
+// time so that nothing is cached.
+func factorCost(d *model.Design, n int) (wall, cpu float64, err error) {
+	m, err := model.NewMixedModel(d)
+	if err != nil {
+		return 0, 0, err
+	}
+	th := make([]float64, m.ThetaLen())
+	for i, lb := range m.ThetaLower() {
+		if lb == 0 {
+			th[i] = 0.5
+		}
+	}
+	walls := make([]float64, n)
+	for i := range n {
+		th[0] += 1e-3
+		c := cpuSeconds()
+		t := time.Now()
+		if err := m.SetTheta(th); err != nil {
+			return 0, 0, err
+		}
+		walls[i] = time.Since(t).Seconds()
+		cpu += cpuSeconds() - c
+	}
+	return median(walls), cpu / float64(n), nil
 }
 
 // defaultSpec resolves brms's default priors for d, as "lmmbayes run" does
@@ -337,8 +370,12 @@ func runSample(args []string, w io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed")
 	method := fs.String("method", "auto", "sampler method: auto, collapsed or crossed")
 	prof := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	nFactor := fs.Int("factor", 0, "time this many SetTheta calls just before and just after the run (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *nFactor < 0 {
+		return fmt.Errorf("-factor %d: want ≥ 0", *nFactor)
 	}
 	switch *method {
 	case "auto", "collapsed", "crossed":
@@ -364,6 +401,12 @@ func runSample(args []string, w io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	var fWall, fCPU [2]float64
+	if *nFactor > 0 {
+		if fWall[0], fCPU[0], err = factorCost(d, *nFactor); err != nil {
+			return fmt.Errorf("-factor: %w", err)
+		}
+	}
 	rec := &recorder{wantDraws: *draws, chains: map[int]*chainRecord{}}
 	cpu0 := cpuSeconds()
 	t0 := time.Now()
@@ -379,6 +422,14 @@ func runSample(args []string, w io.Writer) error {
 	s, err := stats(res, rec, wall, cpu, *warmup+*draws, *parallel)
 	if err != nil {
 		return err
+	}
+	if *nFactor > 0 {
+		if fWall[1], fCPU[1], err = factorCost(d, *nFactor); err != nil {
+			return fmt.Errorf("-factor: %w", err)
+		}
+		fc := (fCPU[0] + fCPU[1]) / 2
+		fmt.Fprintf(w, "settheta_s=%.6f settheta_cpu_s=%.6f settheta_cpu_before_s=%.6f settheta_cpu_after_s=%.6f cpu_per_factorisation=%.4f ",
+			(fWall[0]+fWall[1])/2, fc, fCPU[0], fCPU[1], s.cpuPerIter/fc)
 	}
 	// One key=value line for bench/run.sh; the reason (free text) on its
 	// own line.

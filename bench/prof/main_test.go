@@ -46,9 +46,12 @@ func TestFactorSleepstudy(t *testing.T) {
 func TestSampleSleepstudy(t *testing.T) {
 	var out bytes.Buffer
 	err := runSample([]string{"-data", "../../testdata/sleepstudy.csv", "-formula", "Reaction ~ Days + (Days | Subject)",
-		"-factors", "Subject", "-chains", "2", "-warmup", "20", "-draws", "10"}, &out)
+		"-factors", "Subject", "-chains", "2", "-warmup", "20", "-draws", "10", "-factor", "3"}, &out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if f, err := strconv.ParseFloat(kv(out.String(), "cpu_per_factorisation"), 64); err != nil || !(f > 0) {
+		t.Errorf("cpu_per_factorisation %q in %q", kv(out.String(), "cpu_per_factorisation"), out.String())
 	}
 	if !strings.Contains(out.String(), "chains=2 ") || kv(out.String(), "min_ess_bulk") == "" {
 		t.Errorf("output %q", out.String())
