@@ -7,7 +7,11 @@ import (
 
 // essRatio is the ratio of the collapsed method's ESS per iteration to
 // the crossed method's (the slowest of the SD and σ columns) that the
-// "auto" rule assumes, from the measurements in docs/sampler.md.
+// "auto" rule allows for, from the small models of docs/sampler.md
+// (politeness with a random slope). On the simulated subjects × items
+// family of docs/benchmarks.md ("Scaling") the collapsed method mixes
+// 1.7–3.4× worse per iteration instead, so there the rule errs towards
+// collapsed only near the crossover, which that family does not reach.
 const essRatio = 2
 
 // flopsPerRowPass converts the crossed method's row passes into the
@@ -19,8 +23,8 @@ const flopsPerRowPass = 4
 // sparseFlopCost converts the flops of the kernel's sparse downdate of the
 // dense block (rankUpdate over the first term's levels) into dense-
 // Cholesky flops: the downdate runs at about 0.3 GFlop/s against about
-// 7 GFlop/s for gonum's dense Cholesky on the same machine (the 200k-row
-// simulated model of docs/benchmarks.md, "Scaling": 73 ms per
+// 7 GFlop/s for the dense Cholesky on the same machine (the 200k-row
+// simulated model of docs/benchmarks.md, "InstEval posterior": 73 ms per
 // factorisation, 75% of it in rankUpdate).
 const sparseFlopCost = 20
 
