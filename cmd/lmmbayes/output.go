@@ -38,6 +38,9 @@ type runOutput struct {
 	stage string
 	files []string
 	sinks *sinkSet
+	// mem holds the draws in memory as well, when they fit in half the
+	// memory budget (nil: read them back from files).
+	mem *postDraws
 	// thinPost is the thinning of the draws read back for ppc.csv,
 	// coef.csv and the plots (1: all; more when they exceed memory_mb).
 	thinPost int
@@ -74,11 +77,15 @@ func (o *runOutput) summarize() error {
 	for _, re := range n.RE {
 		add(re.Summary, idx[re.Column])
 	}
-	sums, _, err := summarizeFiles(o.files, o.cols, o.totalDraws(), o.budget())
-	if err != nil {
-		return fmt.Errorf("summary: %w", err)
+	if o.mem != nil {
+		o.sums = diagnostics.SummarizeEach(len(o.cols), func(i int) [][]float64 { return o.mem.columnAt(o.cols[i]) }, 0)
+	} else {
+		sums, _, err := summarizeFiles(o.files, o.cols, o.totalDraws(), o.budget())
+		if err != nil {
+			return fmt.Errorf("summary: %w", err)
+		}
+		o.sums = sums
 	}
-	o.sums = sums
 	o.warnings = append(o.warnings, diagnostics.Warnings(o.names, o.sums)...)
 	return nil
 }
@@ -109,7 +116,9 @@ func (o *runOutput) begin(chainMode bool) error {
 		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
 	}
 	o.stage = stage
-	o.sinks = &sinkSet{hdr: hdr, byID: map[int]*drawsSink{}, path: func(id int) string {
+	// Draws that fit in half the budget are also kept in memory, so that
+	// the summaries, ppc and coef need not read them back.
+	o.sinks = &sinkSet{hdr: hdr, byID: map[int]*drawsSink{}, keepBytes: o.budget() / 2, chains: o.opt.Chains, path: func(id int) string {
 		return filepath.Join(stage, fmt.Sprintf("draws_%d.csv", id))
 	}}
 	return nil
@@ -117,9 +126,11 @@ func (o *runOutput) begin(chainMode bool) error {
 
 // finishDraws completes the draws files of the sampler's result.
 func (o *runOutput) finishDraws() error {
-	if err := o.sinks.finish(o.res); err != nil {
+	mem, err := o.sinks.finish(o.res)
+	if err != nil {
 		return err
 	}
+	o.mem = mem
 	o.files = o.files[:0]
 	for _, ch := range o.res.Chains {
 		o.files = append(o.files, o.sinks.path(ch.ID))
@@ -308,13 +319,16 @@ func (o *runOutput) writeAll(dir string) error {
 	}
 	// ppc.csv, coef.csv and the plots need whole draws: read them back,
 	// every draw when they fit in memory_mb, else evenly thinned.
-	o.thinPost = postThin(o.totalDraws(), len(o.res.Names.Columns), o.budget())
-	if o.thinPost > 1 {
-		o.warnings = append(o.warnings, fmt.Sprintf("ppc.csv, coef.csv and the plots use one draw in %d of each chain: all draws at once exceed [output] memory_mb = %d (summary.csv uses every draw)", o.thinPost, o.cfg.Output.MemoryMB))
-	}
-	post, err := loadPost(o.files, o.res.Names, o.thinPost, dir)
-	if err != nil {
-		return fmt.Errorf("output: reading the draws back: %w", err)
+	post := o.mem
+	if post == nil {
+		o.thinPost = postThin(o.totalDraws(), len(o.res.Names.Columns), o.budget())
+		if o.thinPost > 1 {
+			o.warnings = append(o.warnings, fmt.Sprintf("ppc.csv, coef.csv and the plots use one draw in %d of each chain: all draws at once exceed [output] memory_mb = %d (summary.csv uses every draw)", o.thinPost, o.cfg.Output.MemoryMB))
+		}
+		var err error
+		if post, err = loadPost(o.files, o.res.Names, o.thinPost, dir); err != nil {
+			return fmt.Errorf("output: reading the draws back: %w", err)
+		}
 	}
 	// The posterior predictive of the training rows needs every level's
 	// effects; without r_ columns it is skipped, and run.json says so.

@@ -219,6 +219,20 @@ func (p *postDraws) row(s int) []float64 {
 	return nil
 }
 
+// columnAt returns the draws of column j, one slice per chain.
+func (p *postDraws) columnAt(j int) [][]float64 {
+	nc := len(p.names.Columns)
+	out := make([][]float64, len(p.chains))
+	for c, ch := range p.chains {
+		v := make([]float64, p.rows[c])
+		for i := range v {
+			v[i] = ch[i*nc+j]
+		}
+		out[c] = v
+	}
+	return out
+}
+
 // column returns the draws of column name, one slice per chain.
 func (p *postDraws) column(name string) [][]float64 {
 	j, ok := p.col[name]

@@ -61,6 +61,10 @@ type drawsSink struct {
 	id   int
 	n    int
 	hdr  *drawsHeader
+	// keep, when non-nil, also holds the rows (row-major): set when all
+	// chains' draws fit in the memory budget, so that the summaries need
+	// not read the file back.
+	keep []float64
 }
 
 // newDrawsSink creates path and writes the header of chain info.ID.
@@ -96,6 +100,9 @@ func (s *drawsSink) WriteDraw(r sampler.Row) error {
 	}
 	if err := s.w.WriteByte('\n'); err != nil {
 		return fmt.Errorf("output: %s: %w", filepath.Base(s.path), err)
+	}
+	if s.keep != nil {
+		s.keep = r.AppendTo(s.keep)
 	}
 	s.n++
 	return nil
@@ -203,6 +210,10 @@ func (s *drawsSink) abort() { s.f.Close() }
 type sinkSet struct {
 	hdr  drawsHeader
 	path func(id int) string
+	// keepBytes is the memory all chains' draws may take in memory as
+	// well as on disk (0: none kept); chains is the number of chains.
+	keepBytes int64
+	chains    int
 	mu   sync.Mutex
 	byID map[int]*drawsSink
 	// created lists every file made, for clean-up after a failure.
@@ -214,6 +225,10 @@ func (ss *sinkSet) make(info sampler.ChainInfo) (sampler.DrawSink, error) {
 	if err != nil {
 		return nil, err
 	}
+	nc := len(info.Names.Columns)
+	if perChain := drawsBytes(ss.hdr.draws) * int64(nc); perChain*int64(ss.chains) <= ss.keepBytes {
+		s.keep = make([]float64, 0, ss.hdr.draws*nc)
+	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	ss.byID[info.ID] = s
@@ -221,19 +236,32 @@ func (ss *sinkSet) make(info sampler.ChainInfo) (sampler.DrawSink, error) {
 	return s, nil
 }
 
-// finish completes every chain's file (see drawsSink.finish).
-func (ss *sinkSet) finish(res *sampler.Result) error {
+// finish completes every chain's file (see drawsSink.finish). When every
+// chain also kept its draws in memory, it returns them as a postDraws
+// (cut to the rows the files hold), else nil.
+func (ss *sinkSet) finish(res *sampler.Result) (*postDraws, error) {
+	post := &postDraws{names: res.Names, hasRE: len(res.Names.RE) > 0, source: "sampler"}
+	nc := len(res.Names.Columns)
 	for _, ch := range res.Chains {
 		s, ok := ss.byID[ch.ID]
 		if !ok {
-			return fmt.Errorf("output: chain %d has no draws file", ch.ID)
+			return nil, fmt.Errorf("output: chain %d has no draws file", ch.ID)
 		}
 		if err := s.finish(ch); err != nil {
-			return err
+			return nil, err
 		}
 		delete(ss.byID, ch.ID)
+		if post != nil && s.keep != nil {
+			post.chains = append(post.chains, s.keep[:ch.NDraws*nc])
+			post.rows = append(post.rows, ch.NDraws)
+		} else {
+			post = nil
+		}
 	}
-	return nil
+	if post != nil {
+		post.index()
+	}
+	return post, nil
 }
 
 // abort closes every file left open.
