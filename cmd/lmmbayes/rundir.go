@@ -239,16 +239,7 @@ func (p *postDraws) column(name string) [][]float64 {
 	if !ok {
 		return nil
 	}
-	nc := len(p.names.Columns)
-	out := make([][]float64, len(p.chains))
-	for c, ch := range p.chains {
-		v := make([]float64, p.rows[c])
-		for i := range v {
-			v[i] = ch[i*nc+j]
-		}
-		out[c] = v
-	}
-	return out
+	return p.columnAt(j)
 }
 
 // paramLayout maps the draws columns onto model.ParamDraw for design d.
