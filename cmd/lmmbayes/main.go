@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -33,6 +34,50 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// cleanup holds what a hard exit must remove (nil: nothing to do).
+	cleanup *cleanups
+}
+
+// cleanups are the undo actions of work in progress, such as a run's
+// staging files, that a hard exit (the second signal) runs before it
+// ends the process, so that it leaves no partial output.
+type cleanups struct {
+	mu   sync.Mutex
+	next int
+	fns  map[int]func()
+}
+
+// add registers f and returns the function that unregisters it. It is
+// safe on a nil receiver (then nothing is registered).
+func (c *cleanups) add(f func()) (remove func()) {
+	if c == nil {
+		return func() {}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fns == nil {
+		c.fns = map[int]func(){}
+	}
+	id := c.next
+	c.next++
+	c.fns[id] = f
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		delete(c.fns, id)
+	}
+}
+
+// run runs every registered action (and keeps the lock, so that nothing
+// registers after a hard exit began).
+func (c *cleanups) run() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	for _, f := range c.fns {
+		f()
+	}
 }
 
 // command is one subcommand.
@@ -90,18 +135,20 @@ func main() {
 	// The first SIGINT or SIGTERM cancels ctx: chains stop at their next
 	// iteration and what was finished is written. A second one ends the
 	// process at once; finished files are safe because every output is
-	// renamed into place whole.
+	// renamed into place whole, and the second signal first removes the
+	// staging files of a run in progress.
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	e := &env{ctx: ctx, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, cleanup: &cleanups{}}
 	go func() {
 		<-sigs
 		cancel()
 		<-sigs
+		e.cleanup.run()
 		fmt.Fprintln(os.Stderr, "lmmbayes: second signal: stopped at once")
 		os.Exit(exitInterrupted)
 	}()
-	e := &env{ctx: ctx, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
 	code := dispatch(e, os.Args[1:])
 	cancel()
 	os.Exit(code)

@@ -151,6 +151,7 @@ func cmdRun(e *env, args []string) error {
 		return err
 	}
 	defer out.discard()
+	defer e.cleanup.add(out.discard)()
 	out.opt.Sink = out.sinks.make
 	start := time.Now()
 	res, err := sampler.Run(e.ctx, spec, out.opt)

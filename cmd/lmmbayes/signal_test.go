@@ -131,4 +131,12 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 			t.Errorf("output dir exists without run.json: a partial run was left in place")
 		}
 	}
+	// The draws streamed so far lived in a staging dir beside out: it
+	// must be gone too.
+	entries, _ := os.ReadDir(filepath.Dir(out))
+	for _, en := range entries {
+		if en.Name() != "out" {
+			t.Errorf("left behind after the second signal: %s", en.Name())
+		}
+	}
 }
