@@ -214,8 +214,8 @@ type sinkSet struct {
 	// well as on disk (0: none kept); chains is the number of chains.
 	keepBytes int64
 	chains    int
-	mu   sync.Mutex
-	byID map[int]*drawsSink
+	mu        sync.Mutex
+	byID      map[int]*drawsSink
 	// created lists every file made, for clean-up after a failure.
 	created []string
 }
