@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/lmmbayes/lmmbayes/model"
+	"github.com/lmmbayes/lmmbayes/sampler"
 )
 
 const predictSynopsis = `CONFIG [--newdata CSV] [flags]
@@ -108,13 +109,13 @@ func cmdPredict(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	post, err := readPostDraws(dir, d)
-	if err != nil {
-		return err
-	}
 	if cfg.Predict.Newdata == "" {
 		if *pf.drawsOut != "" {
 			return inputErrorf("--draws-out needs --newdata")
+		}
+		post, err := readPostDraws(dir, d)
+		if err != nil {
+			return err
 		}
 		rows, err := writeCoef(dir, d, post)
 		if err != nil {
@@ -137,6 +138,12 @@ func cmdPredict(e *env, args []string) error {
 	nd, err := d.NewData(fr)
 	if err != nil {
 		return asInput(fmt.Errorf("%s: %w", cfg.where("predict.newdata"), err))
+	}
+	// Only the effects of the training levels the new rows refer to are
+	// read, so that memory follows the new data, not the model's levels.
+	post, err := readPostDrawsFor(dir, d, levelsIn(nd))
+	if err != nil {
+		return err
 	}
 	opt := model.PredictOptions{Population: cfg.Predict.ReForm == "NA", RefuseNewLevels: cfg.Predict.NewLevels == "error"}
 	if err := seenLevelsNeedRE(d, nd, post, opt); err != nil {
@@ -236,4 +243,17 @@ func printCoef(w io.Writer, rows []coefRow) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%.3g\t%.4g\t%.4g\t\n", r.group, r.level, r.effect, r.mean, r.sd, r.lo, r.hi)
 	}
 	return tw.Flush()
+}
+
+// levelsIn returns whether the r_ column rc is of a training level that
+// some row of nd refers to.
+func levelsIn(nd *model.NewData) func(rc sampler.REColumn) bool {
+	seen := make([]map[int32]bool, len(nd.Terms))
+	for t, nt := range nd.Terms {
+		seen[t] = map[int32]bool{}
+		for _, r := range nt.Refs {
+			seen[t][r] = true
+		}
+	}
+	return func(rc sampler.REColumn) bool { return seen[rc.Term][int32(rc.LevelIndex)] }
 }

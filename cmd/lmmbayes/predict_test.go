@@ -440,3 +440,51 @@ func TestPredictBadInput(t *testing.T) {
 		t.Errorf("--re-form NA on a run without r_ columns: exit %d: %s", code, stderr)
 	}
 }
+
+// TestPredictReadsOnlyNeededLevels checks that predict's draws, read with
+// only the r_ columns of the levels the new rows refer to, give the same
+// predictive draws as the whole draws, and that those columns are all
+// that was read.
+func TestPredictReadsOnlyNeededLevels(t *testing.T) {
+	r := makeRun(t, testdataPath(t, "sleepstudy.csv"), "Reaction ~ Days + (Days | Subject)", []string{"Subject"},
+		widePriors+"cor = \"lkj(2)\"\n", "chains = 2\nwarmup = 100\ndraws = 50\nseed = 5", "")
+	cfg, d := loadDesignT(t, r.cfg)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.csv")
+	os.WriteFile(path, []byte("Days,Subject\n0,308\n5,308\n3,999\n9,335\n"), 0o644)
+	fr, err := readNewFrame(cfg, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd, err := d.NewData(fr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := readPostDraws(r.out, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	some, err := readPostDrawsFor(r.out, d, levelsIn(nd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var re []string
+	for _, rc := range some.names.RE {
+		re = append(re, rc.Summary)
+	}
+	want := []string{"r_Subject[308,Intercept]", "r_Subject[335,Intercept]", "r_Subject[308,Days]", "r_Subject[335,Days]"}
+	if !slices.Equal(re, want) || len(some.names.Columns) != len(all.names.Columns)-36+4 {
+		t.Fatalf("read r_ columns %v (%d columns), want %v", re, len(some.names.Columns), want)
+	}
+	a, err := simulate(d, nd, all, model.PredictOptions{}, 3, predStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := simulate(d, nd, some, model.PredictOptions{}, 3, predStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.epred, b.epred) || !slices.Equal(a.pred, b.pred) {
+		t.Error("predictions from the needed columns differ from those from every column")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -93,15 +94,22 @@ func drawsFiles(dir string) ([]string, error) {
 // columns against design d: they must be exactly the columns a run of d
 // writes, with or without the r_ columns.
 func readPostDraws(dir string, d *model.Design) (*postDraws, error) {
+	return readPostDrawsFor(dir, d, nil)
+}
+
+// readPostDrawsFor is readPostDraws keeping, of the r_ columns, only those
+// keepRE accepts (nil keeps all): predict needs only the levels of its
+// new data, which bounds its memory on models with many levels. The
+// postDraws' names then list only the columns kept.
+func readPostDrawsFor(dir string, d *model.Design, keepRE func(rc sampler.REColumn) bool) (*postDraws, error) {
 	files, err := drawsFiles(dir)
 	if err != nil {
 		return nil, err
 	}
-	dr, err := diagnostics.ReadCmdStan(files...)
+	header, _, err := readHeader(files[0])
 	if err != nil {
 		return nil, asInput(fmt.Errorf("reading the run in %s: %w", dir, err))
 	}
-	header := dr.Chains[0].Header
 	full := sampler.ColumnNames(d, true)
 	var names *sampler.Names
 	switch {
@@ -115,8 +123,30 @@ func readPostDraws(dir string, d *model.Design) (*postDraws, error) {
 		}
 		names = short
 	}
-	p := &postDraws{names: names, hasRE: len(names.RE) > 0, source: dir}
-	nc := len(header)
+	var opt diagnostics.ReadOptions
+	if keepRE != nil && len(names.RE) > 0 {
+		sub := *names
+		nHead := len(names.Columns) - len(names.RE)
+		sub.Columns = slices.Clone(names.Columns[:nHead])
+		sub.RE = nil
+		for j := range nHead {
+			opt.Columns = append(opt.Columns, j)
+		}
+		for i, rc := range names.RE {
+			if keepRE(rc) {
+				opt.Columns = append(opt.Columns, nHead+i)
+				sub.Columns = append(sub.Columns, rc.Column)
+				sub.RE = append(sub.RE, rc)
+			}
+		}
+		names = &sub
+	}
+	dr, err := diagnostics.ReadCmdStanWith(opt, files...)
+	if err != nil {
+		return nil, asInput(fmt.Errorf("reading the run in %s: %w", dir, err))
+	}
+	p := &postDraws{names: names, hasRE: len(names.RE) > 0 || opt.Columns != nil, source: dir}
+	nc := len(names.Columns)
 	for _, ch := range dr.Chains {
 		flat := make([]float64, 0, len(ch.Draws)*nc)
 		for i, row := range ch.Draws {
@@ -309,9 +339,13 @@ func (p *postDraws) layout(d *model.Design) (*paramLayout, error) {
 		return nil, err
 	}
 	if p.hasRE {
+		// −1 marks the effects of levels whose columns were not read.
 		l.re = make([][]int, len(d.Terms))
 		for ti, t := range d.Terms {
 			l.re[ti] = make([]int, len(t.Levels)*t.K)
+			for i := range l.re[ti] {
+				l.re[ti][i] = -1
+			}
 		}
 		for _, rc := range n.RE {
 			j, err := find(rc.Column)
@@ -364,6 +398,10 @@ func (l *paramLayout) fill(row []float64, pd *model.ParamDraw) {
 	if pd.B != nil && l.re != nil {
 		for t, cols := range l.re {
 			for i, c := range cols {
+				if c < 0 {
+					pd.B[t][i] = math.NaN() // not read: never used
+					continue
+				}
 				pd.B[t][i] = row[c]
 			}
 		}
