@@ -23,6 +23,7 @@ func cmdDiagnose(e *env, args []string) error {
 	format := addFormatFlag(fs, "output")
 	vars := fs.String("vars", "", "only variables whose name matches this regular expression")
 	out := fs.String("out", "", "write the summary to this file instead of standard output")
+	memMB := fs.Int("memory-mb", 1024, "most `MiB` of draws held in memory at once (columns are read in batches)")
 	files, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -39,13 +40,34 @@ func cmdDiagnose(e *env, args []string) error {
 	if len(files) == 0 {
 		return inputErrorf("diagnose: no CmdStan CSV files given (see \"lmmbayes diagnose -h\")")
 	}
-	d, err := diagnostics.ReadCmdStan(files...)
+	if *memMB < 1 {
+		return inputErrorf("diagnose: --memory-mb must be positive, got %d", *memMB)
+	}
+	// First pass: the header, the sampler statistics' columns and the
+	// files' consistency (same header, same number of draws).
+	header, _, err := readHeader(files[0])
 	if err != nil {
 		return asInput(fmt.Errorf("diagnose: %w", err))
 	}
+	statCols := []int{}
+	total := 0
+	for j, h := range header {
+		switch diagnostics.NormalizeName(h) {
+		case "divergent__", "accept_stat__", "treedepth__":
+			statCols = append(statCols, j)
+		}
+	}
+	d, err := diagnostics.ReadCmdStanWith(diagnostics.ReadOptions{Columns: statCols}, files...)
+	if err != nil {
+		return asInput(fmt.Errorf("diagnose: %w", err))
+	}
+	for _, ch := range d.Chains {
+		total += len(ch.Draws) + ch.Warmup
+	}
 	var names []string
 	var cols []int
-	for j, n := range d.Names {
+	for j, h := range header {
+		n := diagnostics.NormalizeName(h)
 		if diagnostics.IsSamplerStat(n) && n != "lp__" {
 			continue
 		}
@@ -61,7 +83,10 @@ func cmdDiagnose(e *env, args []string) error {
 	if err := e.ctx.Err(); err != nil {
 		return errInterrupted
 	}
-	sums := diagnostics.SummarizeEach(len(cols), func(i int) [][]float64 { return d.Variable(cols[i]) }, 0)
+	sums, _, err := summarizeFiles(files, cols, total, int64(*memMB)<<20)
+	if err != nil {
+		return asInput(fmt.Errorf("diagnose: %w", err))
+	}
 	warnings := diagnostics.Warnings(names, sums)
 	stats := d.SamplerStats()
 

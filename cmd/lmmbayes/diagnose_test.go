@@ -244,3 +244,24 @@ func TestDiagnoseBadFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestDiagnoseMemoryBatches checks that diagnose with a budget of one
+// column at a time prints exactly what it prints with every column at
+// once.
+func TestDiagnoseMemoryBatches(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "cmdstan_csv")
+	files := []string{filepath.Join(dir, "sleepstudy_1.csv"), filepath.Join(dir, "sleepstudy_2.csv")}
+	code, whole, stderr := runCLI(t, append([]string{"diagnose", "--format", "json"}, files...)...)
+	if code != 0 {
+		t.Fatalf("diagnose: %d %s", code, stderr)
+	}
+	// 2 chains × 1500 rows × 8 bytes = 24 KB per column: 1 MiB holds
+	// about 40 columns, fewer than the file has.
+	code, batched, stderr := runCLI(t, append([]string{"diagnose", "--format", "json", "--memory-mb", "1"}, files...)...)
+	if code != 0 {
+		t.Fatalf("diagnose --memory-mb 1: %d %s", code, stderr)
+	}
+	if whole != batched || !strings.Contains(whole, "\"divergent\"") {
+		t.Errorf("batched output differs or lacks the sampler statistics:\n%s", batched)
+	}
+}
