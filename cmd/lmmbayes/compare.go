@@ -15,6 +15,7 @@ import (
 
 	"github.com/lmmbayes/lmmbayes/diagnostics"
 	"github.com/lmmbayes/lmmbayes/model"
+	"github.com/lmmbayes/lmmbayes/sampler"
 )
 
 const compareSynopsis = `CONFIG [--format table|csv|json]
@@ -127,12 +128,16 @@ func cmdCompare(e *env, args []string) error {
 	fs := newFlags("compare", compareSynopsis, e.stdout)
 	format := addFormatFlag(fs, "output")
 	run := addRunDirFlag(fs)
+	memMB := fs.Int("memory-mb", 1024, "most `MiB` of draws held in memory at once (the r_ columns are read in batches)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if err := checkFormat(*format); err != nil {
 		return err
+	}
+	if *memMB < 1 {
+		return inputErrorf("compare: --memory-mb must be positive, got %d", *memMB)
 	}
 	if len(pos) != 1 {
 		return inputErrorf("compare: expected one config file, got %d arguments (see \"lmmbayes compare -h\")", len(pos))
@@ -149,9 +154,16 @@ func cmdCompare(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	post, err := readPostDraws(dir, d)
+	// b, sd, cor and sigma whole; of the r_ columns only their means,
+	// read a batch at a time, so that memory stays bounded.
+	post, err := readPostDrawsFor(dir, d, func(sampler.REColumn) bool { return false })
 	if err != nil {
 		return err
+	}
+	if post.hasRE {
+		if post.reMeans, err = readREMeans(dir, d, int64(*memMB)<<20); err != nil {
+			return err
+		}
 	}
 	ml, err := readMLFit(filepath.Join(dir, "ml_fit.json"))
 	if errors.Is(err, os.ErrNotExist) {
@@ -261,17 +273,19 @@ func ranefCorrs(d *model.Design, post *postDraws, ml *mlFit) []ranefCorr {
 	type key struct{ g, e string }
 	means := map[key]map[string]float64{}
 	var order []key
-	for _, rc := range post.names.RE {
+	add := func(rc sampler.REColumn, m float64) {
 		k := key{rc.Group, rc.Effect}
 		if means[k] == nil {
 			means[k] = map[string]float64{}
 			order = append(order, k)
 		}
-		var flat []float64
-		for _, c := range post.column(rc.Column) {
-			flat = append(flat, c...)
-		}
-		means[k][rc.Level] = diagnostics.Mean(flat)
+		means[k][rc.Level] = m
+	}
+	for _, rm := range post.reMeans {
+		add(rm.col, rm.mean)
+	}
+	for _, rc := range post.names.RE {
+		add(rc, drawsMean(post.column(rc.Column)))
 	}
 	var out []ranefCorr
 	for _, k := range order {
@@ -425,4 +439,49 @@ func writeCompareTable(w io.Writer, rows []compareRow, corrs []ranefCorr) error 
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%.4f\t\n", c.Group, c.Effect, c.Levels, c.Corr)
 	}
 	return tw.Flush()
+}
+
+// drawsMean is the mean of the draws of all chains, in chain order.
+func drawsMean(x [][]float64) float64 {
+	var flat []float64
+	for _, c := range x {
+		flat = append(flat, c...)
+	}
+	return diagnostics.Mean(flat)
+}
+
+// readREMeans returns the posterior mean of every r_ column of the run in
+// dir, reading as many columns at a time as fit in budget bytes.
+func readREMeans(dir string, d *model.Design, budget int64) ([]reMean, error) {
+	files, err := drawsFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	names := sampler.ColumnNames(d, true)
+	nHead := len(names.Columns) - len(names.RE)
+	total := 0
+	for _, f := range files {
+		n, err := countRows(f)
+		if err != nil {
+			return nil, err
+		}
+		total += n
+	}
+	per := max(1, int(budget/drawsBytes(max(total, 1))))
+	out := make([]reMean, 0, len(names.RE))
+	for lo := 0; lo < len(names.RE); lo += per {
+		hi := min(len(names.RE), lo+per)
+		cols := make([]int, hi-lo)
+		for i := range cols {
+			cols[i] = nHead + lo + i
+		}
+		dr, err := diagnostics.ReadCmdStanWith(diagnostics.ReadOptions{Columns: cols}, files...)
+		if err != nil {
+			return nil, asInput(fmt.Errorf("reading the run in %s: %w", dir, err))
+		}
+		for i := range cols {
+			out = append(out, reMean{names.RE[lo+i], drawsMean(dr.Variable(i))})
+		}
+	}
+	return out, nil
 }

@@ -137,6 +137,11 @@ func TestCompareAgreesWithML(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("json: exit %d: %s", code, stderr)
 			}
+			// A budget of 1 MiB reads the r_ means a batch at a time: the
+			// same output.
+			if code, js1, stderr := runCLI(t, "compare", r.cfg, "--format", "json", "--memory-mb", "1"); code != 0 || js1 != js {
+				t.Errorf("--memory-mb 1: exit %d (%s), output differs: %v", code, stderr, js1 != js)
+			}
 			var out struct {
 				Parameters []map[string]any `json:"parameters"`
 				Ranef      []ranefCorr      `json:"ranef"`

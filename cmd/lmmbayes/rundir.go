@@ -37,6 +37,15 @@ type postDraws struct {
 	col map[string]int
 	// source names where the draws came from, for errors.
 	source string
+	// reMeans are the posterior means of r_ columns that were not read
+	// whole (compare needs only those).
+	reMeans []reMean
+}
+
+// reMean is the posterior mean of one r_ column.
+type reMean struct {
+	col  sampler.REColumn
+	mean float64
 }
 
 // postFromResult wraps a sampler result (no copy).
