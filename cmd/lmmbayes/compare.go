@@ -156,7 +156,7 @@ func cmdCompare(e *env, args []string) error {
 	}
 	// b, sd, cor and sigma whole; of the r_ columns only their means,
 	// read a batch at a time, so that memory stays bounded.
-	post, err := readPostDrawsFor(dir, d, func(sampler.REColumn) bool { return false })
+	post, err := readPostDrawsFor(dir, d, func(sampler.REColumn) bool { return false }, 1)
 	if err != nil {
 		return err
 	}

@@ -77,6 +77,7 @@ func cmdPlot(e *env, args []string) error {
 	format := fs.String("format", "png", "image `format`: png or svg")
 	out := fs.String("out", "", "plot `dir` (default DIR/plots)")
 	report := fs.Bool("report", false, "also write DIR/report.html")
+	memMB := fs.Int("memory-mb", 1024, "most `MiB` of draws held in memory (beyond it, one draw in k of each chain is plotted)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -90,7 +91,10 @@ func cmdPlot(e *env, args []string) error {
 	}
 	opt.report = *report
 	dir := pos[0]
-	run, err := loadPlotRun(dir, nil, nil)
+	if *memMB < 1 {
+		return inputErrorf("plot: --memory-mb must be positive, got %d", *memMB)
+	}
+	run, err := loadPlotRunBudget(dir, nil, nil, int64(*memMB)<<20)
 	if err != nil {
 		return err
 	}
@@ -151,10 +155,35 @@ func writeReport(dir string, d *model.Design, post *postDraws) error {
 // design from the config named in run.json (when it can) and reads the
 // draws files.
 func loadPlotRun(dir string, d *model.Design, post *postDraws) (*plotRun, error) {
+	return loadPlotRunBudget(dir, d, post, 1<<62)
+}
+
+// loadPlotRunBudget is loadPlotRun reading, when it reads the draws, one
+// draw in k of each chain, the smallest k for which they fit in budget
+// bytes.
+func loadPlotRunBudget(dir string, d *model.Design, post *postDraws, budget int64) (*plotRun, error) {
 	r := &plotRun{dir: dir, d: d, post: post}
 	files, err := drawsFiles(dir)
 	if err != nil {
 		return nil, err
+	}
+	thin := 1
+	if post == nil {
+		header, _, err := readHeader(files[0])
+		if err != nil {
+			return nil, asInput(fmt.Errorf("reading the run in %s: %w", dir, err))
+		}
+		total := 0
+		for _, f := range files {
+			n, err := countRows(f)
+			if err != nil {
+				return nil, err
+			}
+			total += n
+		}
+		if thin = postThin(total, len(header), budget); thin > 1 {
+			r.note("the draws exceed --memory-mb: one draw in %d of each chain is plotted", thin)
+		}
 	}
 	if raw, err := os.ReadFile(filepath.Join(dir, "run.json")); err == nil {
 		var m runJSON
@@ -172,7 +201,7 @@ func loadPlotRun(dir string, d *model.Design, post *postDraws) (*plotRun, error)
 	}
 	if r.post == nil {
 		if r.d != nil {
-			p, err := readPostDraws(dir, r.d)
+			p, err := readPostDrawsFor(dir, r.d, nil, thin)
 			if err != nil {
 				r.note("the draws do not match the model of the run's config (%v): no PPC plot", err)
 				r.d = nil
@@ -181,7 +210,7 @@ func loadPlotRun(dir string, d *model.Design, post *postDraws) (*plotRun, error)
 			}
 		}
 		if r.post == nil {
-			dr, err := diagnostics.ReadCmdStan(files...)
+			dr, err := diagnostics.ReadCmdStanWith(diagnostics.ReadOptions{Thin: thin}, files...)
 			if err != nil {
 				return nil, asInput(fmt.Errorf("reading the run in %s: %w", dir, err))
 			}

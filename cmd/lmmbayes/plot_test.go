@@ -331,3 +331,26 @@ func TestPlotBadInput(t *testing.T) {
 		t.Error("report.html written")
 	}
 }
+
+// TestPlotMemoryBudget checks that plot with a budget smaller than the
+// draws plots one draw in k of each chain and says so in the report.
+func TestPlotMemoryBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders plots")
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if code, _, stderr := runIn(t, dir); code != 0 {
+		t.Fatalf("run: %d %s", code, stderr)
+	}
+	// 4 chains × 400 draws × 43 columns × 8 bytes, twice: 1.1 MB > 1 MiB.
+	if code, _, stderr := runCLI(t, "plot", dir, "--memory-mb", "1", "--report"); code != 0 {
+		t.Fatalf("plot: %d %s", code, stderr)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil || !strings.Contains(string(raw), "one draw in 2 of each chain is plotted") {
+		t.Errorf("report.html does not note the thinning (%v)", err)
+	}
+	if code, _, stderr := runCLI(t, "plot", dir, "--memory-mb", "0"); code != exitInput || !strings.Contains(stderr, "--memory-mb must be positive") {
+		t.Errorf("--memory-mb 0: %d %s", code, stderr)
+	}
+}

@@ -141,7 +141,7 @@ func cmdPredict(e *env, args []string) error {
 	}
 	// Only the effects of the training levels the new rows refer to are
 	// read, so that memory follows the new data, not the model's levels.
-	post, err := readPostDrawsFor(dir, d, levelsIn(nd))
+	post, err := readPostDrawsFor(dir, d, levelsIn(nd), 1)
 	if err != nil {
 		return err
 	}

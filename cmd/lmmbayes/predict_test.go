@@ -464,7 +464,7 @@ func TestPredictReadsOnlyNeededLevels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	some, err := readPostDrawsFor(r.out, d, levelsIn(nd))
+	some, err := readPostDrawsFor(r.out, d, levelsIn(nd), 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,14 +103,15 @@ func drawsFiles(dir string) ([]string, error) {
 // columns against design d: they must be exactly the columns a run of d
 // writes, with or without the r_ columns.
 func readPostDraws(dir string, d *model.Design) (*postDraws, error) {
-	return readPostDrawsFor(dir, d, nil)
+	return readPostDrawsFor(dir, d, nil, 1)
 }
 
 // readPostDrawsFor is readPostDraws keeping, of the r_ columns, only those
 // keepRE accepts (nil keeps all): predict needs only the levels of its
 // new data, which bounds its memory on models with many levels. The
-// postDraws' names then list only the columns kept.
-func readPostDrawsFor(dir string, d *model.Design, keepRE func(rc sampler.REColumn) bool) (*postDraws, error) {
+// postDraws' names then list only the columns kept. thin > 1 keeps one
+// draw in thin of each chain.
+func readPostDrawsFor(dir string, d *model.Design, keepRE func(rc sampler.REColumn) bool, thin int) (*postDraws, error) {
 	files, err := drawsFiles(dir)
 	if err != nil {
 		return nil, err
@@ -132,7 +133,7 @@ func readPostDrawsFor(dir string, d *model.Design, keepRE func(rc sampler.REColu
 		}
 		names = short
 	}
-	var opt diagnostics.ReadOptions
+	opt := diagnostics.ReadOptions{Thin: thin}
 	if keepRE != nil && len(names.RE) > 0 {
 		sub := *names
 		nHead := len(names.Columns) - len(names.RE)
