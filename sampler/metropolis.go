@@ -42,6 +42,9 @@ type proposal struct {
 	indChol     []float64
 	indOK       bool
 	indWeight   float64
+	// the Laplace approximation at the mode, proposed from during warmup
+	lapMean, lapChol []float64
+	lapOK            bool
 	indScale    float64
 	z, tmp      []float64
 	cov         []float64
@@ -121,6 +124,30 @@ func (p *proposal) rw(psi, out []float64, rng *rand.Rand) {
 
 // indep writes an independence proposal into out.
 func (p *proposal) indep(out []float64, rng *rand.Rand) {
+	p.tDraw(p.indMean, p.indChol, out, rng)
+}
+
+// indepLogDensity is the log density of the independence proposal at x,
+// up to a constant.
+func (p *proposal) indepLogDensity(x []float64) float64 {
+	return p.tLogDensity(p.indMean, p.indChol, x)
+}
+
+// lap writes a proposal from the Laplace approximation at the mode (the
+// warmup's independence proposal) into out.
+func (p *proposal) lap(out []float64, rng *rand.Rand) {
+	p.tDraw(p.lapMean, p.lapChol, out, rng)
+}
+
+// lapLogDensity is the log density of the Laplace proposal at x, up to a
+// constant.
+func (p *proposal) lapLogDensity(x []float64) float64 {
+	return p.tLogDensity(p.lapMean, p.lapChol, x)
+}
+
+// tDraw writes a multivariate t(indepNu) draw with location mean and
+// scale factor chol into out.
+func (p *proposal) tDraw(mean, chol, out []float64, rng *rand.Rand) {
 	d := p.d
 	for i := range d {
 		p.z[i] = rng.NormFloat64()
@@ -134,23 +161,23 @@ func (p *proposal) indep(out []float64, rng *rand.Rand) {
 	for i := range d {
 		v := 0.0
 		for j := 0; j <= i; j++ {
-			v += p.indChol[i*d+j] * p.z[j]
+			v += chol[i*d+j] * p.z[j]
 		}
-		out[i] = p.indMean[i] + f*v
+		out[i] = mean[i] + f*v
 	}
 }
 
-// indepLogDensity is the log density of the independence proposal at x,
-// up to a constant.
-func (p *proposal) indepLogDensity(x []float64) float64 {
+// tLogDensity is the log density at x of the t of tDraw, up to a
+// constant.
+func (p *proposal) tLogDensity(mean, chol, x []float64) float64 {
 	d := p.d
 	var q float64
 	for i := range d {
-		s := x[i] - p.indMean[i]
+		s := x[i] - mean[i]
 		for j := range i {
-			s -= p.indChol[i*d+j] * p.tmp[j]
+			s -= chol[i*d+j] * p.tmp[j]
 		}
-		p.tmp[i] = s / p.indChol[i*d+i]
+		p.tmp[i] = s / chol[i*d+i]
 		q += p.tmp[i] * p.tmp[i]
 	}
 	return -0.5 * float64(indepNu+d) * math.Log1p(q/indepNu)
@@ -158,9 +185,11 @@ func (p *proposal) indepLogDensity(x []float64) float64 {
 
 // adapt updates the proposal after warmup iteration it (0-based) with
 // the acceptance probability alpha and the current state psi.
-func (p *proposal) adapt(it, warmup int, alpha float64, psi []float64) {
-	p.rmT++
-	p.logScale += (alpha - targetAccept) / math.Pow(float64(p.rmT)+10, 0.6)
+func (p *proposal) adapt(it, warmup int, alpha float64, psi []float64, rwStep bool) {
+	if rwStep {
+		p.rmT++
+		p.logScale += (alpha - targetAccept) / math.Pow(float64(p.rmT)+10, 0.6)
+	}
 	init := 0
 	if len(p.windowEnds) > 0 {
 		init = p.windowEnds[0] - firstWindowSize(warmup)

@@ -280,6 +280,17 @@ func psiNames(st *setup) []string {
 	return out
 }
 
+// warmLaplaceWeight is the probability that a warmup iteration proposes
+// ψ from the Laplace approximation at the mode (a multivariate t, scale
+// indepScale) instead of the adaptive random walk: chains started far
+// out reach the bulk in a few iterations, so that even short warmups
+// adapt on the posterior. Measured over 20 seeds × 4 chains × 1000
+// draws (docs/sampler.md): with 0, 0.3, 0.6, 0.8 and 0.95, sleepstudy
+// after 200 warmup iterations had R-hat > 1.01 in 20, 1, 0, 0, 0 seeds
+// (mean min bulk-ESS 180, 850, 1190, 1317, 1344), and politeness with a
+// random slope after 500 in 20, –, 4, 1, – seeds (ESS 251, –, 808, 919).
+const warmLaplaceWeight = 0.8
+
 // chain is the state of one chain.
 type chain struct {
 	st        *setup
@@ -336,6 +347,16 @@ func newChain(st *setup, opt Options, id int, mode, cov []float64) (*chain, erro
 	}
 	ch.init = append([]float64(nil), ch.psi...)
 	ch.pr = newProposal(d, cov, opt.Warmup, opt.IndependenceWeight)
+	if !opt.plainGibbs && opt.IndependenceWeight > 0 {
+		pr := ch.pr
+		pr.lapMean = append([]float64(nil), mode...)
+		pr.lapChol = make([]float64, d*d)
+		if pr.lapOK = cholesky(cov, d, pr.lapChol); pr.lapOK {
+			for i := range pr.lapChol {
+				pr.lapChol[i] *= indepScale
+			}
+		}
+	}
 	if opt.Warmup == 0 && !opt.plainGibbs {
 		// No warmup: the Laplace approximation at the mode is the
 		// independence proposal.
@@ -399,11 +420,16 @@ func (ch *chain) drawEffects() {
 func (ch *chain) step(it int, warm bool) {
 	ev, pr, rng := ch.ev, ch.pr, ch.rng
 	useInd := !warm && pr.indOK && rng.Float64() < pr.indWeight
+	useLap := warm && pr.lapOK && rng.Float64() < warmLaplaceWeight
 	var logQ float64
-	if useInd {
+	switch {
+	case useInd:
 		pr.indep(ch.psiP, rng)
 		logQ = pr.indepLogDensity(ch.psi) - pr.indepLogDensity(ch.psiP)
-	} else {
+	case useLap:
+		pr.lap(ch.psiP, rng)
+		logQ = pr.lapLogDensity(ch.psi) - pr.lapLogDensity(ch.psiP)
+	default:
 		pr.rw(ch.psi, ch.psiP, rng)
 	}
 	var lpP, lpC float64
@@ -440,7 +466,7 @@ func (ch *chain) step(it int, warm bool) {
 			ch.accW++
 		}
 		if pr.fixedScales == nil {
-			pr.adapt(it, ch.opt.Warmup, alpha, ch.psi)
+			pr.adapt(it, ch.opt.Warmup, alpha, ch.psi, !useLap)
 			if it == ch.opt.Warmup-1 {
 				pr.finishWarmup()
 			}
