@@ -36,19 +36,19 @@ type proposal struct {
 	wmean, wm2 []float64
 	rmT        int // iterations since the last window end
 	// second-half-of-warmup statistics for the independence proposal
-	hn          int
-	hmean, hm2  []float64
-	indMean     []float64
-	indChol     []float64
-	indOK       bool
-	indWeight   float64
+	hn         int
+	hmean, hm2 []float64
+	indMean    []float64
+	indChol    []float64
+	indOK      bool
+	indWeight  float64
 	// the Laplace approximation at the mode, proposed from during warmup
 	lapMean, lapChol []float64
 	lapOK            bool
-	indScale    float64
-	z, tmp      []float64
-	cov         []float64
-	scratchChol []float64
+	indScale         float64
+	z, tmp           []float64
+	cov              []float64
+	scratchChol      []float64
 	// fixedScales, when set, makes the random walk fixed: its scale is
 	// drawn from fixedScales at each proposal and nothing adapts.
 	fixedScales []float64
