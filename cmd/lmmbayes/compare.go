@@ -459,13 +459,9 @@ func readREMeans(dir string, d *model.Design, budget int64) ([]reMean, error) {
 	}
 	names := sampler.ColumnNames(d, true)
 	nHead := len(names.Columns) - len(names.RE)
-	total := 0
-	for _, f := range files {
-		n, err := countRows(f)
-		if err != nil {
-			return nil, err
-		}
-		total += n
+	total, err := countAllRows(files)
+	if err != nil {
+		return nil, err
 	}
 	per := max(1, int(budget/drawsBytes(max(total, 1))))
 	out := make([]reMean, 0, len(names.RE))

@@ -173,13 +173,9 @@ func loadPlotRunBudget(dir string, d *model.Design, post *postDraws, budget int6
 		if err != nil {
 			return nil, asInput(fmt.Errorf("reading the run in %s: %w", dir, err))
 		}
-		total := 0
-		for _, f := range files {
-			n, err := countRows(f)
-			if err != nil {
-				return nil, err
-			}
-			total += n
+		total, err := countAllRows(files)
+		if err != nil {
+			return nil, err
 		}
 		if thin = postThin(total, len(header), budget); thin > 1 {
 			r.note("the draws exceed --memory-mb: one draw in %d of each chain is plotted", thin)

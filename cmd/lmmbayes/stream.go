@@ -414,3 +414,16 @@ func countRows(path string) (int, error) {
 	}
 	return max(lines-1, 0), nil
 }
+
+// countAllRows is the sum of countRows over files.
+func countAllRows(files []string) (int, error) {
+	total := 0
+	for _, f := range files {
+		n, err := countRows(f)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
