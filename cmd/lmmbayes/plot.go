@@ -265,15 +265,7 @@ func (r *plotRun) rebuildDesign() *model.Design {
 func postFromCmdStan(dr *diagnostics.Draws, dir string) *postDraws {
 	header := dr.Chains[0].Header
 	p := &postDraws{names: &sampler.Names{Columns: header}, source: dir}
-	for _, ch := range dr.Chains {
-		flat := make([]float64, 0, len(ch.Draws)*len(header))
-		for _, row := range ch.Draws {
-			flat = append(flat, row...)
-		}
-		p.chains = append(p.chains, flat)
-		p.rows = append(p.rows, len(ch.Draws))
-	}
-	p.index()
+	p.addChains(dr)
 	return p
 }
 

@@ -59,6 +59,25 @@ func postFromResult(res *sampler.Result) *postDraws {
 	return p
 }
 
+// addChains appends the chains of dr, each flattened row-major (each row
+// is dropped as it is copied, so that the two layouts are not held
+// whole at once), and indexes the columns.
+func (p *postDraws) addChains(dr *diagnostics.Draws) {
+	for _, ch := range dr.Chains {
+		var flat []float64
+		if len(ch.Draws) > 0 {
+			flat = make([]float64, 0, len(ch.Draws)*len(ch.Draws[0]))
+		}
+		for i, row := range ch.Draws {
+			flat = append(flat, row...)
+			ch.Draws[i] = nil
+		}
+		p.chains = append(p.chains, flat)
+		p.rows = append(p.rows, len(ch.Draws))
+	}
+	p.index()
+}
+
 func (p *postDraws) index() {
 	p.col = make(map[string]int, len(p.names.Columns))
 	for i, c := range p.names.Columns {
@@ -156,16 +175,7 @@ func readPostDrawsFor(dir string, d *model.Design, keepRE func(rc sampler.REColu
 		return nil, asInput(fmt.Errorf("reading the run in %s: %w", dir, err))
 	}
 	p := &postDraws{names: names, hasRE: len(names.RE) > 0 || opt.Columns != nil, source: dir}
-	nc := len(names.Columns)
-	for _, ch := range dr.Chains {
-		flat := make([]float64, 0, len(ch.Draws)*nc)
-		for i, row := range ch.Draws {
-			flat = append(flat, row...)
-			ch.Draws[i] = nil // let the rows go as they are copied
-		}
-		p.chains = append(p.chains, flat)
-		p.rows = append(p.rows, len(flat)/max(nc, 1))
-	}
+	p.addChains(dr)
 	if p.numDraws() == 0 {
 		return nil, inputErrorf("%s: the run in %s has no draws", files[0], dir)
 	}

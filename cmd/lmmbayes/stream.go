@@ -314,21 +314,14 @@ func loadPost(files []string, names *sampler.Names, k int, source string) (*post
 	if err != nil {
 		return nil, err
 	}
-	p := &postDraws{names: names, hasRE: len(names.RE) > 0, source: source}
 	nc := len(names.Columns)
 	for _, ch := range dr.Chains {
 		if len(ch.Header) != nc {
 			return nil, fmt.Errorf("%s: %d columns, the run has %d", ch.File, len(ch.Header), nc)
 		}
-		flat := make([]float64, 0, len(ch.Draws)*nc)
-		for i, row := range ch.Draws {
-			flat = append(flat, row...)
-			ch.Draws[i] = nil
-		}
-		p.chains = append(p.chains, flat)
-		p.rows = append(p.rows, len(flat)/max(nc, 1))
 	}
-	p.index()
+	p := &postDraws{names: names, hasRE: len(names.RE) > 0, source: source}
+	p.addChains(dr)
 	return p, nil
 }
 
