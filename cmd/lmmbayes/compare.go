@@ -463,21 +463,18 @@ func readREMeans(dir string, d *model.Design, budget int64) ([]reMean, error) {
 	if err != nil {
 		return nil, err
 	}
-	per := max(1, int(budget/drawsBytes(max(total, 1))))
+	cols := make([]int, len(names.RE))
+	for i := range cols {
+		cols[i] = nHead + i
+	}
 	out := make([]reMean, 0, len(names.RE))
-	for lo := 0; lo < len(names.RE); lo += per {
-		hi := min(len(names.RE), lo+per)
-		cols := make([]int, hi-lo)
-		for i := range cols {
-			cols[i] = nHead + lo + i
+	err = readColumnBatches(files, cols, total, budget, func(dr *diagnostics.Draws) {
+		for i := range dr.Names {
+			out = append(out, reMean{names.RE[len(out)], drawsMean(dr.Variable(i))})
 		}
-		dr, err := diagnostics.ReadCmdStanWith(diagnostics.ReadOptions{Columns: cols}, files...)
-		if err != nil {
-			return nil, asInput(fmt.Errorf("reading the run in %s: %w", dir, err))
-		}
-		for i := range cols {
-			out = append(out, reMean{names.RE[lo+i], drawsMean(dr.Variable(i))})
-		}
+	})
+	if err != nil {
+		return nil, asInput(fmt.Errorf("reading the run in %s: %w", dir, err))
 	}
 	return out, nil
 }

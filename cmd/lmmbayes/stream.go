@@ -282,19 +282,32 @@ func drawsBytes(n int) int64 { return 8 * int64(n) }
 // budget bytes: the same summaries as from draws in memory, for any
 // number of columns. It also returns the number of draws per chain.
 func summarizeFiles(files []string, cols []int, total int, budget int64) ([]diagnostics.Summary, int, error) {
-	per := max(1, int(budget/drawsBytes(max(total, 1))))
 	out := make([]diagnostics.Summary, 0, len(cols))
 	draws := 0
+	err := readColumnBatches(files, cols, total, budget, func(dr *diagnostics.Draws) {
+		draws = dr.NumDraws()
+		out = append(out, diagnostics.SummarizeEach(len(dr.Names), dr.Variable, 0)...)
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, draws, nil
+}
+
+// readColumnBatches reads columns cols of the draws files (at most total
+// rows over chains) in order, as many at a time as fit in budget bytes,
+// and hands each batch to use.
+func readColumnBatches(files []string, cols []int, total int, budget int64, use func(dr *diagnostics.Draws)) error {
+	per := max(1, int(budget/drawsBytes(max(total, 1))))
 	for lo := 0; lo < len(cols); lo += per {
 		hi := min(len(cols), lo+per)
 		dr, err := diagnostics.ReadCmdStanWith(diagnostics.ReadOptions{Columns: cols[lo:hi]}, files...)
 		if err != nil {
-			return nil, 0, err
+			return err
 		}
-		draws = dr.NumDraws()
-		out = append(out, diagnostics.SummarizeEach(hi-lo, dr.Variable, 0)...)
+		use(dr)
 	}
-	return out, draws, nil
+	return nil
 }
 
 // postThin is the smallest k such that every k-th draw of each chain,
