@@ -39,21 +39,21 @@ func cmdSummarize(e *env, args []string) error {
 	if *memMB < 1 {
 		return inputErrorf("summarize: --memory-mb must be positive, got %d", *memMB)
 	}
-	header, _, err := readHeader(files[0])
-	if err != nil {
-		return asInput(err)
-	}
-	total := 0
+	var header []string
 	settings := make([]map[string]string, len(files))
 	for i, f := range files {
-		n, err := countRows(f)
+		h, set, err := readHeader(f)
 		if err != nil {
-			return err
-		}
-		total += n
-		if _, settings[i], err = readHeader(f); err != nil {
 			return asInput(err)
 		}
+		if i == 0 {
+			header = h
+		}
+		settings[i] = set
+	}
+	total, err := countAllRows(files)
+	if err != nil {
+		return err
 	}
 	mixed := mixedSettings(files, settings)
 	reNames, err := readREMap(filepath.Join(dir, "random_effects.csv"))
