@@ -340,3 +340,14 @@ func TestWritePPC(t *testing.T) {
 		t.Errorf("coef.csv from a sampler result: %d rows, want 36", len(crec))
 	}
 }
+
+// postFromResult wraps an in-memory sampler result (no copy).
+func postFromResult(res *sampler.Result) *postDraws {
+	p := &postDraws{names: res.Names, hasRE: len(res.Names.RE) > 0, source: "sampler"}
+	for _, ch := range res.Chains {
+		p.chains = append(p.chains, ch.Draws)
+		p.rows = append(p.rows, ch.NDraws)
+	}
+	p.index()
+	return p
+}

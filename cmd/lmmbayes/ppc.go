@@ -209,7 +209,7 @@ const ppcMaxDraws = 4000
 // predColumns) and ppc_stats.csv (for T in mean, sd, min, max: T(y), the
 // mean and 2.5%/97.5% quantiles of T(y_rep), and the posterior predictive
 // p-value P(T(y_rep) ≥ T(y))). At most ppcMaxDraws posterior draws are used; draws are
-// seeded by seed. run calls it with postFromResult(res), predict could with
+// seeded by seed. run calls it with the run's draws (in memory or read back), predict could with
 // readPostDraws: both take the same path.
 func writePPC(dir string, d *model.Design, post *postDraws, seed uint64) error {
 	post = post.thinned(ppcMaxDraws)
@@ -381,7 +381,7 @@ func groupHasEffect(d *model.Design, g, name string) bool {
 }
 
 // writeCoef writes coef.csv (columns coefColumns) into dir and returns
-// the rows; run calls it with postFromResult(res), predict with the draws
+// the rows; run calls it with the run's draws, predict with the draws
 // read back.
 func writeCoef(dir string, d *model.Design, post *postDraws) ([]coefRow, error) {
 	rows, err := posteriorCoef(d, post)

@@ -22,9 +22,10 @@ import (
 const defaultPredictSeed = 20260101
 
 // postDraws is a run's posterior draws, chains in order, laid out by the
-// draws-file columns of sampler.ColumnNames. Both paths that need them
-// make one: run from its in-memory sampler.Result (postFromResult), and
-// predict and compare from the files in the output dir (readPostDraws).
+// draws-file columns of sampler.ColumnNames. run makes one from the draws
+// its sinks kept in memory (sinkSet.finish) or read back (loadPost);
+// predict, compare and plot from the files in a run dir
+// (readPostDrawsFor).
 type postDraws struct {
 	// names are the columns; hasRE is true when the r_ columns are kept.
 	names *sampler.Names
@@ -46,17 +47,6 @@ type postDraws struct {
 type reMean struct {
 	col  sampler.REColumn
 	mean float64
-}
-
-// postFromResult wraps a sampler result (no copy).
-func postFromResult(res *sampler.Result) *postDraws {
-	p := &postDraws{names: res.Names, hasRE: len(res.Names.RE) > 0, source: "sampler"}
-	for _, ch := range res.Chains {
-		p.chains = append(p.chains, ch.Draws)
-		p.rows = append(p.rows, ch.NDraws)
-	}
-	p.index()
-	return p
 }
 
 // addChains appends the chains of dr, each flattened row-major (each row
