@@ -3,11 +3,8 @@
 package sampler
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -36,20 +33,5 @@ func TestReproducibleReordered(t *testing.T) {
 	d := designFromCSV(t, "reordered.csv", b.String(), "y ~ x + (1 | subject) + (1 | item)", "subject", "item")
 	spec := refSpec(d)
 	opt := Options{Chains: 2, Warmup: 30, Draws: 30, Seed: 4, RandomEffects: true, Method: "collapsed"}
-	old := runtime.GOMAXPROCS(1)
-	defer runtime.GOMAXPROCS(old)
-	a, err := Run(context.Background(), spec, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runtime.GOMAXPROCS(2)
-	c, err := Run(context.Background(), spec, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range a.Chains {
-		if !slices.Equal(a.Chains[i].Draws, c.Chains[i].Draws) {
-			t.Errorf("chain %d differs between GOMAXPROCS 1 and 2", i+1)
-		}
-	}
+	checkProcsIdentical(t, spec, opt)
 }

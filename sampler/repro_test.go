@@ -15,6 +15,25 @@ func TestReproducible(t *testing.T) {
 	d := loadDesign(t, "sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", "Subject")
 	spec := refSpec(d)
 	opt := Options{Chains: 3, Warmup: 200, Draws: 300, Seed: 99, RandomEffects: true}
+	a := checkProcsIdentical(t, spec, opt)
+	one := opt
+	one.Chains, one.FirstChain = 1, 2
+	s, err := Run(context.Background(), spec, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.Chains[0].Draws, a.Chains[1].Draws) {
+		t.Error("chain 2 run alone differs from chain 2 of a 3-chain run")
+	}
+	if slices.Equal(a.Chains[0].Draws, a.Chains[1].Draws) {
+		t.Error("chains 1 and 2 are identical")
+	}
+}
+
+// checkProcsIdentical runs spec under GOMAXPROCS 1 and 2 and reports any
+// chain whose draws differ; it returns the first run.
+func checkProcsIdentical(t *testing.T, spec *Spec, opt Options) *Result {
+	t.Helper()
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
 	a, err := Run(context.Background(), spec, opt)
@@ -31,18 +50,7 @@ func TestReproducible(t *testing.T) {
 			t.Errorf("chain %d differs between GOMAXPROCS 1 and 2", c+1)
 		}
 	}
-	one := opt
-	one.Chains, one.FirstChain = 1, 2
-	s, err := Run(context.Background(), spec, one)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(s.Chains[0].Draws, a.Chains[1].Draws) {
-		t.Error("chain 2 run alone differs from chain 2 of a 3-chain run")
-	}
-	if slices.Equal(a.Chains[0].Draws, a.Chains[1].Draws) {
-		t.Error("chains 1 and 2 are identical")
-	}
+	return a
 }
 
 // TestCancel checks that a cancelled context stops the run with its
