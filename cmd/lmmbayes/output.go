@@ -152,7 +152,17 @@ func (o *runOutput) discard() {
 		}
 		return
 	}
-	os.RemoveAll(o.stage)
+	// On a hard exit (the second signal) the main goroutine may still be
+	// writing into the stage while it is removed, so that the final rmdir
+	// finds a new file: remove until the directory is gone (a writer's
+	// next create then fails, as the directory no longer exists).
+	for try := 0; try < 100; try++ {
+		if err := os.RemoveAll(o.stage); err == nil {
+			if _, err := os.Stat(o.stage); os.IsNotExist(err) {
+				return
+			}
+		}
+	}
 }
 
 // outDir returns the output directory: a --out flag is already absolute,
