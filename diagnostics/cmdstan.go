@@ -272,20 +272,7 @@ func warmupRows(cfg map[string]string) (int, error) {
 // must agree and every chain must have the same number of post-warmup
 // draws; errors name the files.
 func ReadCmdStan(paths ...string) (*Draws, error) {
-	if len(paths) == 0 {
-		return nil, errors.New("no CmdStan CSV files given")
-	}
-	d := &Draws{}
-	for _, p := range paths {
-		ch, err := ReadCmdStanFile(p)
-		if err != nil {
-			return nil, err
-		}
-		if err := d.add(ch); err != nil {
-			return nil, err
-		}
-	}
-	return d, nil
+	return ReadCmdStanWith(ReadOptions{}, paths...)
 }
 
 // NewDraws combines chains read by ReadCmdStanChain, checking that they
