@@ -61,6 +61,7 @@ type MixedModel struct {
 	ok       bool
 	x        []float64 // scratch, len q+p
 	tmpTheta []float64
+	sel      *selInvWork // InvDiagSums' scratch (nil until first use)
 }
 
 // NewMixedModel builds the kernel of design d: it sorts the terms, chooses
