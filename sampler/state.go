@@ -124,6 +124,8 @@ type evaluator struct {
 	// iwSig holds each inverse-Wishart term's current Σ (K × K
 	// row-major), nil for the others; c is its Cholesky factor.
 	iwSig [][]float64
+	// gw is logTargetGrad's scratch (nil until first use).
+	gw *gradWork
 }
 
 func newEvaluator(spec *Spec, lay *layout, fixed []fixedPrior) *evaluator {
