@@ -3,6 +3,7 @@
 #
 #   Rscript scripts/family_refs.R lme4 [NAME ...]   # lme4 ML + REML -> NAME_ml.json, NAME_reml.json
 #   Rscript scripts/family_refs.R stan NAME [...]   # brms/Stan -> stan_NAME.csv, stan_NAME.json
+#   Rscript scripts/family_refs.R summary NAME [...] # redo stan_NAME.{csv,json} from the saved fit
 #   Rscript scripts/family_refs.R bh                # only set up and check the Boost workaround
 #
 # NAME is one of maximal, maximal_zero, threeway, factor4, politeness_slopes
@@ -38,6 +39,7 @@ args <- commandArgs(trailingOnly = TRUE)
 if (length(args) < 1) stop("usage: family_refs.R lme4|stan|bh [NAME ...]")
 stage <- args[1]; names_arg <- args[-1]
 outdir <- "testdata/family"
+fitdir <- file.path(Sys.getenv("HOME"), ".cache", "family_fits")  # saved brmsfit objects, not committed
 
 rd <- function(f, factors) { d <- read.csv(f, stringsAsFactors = TRUE); for (v in factors) d[[v]] <- factor(d[[v]]); d }
 
@@ -125,7 +127,7 @@ csv_field <- function(x) ifelse(grepl('[,"]', x), paste0('"', gsub('"', '""', x)
 write_summary <- function(sm, fn) {
   cols <- c("variable", "stan_name", "mean", "sd", "q2.5", "q50", "q97.5", "rhat", "ess_bulk", "ess_tail", "mcse_mean", "mcse_sd")
   sm$stan_name <- sm$variable
-  lines <- apply(as.data.frame(lapply(sm[cols], function(c) if (is.numeric(c)) as.character(c) else csv_field(as.character(c)))),
+  lines <- apply(as.data.frame(lapply(sm[cols], function(c) if (is.numeric(c)) as.character(as.numeric(c)) else csv_field(as.character(c)))),
     1, paste, collapse = ",")
   writeLines(c(paste(cols, collapse = ","), lines), fn)
 }
@@ -145,6 +147,18 @@ run_stan <- function(nm, seed = 20261207) {
              chains = 4, iter = 3500, warmup = 1000, cores = 2, seed = seed,
              control = list(adapt_delta = 0.95), refresh = 500)
   wall <- proc.time()[["elapsed"]] - t0
+  # Keep the fit outside the repository so the summary can be redone
+  # (`family_refs.R summary NAME`) without sampling again.
+  dir.create(fitdir, showWarnings = FALSE, recursive = TRUE)
+  saveRDS(list(fit = fit, wall = wall, seed = seed), file.path(fitdir, paste0(nm, ".rds")))
+  summarise_fit(nm)
+}
+
+summarise_fit <- function(nm) {
+  s <- specs[[nm]]; d <- rd(s$file, s$factors)
+  if (nm == "politeness_slopes") d <- d[!is.na(d$frequency), ]
+  saved <- readRDS(file.path(fitdir, paste0(nm, ".rds"))); fit <- saved$fit; wall <- saved$wall; seed <- saved$seed
+  p <- prior_strings(s, nm != "penicillin")
   sf <- fit$fit
   v <- variables(fit)
   keep <- grepl("^(b_|sd_|cor_)", v) | v == "sigma"
@@ -179,5 +193,10 @@ if (stage == "lme4") {
   bh_workaround()
   suppressMessages({library(brms); library(rstan); library(posterior)})
   rstan_options(auto_write = FALSE)
-  for (nm in pick(c("maximal", "maximal_zero", "politeness_slopes", "factor4", "threeway", "penicillin"))) run_stan(nm)
+  for (nm in pick(c("maximal", "maximal_zero", "politeness_slopes", "factor4", "threeway", "penicillin")))
+    tryCatch(run_stan(nm), error = function(e) cat("== ", nm, " FAILED: ", conditionMessage(e), "\n", sep = ""))
+} else if (stage == "summary") {
+  bh_workaround()
+  suppressMessages({library(brms); library(rstan); library(posterior)})
+  for (nm in pick(character(0))) summarise_fit(nm)
 } else stop("unknown stage: ", stage)
