@@ -171,6 +171,7 @@ func (m *MixedModel) reorderSecond(reorderMin int) {
 // layoutL allocates L with the storage each block needs.
 func (m *MixedModel) layoutL() {
 	nt := len(m.terms)
+	denseFirst := m.denseFirstColumn()
 	m.l = make([][]*blk, nt+1)
 	for i := range m.l {
 		m.l[i] = make([]*blk, i+1)
@@ -187,6 +188,8 @@ func (m *MixedModel) layoutL() {
 				// Nested in the first factor: no fill-in.
 				m.l[i][j] = a.cloneShape()
 			case i == j:
+				m.l[i][j] = newDense(a.rows, a.cols, a.rk, a.ck)
+			case j == 0 && denseFirst:
 				m.l[i][j] = newDense(a.rows, a.cols, a.rk, a.ck)
 			case j == 0:
 				m.l[i][j] = a.cloneShape()
@@ -208,6 +211,35 @@ func (m *MixedModel) layoutL() {
 			d.chol = newCholWork(d.rows, cholNB, nil)
 		}
 	}
+}
+
+// denseFill is the share of (row level, column level) pairs present
+// above which the blocks below the first diagonal block are stored dense:
+// the downdate of the dense diagonal blocks is then one BLAS Syrk instead
+// of a loop over level pairs (the maximal 2 × 2 family member, fully
+// crossed with k = 4: 5× faster per factorisation).
+const denseFill = 0.5
+
+// denseFirstColumn reports whether every block Lᵢ₀ (0 < i < nt) is
+// stored dense: all are at least denseFill full, have more than one
+// effect per level (the scalar sparse downdate is already fast) and
+// their terms are not nested in the first.
+func (m *MixedModel) denseFirstColumn() bool {
+	nt := len(m.terms)
+	if nt < 2 {
+		return false
+	}
+	for i := 1; i < nt; i++ {
+		a := m.a[i][0]
+		if a.rk*a.ck == 1 || atMostOnePerColumn(a) {
+			return false
+		}
+		nl := float64(m.terms[i].nl) * float64(m.terms[0].nl)
+		if float64(len(a.rowlev)) < denseFill*nl {
+			return false
+		}
+	}
+	return true
 }
 
 // indexDowndates gives the scalar sparse blocks below the first diagonal

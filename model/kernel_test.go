@@ -155,6 +155,9 @@ var kernelCases = []kernelCase{
 	{"politeness three terms", "politeness.csv", "frequency ~ attitude + (1|subject) + (1|scenario) + (attitude|scenario:gender)", nil, []float64{1.2, 2.0, 0.7, 0.3, 0.5}},
 	{"politeness three scalar terms", "politeness.csv", "frequency ~ attitude + (1|subject) + (1|scenario) + (1|scenario:gender)", nil, []float64{1.2, 0.7, 0.9}},
 	{"nested no fill", "politeness.csv", "frequency ~ gender + (attitude|subject/attitude)", nil, []float64{0.8, 0.1, 0.4, 1.7, -0.2, 0.9}},
+	// Crossed slopes: the blocks below the first are stored dense.
+	{"crossed slopes dense", "politeness.csv", "frequency ~ attitude + (attitude|subject) + (attitude|scenario)", nil, []float64{0.8, 0.2, 0.5, 1.1, -0.3, 0.4}},
+	{"three crossed slope terms dense", "politeness.csv", "frequency ~ attitude + (attitude|subject) + (attitude|scenario) + (attitude|gender)", nil, []float64{0.8, 0.2, 0.5, 1.1, -0.3, 0.4, 0.6, 0.1, 0.3}},
 }
 
 // TestKernelAgainstDense checks L·Lᵀ, the log-determinants, PWRSS and

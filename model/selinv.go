@@ -11,7 +11,7 @@ type selInvWork struct {
 	mr   int       // rows of the trailing part: Σ_{t≥1} q_t + p
 	q0   int       // columns of the first term
 	lrr  []float64 // mr × mr: the trailing part of L (terms ≥ 1 and X), then its inverse
-	r    []float64 // mr × q0: L_r0 L₀₀⁻¹, then L_rr⁻¹ L_r0 L₀₀⁻¹
+	r    []float64 // q0 × mr: (L_r0 L₀₀⁻¹)ᵀ, then Wᵀ = (L_rr⁻¹ L_r0 L₀₀⁻¹)ᵀ
 	off  []int     // offset of each kernel term ≥ 1 (index t) in the trailing part
 	tinv []float64 // k × k scratch
 	u    []float64 // len q: the modes of ModeSums
@@ -39,7 +39,8 @@ func (m *MixedModel) InvDiagSums(sums [][]float64, betaDiag []float64) {
 	nt := len(m.terms)
 	mr, q0 := w.mr, w.q0
 	p := m.p
-	// Assemble L_rr (lower) and R = L_r0.
+	// Assemble L_rr (lower) and Rᵀ = L_r0ᵀ (q₀ × m, row-major: each row a
+	// column of L_r0, so that the solves below run along rows).
 	clear(w.lrr)
 	clear(w.r)
 	for i := 1; i <= nt; i++ {
@@ -48,31 +49,19 @@ func (m *MixedModel) InvDiagSums(sums [][]float64, betaDiag []float64) {
 			cj, clim := m.restOff(w, j)
 			scatter(w.lrr, mr, m.l[i][j], ri, cj, rlim, clim)
 		}
-		scatter(w.r, q0, m.l[i][0], ri, 0, rlim, q0)
+		scatterT(w.r, mr, m.l[i][0], ri, rlim)
 	}
-	// R ← R L₀₀⁻¹ (per level: x L_jj = row, i.e. L_jjᵀ xᵀ = rowᵀ).
 	t0 := m.terms[0]
 	k0 := t0.k
 	d0 := m.l[0][0]
-	for lev := range t0.nl {
-		ljj := d0.val[lev*k0*k0 : (lev+1)*k0*k0]
-		for r := range mr {
-			backDiag(w.r[r*q0+lev*k0:r*q0+(lev+1)*k0], ljj, k0)
-		}
-	}
-	tri := blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: mr, Stride: mr, Data: w.lrr}
-	if mr > 0 {
-		// W = L_rr⁻¹ R.
-		blas64.Trsm(blas.Left, blas.NoTrans, 1, tri, blas64.General{Rows: mr, Cols: q0, Stride: q0, Data: w.r})
-	}
-	// First term: Σ_j (L_jj L_jjᵀ)⁻¹ + W_jᵀW_j.
 	s0 := sums[t0.design]
 	clear(s0[:k0*k0])
 	tinv := w.tinv
+	rt := w.r
 	for lev := range t0.nl {
 		ljj := d0.val[lev*k0*k0 : (lev+1)*k0*k0]
 		lowerInverse(ljj, k0, tinv)
-		// (L⁻¹)ᵀL⁻¹: entry (a, b) = Σ_c T[c][a] T[c][b], c ≥ max(a, b).
+		// (L_jj L_jjᵀ)⁻¹ = L_jj⁻ᵀL_jj⁻¹: entry (a, b) = Σ_c T[c][a] T[c][b], c ≥ max(a, b).
 		for a := range k0 {
 			for b := 0; b <= a; b++ {
 				var s float64
@@ -82,16 +71,39 @@ func (m *MixedModel) InvDiagSums(sums [][]float64, betaDiag []float64) {
 				s0[a*k0+b] += s
 			}
 		}
-	}
-	for r := range mr {
-		row := w.r[r*q0 : (r+1)*q0]
-		for lev := range t0.nl {
-			wl := row[lev*k0 : (lev+1)*k0]
-			for a := range k0 {
-				va := wl[a]
-				for b := 0; b <= a; b++ {
-					s0[a*k0+b] += va * wl[b]
+		// Rᵀ_j ← L_jj⁻ᵀ Rᵀ_j (row a of the result is Σ_{b≥a} T[b][a] row b),
+		// in place from the first row down.
+		if mr == 0 {
+			continue
+		}
+		base := lev * k0
+		for a := range k0 {
+			ra := rt[(base+a)*mr : (base+a+1)*mr]
+			ta := tinv[a*k0+a]
+			for c := range ra {
+				ra[c] *= ta
+			}
+			for b := a + 1; b < k0; b++ {
+				if tb := tinv[b*k0+a]; tb != 0 {
+					rb := rt[(base+b)*mr : (base+b+1)*mr]
+					for c, v := range rb {
+						ra[c] += tb * v
+					}
 				}
+			}
+		}
+	}
+	// Wᵀ = Rᵀ L_rr⁻ᵀ: each row x solves L_rr xᵀ = rᵀ by forward
+	// substitution, three rows at a time so that each row of L_rr is
+	// loaded once per three.
+	forwardRowsLower(rt, q0, mr, w.lrr)
+	// Σ_j W_jᵀW_j.
+	for lev := range t0.nl {
+		base := lev * k0
+		for a := range k0 {
+			ra := rt[(base+a)*mr : (base+a+1)*mr]
+			for b := 0; b <= a; b++ {
+				s0[a*k0+b] += dotAcc(ra, rt[(base+b)*mr:(base+b+1)*mr])
 			}
 		}
 	}
@@ -100,7 +112,7 @@ func (m *MixedModel) InvDiagSums(sums [][]float64, betaDiag []float64) {
 		return
 	}
 	// Trailing part: T = L_rr⁻¹, (M⁻¹)_rr = TᵀT.
-	lapack64.Trtri(tri)
+	lapack64.Trtri(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: mr, Stride: mr, Data: w.lrr})
 	colSumsBlock := func(c0, k int, out []float64) {
 		for a := range k {
 			for b := 0; b <= a; b++ {
@@ -250,6 +262,64 @@ func symmetrize(a []float64, k int) {
 	for r := range k {
 		for c := r + 1; c < k; c++ {
 			a[r*k+c] = a[c*k+r]
+		}
+	}
+}
+
+// scatterT writes the transpose of the block b of L (a block L_i0 below
+// the first diagonal block) into the row-major dst with leading dimension
+// ld, at column offset c0, keeping only the first rlim rows of b.
+func scatterT(dst []float64, ld int, b *blk, c0, rlim int) {
+	switch b.kind {
+	case kindDense:
+		for r := range min(b.rows, rlim) {
+			for c, v := range b.val[r*b.cols : (r+1)*b.cols] {
+				dst[c*ld+c0+r] = v
+			}
+		}
+	case kindSparse:
+		rk, ck := b.rk, b.ck
+		sz := rk * ck
+		for col := 0; col+1 < len(b.colptr); col++ {
+			for e := b.colptr[col]; e < b.colptr[col+1]; e++ {
+				rl := int(b.rowlev[e]) * rk
+				ev := b.val[int(e)*sz : int(e+1)*sz]
+				for r := range rk {
+					if rl+r >= rlim {
+						continue
+					}
+					for c := range ck {
+						dst[(col*ck+c)*ld+c0+rl+r] = ev[r*ck+c]
+					}
+				}
+			}
+		}
+	default:
+		panic("model: scatterT: a block below the first is block-diagonal")
+	}
+}
+
+// forwardRowsLower replaces each of the n rows x (length m, row-major in
+// x) by the solution of l zᵀ = xᵀ for the m × m row-major lower l.
+func forwardRowsLower(x []float64, n, m int, l []float64) {
+	i := 0
+	for ; i+3 <= n; i += 3 {
+		x0 := x[i*m : (i+1)*m]
+		x1 := x[(i+1)*m : (i+2)*m]
+		x2 := x[(i+2)*m : (i+3)*m]
+		for j := range m {
+			lj := l[j*m : j*m+j]
+			s0, s1, s2 := kern3x1(x0, x1, x2, lj)
+			d := l[j*m+j]
+			x0[j] = (x0[j] - s0) / d
+			x1[j] = (x1[j] - s1) / d
+			x2[j] = (x2[j] - s2) / d
+		}
+	}
+	for ; i < n; i++ {
+		xi := x[i*m : (i+1)*m]
+		for j := range m {
+			xi[j] = (xi[j] - dotAcc(l[j*m:j*m+j], xi[:j])) / l[j*m+j]
 		}
 	}
 }

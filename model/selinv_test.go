@@ -109,3 +109,19 @@ func TestInvDiagSumsAgainstDense(t *testing.T) {
 		})
 	}
 }
+
+// TestDenseFirstColumnChosen checks that the crossed-slopes kernel cases
+// exercise the dense storage of the blocks below the first.
+func TestDenseFirstColumnChosen(t *testing.T) {
+	for _, kc := range kernelCases {
+		d := loadDesign(t, kc.csv, kc.formula, kc.factors...)
+		m, err := NewMixedModel(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := kc.name == "crossed slopes dense" || kc.name == "three crossed slope terms dense"
+		if got := len(m.terms) > 1 && m.l[1][0].kind == kindDense; got != want {
+			t.Errorf("%s: L₁₀ dense = %v, want %v", kc.name, got, want)
+		}
+	}
+}

@@ -50,7 +50,7 @@ const smallModelFlops = 1e6
 // crossed.
 func chooseMethod(st *setup, opt Options) (string, string) {
 	switch opt.Method {
-	case "collapsed", "crossed":
+	case "collapsed", "crossed", "nuts":
 		return opt.Method, "chosen by the user"
 	}
 	c, x := methodCosts(st, opt)

@@ -134,7 +134,7 @@ func gwChain(spec *Spec, opt Options, iters int, seed uint64) ([][]float64, erro
 			return nil
 		}
 	} else {
-		ch, err := newChain(st, opt, 1, make([]float64, dim), cov)
+		ch, err := newChain(st, opt, 1, make([]float64, dim), cov, false)
 		if err != nil {
 			return nil, err
 		}

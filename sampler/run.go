@@ -34,6 +34,25 @@ type ChainResult struct {
 	Accept float64
 	// Init is the chain's initial ψ.
 	Init []float64
+	// NUTS holds the No-U-Turn sampler's statistics when method "nuts"
+	// ran (nil otherwise); Accept and AcceptWarmup are then its mean
+	// acceptance statistic.
+	NUTS *NUTSStats
+}
+
+// NUTSStats are one chain's No-U-Turn statistics, as Stan reports them.
+type NUTSStats struct {
+	// StepSize is the adapted leapfrog step size.
+	StepSize float64
+	// Divergent counts post-warmup transitions that diverged (energy
+	// error above 1000); DivergentWarmup those during warmup.
+	Divergent, DivergentWarmup int
+	// MaxTreeDepth counts post-warmup transitions that stopped at
+	// MaxDepth doublings instead of a U-turn.
+	MaxTreeDepth, MaxDepth int
+	// MeanLeapfrog is the mean number of leapfrog steps (gradient
+	// evaluations) per post-warmup transition.
+	MeanLeapfrog float64
 }
 
 // Result is the output of Run.
@@ -149,9 +168,9 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 		opt.Thin = 1
 	}
 	switch opt.Method {
-	case "", "auto", "collapsed", "crossed":
+	case "", "auto", "collapsed", "crossed", "nuts":
 	default:
-		return nil, fmt.Errorf("sampler: unknown method %q (want auto, collapsed or crossed)", opt.Method)
+		return nil, fmt.Errorf("sampler: unknown method %q (want auto, collapsed, nuts or crossed)", opt.Method)
 	}
 	if opt.FirstChain == 0 {
 		opt.FirstChain = 1
@@ -177,10 +196,20 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 		psi0 := startPsi(st)
 		makeChain = func(id int) (mcmc, error) { return newCrossedChain(st, cd, opt, id, psi0), nil }
 	} else {
-		if mode, cov, err = findMode(st, k0); err != nil {
+		if gk, ok := k0.(gradKernel); ok && method == "nuts" {
+			mode, cov, err = findModeGrad(st, gk)
+		} else {
+			mode, cov, err = findMode(st, k0)
+		}
+		if err != nil {
 			return nil, err
 		}
-		makeChain = func(id int) (mcmc, error) { return newChain(st, opt, id, mode, cov) }
+		if method == "nuts" {
+			if _, ok := k0.(gradKernel); !ok {
+				return nil, errors.New("sampler: method nuts needs a kernel with InvDiagSums and ModeSums")
+			}
+		}
+		makeChain = func(id int) (mcmc, error) { return newChain(st, opt, id, mode, cov, method == "nuts") }
 	}
 	res := &Result{Names: st.names, Mode: mode, ModeCov: cov, PsiNames: psiNames(st), Method: method, MethodReason: reason}
 	res.Chains = make([]*ChainResult, opt.Chains)
@@ -309,13 +338,21 @@ type chain struct {
 	// post-step work: horseshoe, inverse-Wishart, conjugate inverse-gamma
 	hasHS, hasIW, hasIG bool
 	init                []float64
+	// hmc, when set, replaces the Metropolis step on ψ by a NUTS
+	// transition on the same collapsed target (method "nuts");
+	// hmcStale marks that a Gibbs step changed the target since the
+	// sample's log density and gradient were computed.
+	hmc      *nuts
+	hmcStale bool
+	accSum   float64
+	accSumW  float64
 
 	accW, nW, accRW, nRW, accI, nI int
 }
 
 // newChain starts chain id: its PCG stream, two kernels and an initial ψ
 // drawn around mode.
-func newChain(st *setup, opt Options, id int, mode, cov []float64) (*chain, error) {
+func newChain(st *setup, opt Options, id int, mode, cov []float64, useNUTS bool) (*chain, error) {
 	lay := st.lay
 	d := lay.dim
 	ch := &chain{st: st, opt: opt, id: id, rng: rand.New(rand.NewPCG(opt.Seed, uint64(id)))}
@@ -389,6 +426,12 @@ func newChain(st *setup, opt Options, id int, mode, cov []float64) (*chain, erro
 		}
 	}
 	ch.hasIG = st.spec.ConjugateInvGamma
+	if useNUTS {
+		gk := ch.prop.(gradKernel)
+		ev := ch.ev
+		f := func(q, g []float64) float64 { return ev.logTargetGrad(q, gk, g) }
+		ch.hmc = newNUTS(d, f, ch.psi, cov, opt.Warmup, ch.rng)
+	}
 	if opt.plainGibbs {
 		// Plain Gibbs conditions on (β, b): start with a draw of them.
 		ch.drawEffects()
@@ -418,6 +461,36 @@ func (ch *chain) drawEffects() {
 //     inverse-Wishart Σ, conjugate inverse-gamma variances; then the
 //     current kernel is refactored if anything it depends on changed.
 func (ch *chain) step(it int, warm bool) {
+	if ch.hmc != nil {
+		ch.stepNUTS(it, warm)
+	} else {
+		ch.stepMetropolis(it, warm)
+	}
+	ch.stepEffects()
+}
+
+// stepNUTS is step 1 by one NUTS transition on p(ψ | y, Σ_IW, latents);
+// the current kernel is then factored at the new ψ for step 2.
+func (ch *chain) stepNUTS(it int, warm bool) {
+	h := ch.hmc
+	if ch.hmcStale {
+		h.zs.lp = h.f(h.zs.q, h.zs.g)
+		ch.hmcStale = false
+	}
+	acc := h.step(it, ch.opt.Warmup)
+	copy(ch.psi, h.zs.q)
+	ch.lp = ch.ev.logTarget(ch.psi, ch.cur)
+	if warm {
+		ch.nW++
+		ch.accSumW += acc
+	} else {
+		ch.nRW++
+		ch.accSum += acc
+	}
+}
+
+// stepMetropolis is step 1 by Metropolis–Hastings.
+func (ch *chain) stepMetropolis(it int, warm bool) {
 	ev, pr, rng := ch.ev, ch.pr, ch.rng
 	useInd := !warm && pr.indOK && rng.Float64() < pr.indWeight
 	useLap := warm && pr.lapOK && rng.Float64() < warmLaplaceWeight
@@ -482,6 +555,11 @@ func (ch *chain) step(it int, warm bool) {
 			ch.accRW++
 		}
 	}
+}
+
+// stepEffects runs steps 2 and 3.
+func (ch *chain) stepEffects() {
+	ev, rng := ch.ev, ch.rng
 	// Step 2: (β, b) | ψ, y, exactly.
 	ch.drawEffects()
 	// Step 3: Gibbs steps given (β, b).
@@ -501,6 +579,7 @@ func (ch *chain) step(it int, warm bool) {
 	}
 	if changed && !ch.opt.plainGibbs {
 		ch.lp = ev.logTarget(ch.psi, ch.cur)
+		ch.hmcStale = true
 	}
 }
 
@@ -550,6 +629,13 @@ func (ch *chain) initial() []float64 { return ch.init }
 func (ch *chain) effects() [][]float64 { return ch.b }
 
 func (ch *chain) rates(out *ChainResult) {
+	if h := ch.hmc; h != nil {
+		out.AcceptWarmup = fratio(ch.accSumW, ch.nW)
+		out.Accept = fratio(ch.accSum, ch.nRW)
+		out.AcceptRW, out.AcceptIndep = math.NaN(), math.NaN()
+		out.NUTS = &NUTSStats{StepSize: h.eps, Divergent: h.divPost, DivergentWarmup: h.divWarm, MaxTreeDepth: h.maxDepthPost, MaxDepth: nutsMaxDepth, MeanLeapfrog: fratio(float64(h.leapPost), h.nPost)}
+		return
+	}
 	out.AcceptWarmup = ratio(ch.accW, ch.nW)
 	out.AcceptRW = ratio(ch.accRW, ch.nRW)
 	out.AcceptIndep = ratio(ch.accI, ch.nI)
@@ -625,6 +711,13 @@ func runChain(ctx context.Context, st *setup, opt Options, id int, method string
 	ch.rates(out)
 	out.Wall = time.Since(start)
 	return out, stopped
+}
+
+func fratio(a float64, n int) float64 {
+	if n == 0 {
+		return math.NaN()
+	}
+	return a / float64(n)
 }
 
 func ratio(a, n int) float64 {

@@ -74,33 +74,7 @@ func hessianCov(f func([]float64) float64, x []float64) []float64 {
 			hm.SetSym(i, j, v)
 		}
 	}
-	out := make([]float64, d*d)
-	var ch mat.Cholesky
-	ok := ch.Factorize(hm)
-	if ok {
-		var inv mat.SymDense
-		if err := ch.InverseTo(&inv); err == nil {
-			for i := range d {
-				for j := range d {
-					out[i*d+j] = inv.At(i, j)
-				}
-			}
-			finite := true
-			for _, v := range out {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					finite = false
-				}
-			}
-			if finite {
-				return out
-			}
-		}
-	}
-	clear(out)
-	for i := range d {
-		out[i*d+i] = 0.01
-	}
-	return out
+	return invertSPD(hm)
 }
 
 // nelderMead minimises f from x0 with initial simplex step, returning

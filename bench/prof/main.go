@@ -368,7 +368,7 @@ func runSample(args []string, w io.Writer) error {
 	warmup := fs.Int("warmup", 500, "warmup iterations per chain")
 	draws := fs.Int("draws", 500, "draws per chain")
 	seed := fs.Uint64("seed", 1, "seed")
-	method := fs.String("method", "auto", "sampler method: auto, collapsed or crossed")
+	method := fs.String("method", "auto", "sampler method: auto, collapsed, nuts or crossed")
 	prof := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	nFactor := fs.Int("factor", 0, "time this many SetTheta calls just before and just after the run (0: none)")
 	if err := fs.Parse(args); err != nil {
@@ -378,9 +378,9 @@ func runSample(args []string, w io.Writer) error {
 		return fmt.Errorf("-factor %d: want ≥ 0", *nFactor)
 	}
 	switch *method {
-	case "auto", "collapsed", "crossed":
+	case "auto", "collapsed", "crossed", "nuts":
 	default:
-		return fmt.Errorf("-method %q: want auto, collapsed or crossed", *method)
+		return fmt.Errorf("-method %q: want auto, collapsed, nuts or crossed", *method)
 	}
 	d, err := c.design()
 	if err != nil {
@@ -437,6 +437,12 @@ func runSample(args []string, w io.Writer) error {
 		s.method, *chains, *parallel, *warmup, *draws, runtime.GOMAXPROCS(0), s.runWall, s.runCPU, s.iterWall, s.iterCPU, s.setup,
 		s.perIter, s.cpuPerIter, s.minESS, s.minVar, s.minESS/s.iterWall, s.minESS/s.iterCPU, s.minESS/s.runWall, s.maxRhat, s.rhatVar)
 	fmt.Fprintf(w, "reason: %s\n", s.reason)
+	for _, ch := range res.Chains {
+		if ns := ch.NUTS; ns != nil {
+			fmt.Fprintf(w, "chain %d: nuts step=%.4g mean_leapfrog=%.1f divergent=%d divergent_warmup=%d max_treedepth=%d accept=%.3f\n",
+				ch.ID, ns.StepSize, ns.MeanLeapfrog, ns.Divergent, ns.DivergentWarmup, ns.MaxTreeDepth, ch.Accept)
+		}
+	}
 	return nil
 }
 
