@@ -34,8 +34,9 @@
 //     y. Model y ~ A * B * C + (1 + A * B * C | subj), an 8×8 covariance
 //     with SDs (1, 0.5, 0.4, 0.3, 0.3, 0.2, 0.2, 0.2) in R's column order
 //     Intercept, A, B, C, A:B, A:C, B:C, A:B:C; the correlation matrix is a
-//     seeded draw (normalised W·Wᵀ + I with W 8×2 standard normal, rounded to
-//     2 decimals) printed in truth.json. b = (5, 0.3, −0.3, 0.2, 0.3, −0.2,
+//     seeded mild draw (W·Wᵀ + I scaled to unit diagonal, W 8×2 with
+//     N(0, 0.5²) entries, rounded to 2 decimals; all |r| ≤ 0.41) printed in
+//     truth.json. b = (5, 0.3, −0.3, 0.2, 0.3, −0.2,
 //     0.1, 0.2), sigma 1.
 //   - factor4.csv (seed 1204): a 4-level factor slope, y ~ f + (0 + f | g).
 //     f has levels "a", "b", "c", "d" (a string column); 30 groups ("g01"…)
@@ -262,7 +263,7 @@ func threeway(seed uint64) (dataset, error) {
 	const k = 8
 	w := make([][2]float64, k)
 	for i := range w {
-		w[i] = [2]float64{rng.NormFloat64(), rng.NormFloat64()}
+		w[i] = [2]float64{0.5 * rng.NormFloat64(), 0.5 * rng.NormFloat64()}
 	}
 	cov := func(i, j int) float64 {
 		v := w[i][0]*w[j][0] + w[i][1]*w[j][1]
