@@ -134,7 +134,7 @@ func gwChain(spec *Spec, opt Options, iters int, seed uint64) ([][]float64, erro
 			return nil
 		}
 	} else {
-		ch, err := newChain(st, opt, 1, make([]float64, dim), cov, false)
+		ch, err := newChain(st, opt, 1, make([]float64, dim), cov, opt.Method == "nuts")
 		if err != nil {
 			return nil, err
 		}
@@ -255,6 +255,7 @@ type gwCase struct {
 	cov     *priors.InvWishart
 	conjIG  bool
 	plain   bool
+	method  string // "" (collapsed Metropolis) or "nuts"
 }
 
 func (c gwCase) spec(t testing.TB) *Spec {
@@ -313,13 +314,23 @@ func gwCases() []gwCase {
 			sigma: priors.Normal{Mu: 0, Sigma: 1}, cov: &priors.InvWishart{Nu: 4, Scalar: 1}},
 		{name: "plain_gibbs", formula: "y ~ x1 + (x1 | g)", fixed: gwAll(priors.Normal{Mu: 0, Sigma: 2}),
 			sigma: priors.Normal{Mu: 0, Sigma: 1}, sd: priors.Normal{Mu: 0, Sigma: 1}, eta: 2, plain: true},
+		// NUTS on the collapsed target, with its step size drawn from
+		// rwScales at each iteration (a mixture of fixed kernels).
+		{name: "nuts_normal_halft_lkj", formula: "y ~ x1 + (x1 | g)", fixed: gwAll(priors.Normal{Mu: 0.5, Sigma: 2}),
+			sigma: priors.Normal{Mu: 0, Sigma: 1}, sd: priors.StudentT{Nu: 3, Mu: 0, Sigma: 1}, eta: 2, method: "nuts"},
+		{name: "nuts_studentt_halfcauchy_exponential", formula: "y ~ x1 + (x1 | g)", fixed: gwAll(priors.StudentT{Nu: 4, Mu: 0, Sigma: 1}),
+			sigma: priors.Cauchy{Mu: 0, Sigma: 1}, sd: priors.Exponential{Rate: 1}, eta: 1, method: "nuts"},
+		{name: "nuts_horseshoe_invgamma", formula: "y ~ x1 + x2 + x3 + (1 | g)", fixed: hs,
+			sigma: priors.InvGamma{Shape: 3, Scale: 2}, sd: priors.InvGamma{Shape: 3, Scale: 2}, eta: 1, method: "nuts"},
+		{name: "nuts_invwishart", formula: "y ~ x1 + (x1 | g)", fixed: gwAll(priors.Normal{Mu: 0, Sigma: 2}),
+			sigma: priors.Normal{Mu: 0, Sigma: 1}, cov: &priors.InvWishart{Nu: 4, Scalar: 1}, method: "nuts"},
 	}
 }
 
 // gewekeCheck runs case c for iters iterations and fails on any
 // Bonferroni-significant quantile test.
 func gewekeCheck(t *testing.T, c gwCase, iters int, seed uint64) {
-	pv, names := gewekeRun(t, c.spec(t), Options{plainGibbs: c.plain}, iters, seed)
+	pv, names := gewekeRun(t, c.spec(t), Options{plainGibbs: c.plain, Method: c.method}, iters, seed)
 	for i, p := range pv {
 		if p < gwAlpha/float64(len(pv)) {
 			t.Errorf("%s: successive-conditional marginal differs from the prior (p = %.2g)", names[i], p)
@@ -339,7 +350,7 @@ func gwCaseNamed(name string) gwCase {
 // TestGewekeShort runs the inverse-Wishart and the normal/half-t/LKJ
 // cases briefly (every case runs long under -tags long).
 func TestGewekeShort(t *testing.T) {
-	for i, name := range []string{"invwishart", "normal_halfnormal_halft_lkj"} {
+	for i, name := range []string{"invwishart", "normal_halfnormal_halft_lkj", "nuts_normal_halft_lkj", "nuts_horseshoe_invgamma"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			gewekeCheck(t, gwCaseNamed(name), 30000, uint64(11+i))
@@ -355,5 +366,16 @@ func TestGewekeCatchesWrongIW(t *testing.T) {
 	t.Logf("min p = %.2g", slices.Min(pv))
 	if slices.Min(pv) >= gwAlpha/float64(len(pv)) {
 		t.Errorf("the Geweke test did not catch the inverse-Wishart conditional with ν+J−1 (min p = %.2g)", slices.Min(pv))
+	}
+}
+
+// TestGewekeCatchesNUTSBug runs the NUTS case with the kinetic energy
+// scaled by 0.5 in the trajectory's weights and acceptance statistic
+// (momentum still drawn from N(0, Σ⁻¹)): the test must fail.
+func TestGewekeCatchesNUTSBug(t *testing.T) {
+	pv, _ := gewekeRun(t, gwCaseNamed("nuts_normal_halft_lkj").spec(t), Options{Method: "nuts", nutsKineticScale: 0.5}, 30000, 9)
+	t.Logf("min p = %.2g", slices.Min(pv))
+	if slices.Min(pv) >= gwAlpha/float64(len(pv)) {
+		t.Errorf("the Geweke test did not catch the NUTS energy bug (min p = %.2g)", slices.Min(pv))
 	}
 }

@@ -68,6 +68,8 @@ type nuts struct {
 	wn         int
 	wmean, wm2 []float64
 	initStart  int
+	// kscale multiplies the kinetic energy (1; the tests' planted bug).
+	kscale float64
 	// counts
 	divWarm, divPost, maxDepthPost, leapPost, nPost int
 }
@@ -76,7 +78,7 @@ type nuts struct {
 // with the initial inverse metric cov0 (the Laplace covariance at the
 // mode), adapting over warmup iterations.
 func newNUTS(d int, f func(q, g []float64) float64, q0, cov0 []float64, warmup int, rng *rand.Rand) *nuts {
-	n := &nuts{d: d, f: f, rng: rng, eps: 1}
+	n := &nuts{d: d, f: f, rng: rng, eps: 1, kscale: 1}
 	n.sigma = make([]float64, d*d)
 	n.chol = make([]float64, d*d)
 	n.setMetric(cov0)
@@ -153,7 +155,7 @@ func (n *nuts) hamiltonian(s *hstate) float64 {
 	for i, v := range s.p {
 		k += v * n.tmp[i]
 	}
-	return -s.lp + 0.5*k
+	return -s.lp + 0.5*n.kscale*k
 }
 
 // leapfrog advances z by one step of size eps.

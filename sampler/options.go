@@ -93,6 +93,10 @@ type Options struct {
 	// length of β̃ in the crossed method); negative puts no term in β̃,
 	// so that every term is updated on its own (for the tests).
 	crossedSmall int
+	// nutsKineticScale, when nonzero, multiplies the kinetic energy in
+	// NUTS's Hamiltonian: a deliberately wrong sampler for the Geweke
+	// test to catch.
+	nutsKineticScale float64
 	// noScaleStep turns off the crossed method's scale (interweaving)
 	// step, for measurement.
 	noScaleStep bool

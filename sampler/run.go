@@ -427,10 +427,12 @@ func newChain(st *setup, opt Options, id int, mode, cov []float64, useNUTS bool)
 	}
 	ch.hasIG = st.spec.ConjugateInvGamma
 	if useNUTS {
-		gk := ch.prop.(gradKernel)
-		ev := ch.ev
-		f := func(q, g []float64) float64 { return ev.logTargetGrad(q, gk, g) }
+		// ch.prop is read at each call: setY replaces the kernels.
+		f := func(q, g []float64) float64 { return ch.ev.logTargetGrad(q, ch.prop.(gradKernel), g) }
 		ch.hmc = newNUTS(d, f, ch.psi, cov, opt.Warmup, ch.rng)
+		if opt.nutsKineticScale != 0 {
+			ch.hmc.kscale = opt.nutsKineticScale
+		}
 	}
 	if opt.plainGibbs {
 		// Plain Gibbs conditions on (β, b): start with a draw of them.
@@ -473,6 +475,11 @@ func (ch *chain) step(it int, warm bool) {
 // the current kernel is then factored at the new ψ for step 2.
 func (ch *chain) stepNUTS(it int, warm bool) {
 	h := ch.hmc
+	if ch.opt.rwScales != nil {
+		// A mixture of fixed kernels (the Geweke test): the step size is
+		// drawn at each iteration, nothing adapts.
+		h.eps = ch.opt.rwScales[ch.rng.IntN(len(ch.opt.rwScales))]
+	}
 	if ch.hmcStale {
 		h.zs.lp = h.f(h.zs.q, h.zs.g)
 		ch.hmcStale = false
@@ -606,6 +613,7 @@ func (ch *chain) setY(y []float64) error {
 	}
 	ch.ev.y = y
 	ch.lp = ch.ev.logTarget(ch.psi, ch.cur)
+	ch.hmcStale = true
 	return nil
 }
 

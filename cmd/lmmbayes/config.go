@@ -248,10 +248,10 @@ func (c *config) validate() error {
 		return inputErrorf("%s: key \"sampler.chains\" is %d; at most 1024 chains are allowed", c.where("sampler.chains"), c.Sampler.Chains)
 	}
 	switch c.Sampler.Method {
-	case "auto", "collapsed", "crossed":
+	case "auto", "collapsed", "nuts", "crossed":
 	default:
-		return inputErrorf("%s: key \"sampler.method\" must be \"auto\", \"collapsed\" or \"crossed\", got %q%s", c.where("sampler.method"), c.Sampler.Method,
-			suggest(c.Sampler.Method, []string{"auto", "collapsed", "crossed"}))
+		return inputErrorf("%s: key \"sampler.method\" must be \"auto\", \"collapsed\", \"nuts\" or \"crossed\", got %q%s", c.where("sampler.method"), c.Sampler.Method,
+			suggest(c.Sampler.Method, []string{"auto", "collapsed", "nuts", "crossed"}))
 	}
 	switch c.Predict.NewLevels {
 	case "gaussian", "error":

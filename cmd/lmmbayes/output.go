@@ -87,7 +87,41 @@ func (o *runOutput) summarize() error {
 		o.sums = sums
 	}
 	o.warnings = append(o.warnings, diagnostics.Warnings(o.names, o.sums)...)
+	o.warnings = append(o.warnings, nutsWarnings(o.res.Chains)...)
 	return nil
+}
+
+// nutsWarnings reports, as Stan does, post-warmup divergent transitions
+// and transitions that hit the maximum tree depth, with the chains they
+// happened in and a next step.
+func nutsWarnings(chains []*sampler.ChainResult) []string {
+	var div, depth, n int
+	var divCh, depthCh []string
+	maxDepth := 0
+	for _, c := range chains {
+		ns := c.NUTS
+		if ns == nil {
+			continue
+		}
+		n += c.NDraws
+		maxDepth = ns.MaxDepth
+		if ns.Divergent > 0 {
+			div += ns.Divergent
+			divCh = append(divCh, fmt.Sprintf("%d: %d", c.ID, ns.Divergent))
+		}
+		if ns.MaxTreeDepth > 0 {
+			depth += ns.MaxTreeDepth
+			depthCh = append(depthCh, fmt.Sprintf("%d: %d", c.ID, ns.MaxTreeDepth))
+		}
+	}
+	var out []string
+	if div > 0 {
+		out = append(out, fmt.Sprintf("%d divergent transitions after warmup (by chain %s): the estimates may be biased; rerun with a longer warmup ([sampler] warmup = 2000) and, if they persist, with tighter priors on the SDs or correlations (docs/sampler.md, \"NUTS\")", div, strings.Join(divCh, ", ")))
+	}
+	if depth > 0 {
+		out = append(out, fmt.Sprintf("%d transitions after warmup hit the maximum tree depth %d (by chain %s): the sampler is inefficient there, not wrong; a longer warmup usually adapts it better", depth, maxDepth, strings.Join(depthCh, ", ")))
+	}
+	return out
 }
 
 // begin prepares the draws files before sampling: a fresh staging
@@ -483,6 +517,19 @@ type chainJSON struct {
 	AccIndep   *float64  `json:"accept_independence"`
 	AccOverall *float64  `json:"accept_post_warmup"`
 	InitialPsi []float64 `json:"init_psi"`
+	// NUTS is present when method "nuts" ran (the accept_* figures are
+	// then its mean acceptance statistic).
+	NUTS *nutsJSON `json:"nuts,omitempty"`
+}
+
+// nutsJSON is one chain's No-U-Turn statistics, named as Stan's.
+type nutsJSON struct {
+	StepSize        float64 `json:"stepsize"`
+	Divergent       int     `json:"divergent"`
+	DivergentWarmup int     `json:"divergent_warmup"`
+	MaxTreeDepth    int     `json:"max_treedepth_hits"`
+	MaxDepth        int     `json:"max_treedepth"`
+	MeanLeapfrog    float64 `json:"mean_n_leapfrog"`
 }
 
 func ptr(v float64) *float64 {
@@ -510,7 +557,11 @@ func (o *runOutput) writeJSON(w *bufio.Writer) error {
 		j.Used = append(j.Used, priorJSON{e.Param, e.Prior.String(), e.Key})
 	}
 	for _, c := range o.res.Chains {
-		j.PerChain = append(j.PerChain, chainJSON{c.ID, c.Wall.Seconds(), ptr(c.AcceptWarmup), ptr(c.AcceptRW), ptr(c.AcceptIndep), ptr(c.Accept), c.Init})
+		cj := chainJSON{ID: c.ID, Wall: c.Wall.Seconds(), AccWarmup: ptr(c.AcceptWarmup), AccRW: ptr(c.AcceptRW), AccIndep: ptr(c.AcceptIndep), AccOverall: ptr(c.Accept), InitialPsi: c.Init}
+		if ns := c.NUTS; ns != nil {
+			cj.NUTS = &nutsJSON{ns.StepSize, ns.Divergent, ns.DivergentWarmup, ns.MaxTreeDepth, ns.MaxDepth, ns.MeanLeapfrog}
+		}
+		j.PerChain = append(j.PerChain, cj)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -601,13 +652,26 @@ func (o *runOutput) printSummary(w io.Writer) {
 	fmt.Fprintln(w, "\nFamily Specific Parameters:")
 	header(5)
 	row(5, "sigma", byName["sigma"])
-	fmt.Fprintf(w, "\nDraws were sampled by %s Gibbs (see docs/sampler.md).\nMethod: %s.\n", o.res.Method, o.res.MethodReason)
+	if o.res.Method == "nuts" {
+		fmt.Fprintf(w, "\nDraws were sampled by collapsed Gibbs with NUTS on the variance parameters (see docs/sampler.md).\nMethod: %s.\n", o.res.MethodReason)
+	} else {
+		fmt.Fprintf(w, "\nDraws were sampled by %s Gibbs (see docs/sampler.md).\nMethod: %s.\n", o.res.Method, o.res.MethodReason)
+	}
 	fmt.Fprintln(w, "For each parameter, Bulk_ESS and Tail_ESS are effective sample size measures,")
 	fmt.Fprintln(w, "and Rhat is the potential scale reduction factor on split chains (at convergence, Rhat = 1).")
 	if o.res.Method == "collapsed" {
 		fmt.Fprintf(w, "Metropolis acceptance of the variance parameters by chain:")
 		for _, c := range o.res.Chains {
 			fmt.Fprintf(w, " %d: %s", c.ID, fmtRate(c.Accept))
+		}
+		fmt.Fprintln(w)
+	}
+	if o.res.Method == "nuts" {
+		fmt.Fprintf(w, "NUTS by chain (step size, mean leapfrog steps, divergent, max tree depth hits):")
+		for _, c := range o.res.Chains {
+			if ns := c.NUTS; ns != nil {
+				fmt.Fprintf(w, " %d: %.3g, %.1f, %d, %d;", c.ID, ns.StepSize, ns.MeanLeapfrog, ns.Divergent, ns.MaxTreeDepth)
+			}
 		}
 		fmt.Fprintln(w)
 	}

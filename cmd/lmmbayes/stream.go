@@ -115,6 +115,10 @@ func (s *drawsSink) WriteDraw(r sampler.Row) error {
 func (s *drawsSink) finish(ch *sampler.ChainResult) error {
 	trailer := fmt.Sprintf("# Metropolis acceptance of the variance parameters: warmup %s, random walk %s, independence %s\n",
 		fmtRate(ch.AcceptWarmup), fmtRate(ch.AcceptRW), fmtRate(ch.AcceptIndep))
+	if ns := ch.NUTS; ns != nil {
+		trailer = fmt.Sprintf("# NUTS on the variance parameters: step size %g, mean acceptance statistic %s (warmup %s), mean leapfrog steps %.1f, divergent %d (warmup %d), max tree depth %d hit %d times\n",
+			ns.StepSize, fmtRate(ch.Accept), fmtRate(ch.AcceptWarmup), ns.MeanLeapfrog, ns.Divergent, ns.DivergentWarmup, ns.MaxDepth, ns.MaxTreeDepth)
+	}
 	if ch.NDraws == s.n && s.n == s.hdr.draws {
 		s.w.WriteString(trailer)
 		err := s.w.Flush()
