@@ -46,7 +46,9 @@ func (m *MixedModel) updateL() bool {
 	var tmp [64]float64
 	scratch := tmp[:]
 	for _, t := range m.terms {
-		if t.k*t.k > len(scratch) {
+		// The diagonal blocks need 2k² (scaleInto's scratch and the
+		// scaled block).
+		if 2*t.k*t.k > len(scratch) {
 			scratch = make([]float64, t.k*t.k*2)
 		}
 	}

@@ -157,6 +157,9 @@ var kernelCases = []kernelCase{
 	{"nested no fill", "politeness.csv", "frequency ~ gender + (attitude|subject/attitude)", nil, []float64{0.8, 0.1, 0.4, 1.7, -0.2, 0.9}},
 	// Crossed slopes: the blocks below the first are stored dense.
 	{"crossed slopes dense", "politeness.csv", "frequency ~ attitude + (attitude|subject) + (attitude|scenario)", nil, []float64{0.8, 0.2, 0.5, 1.1, -0.3, 0.4}},
+	// A term with k = 8 (its diagonal blocks once overflowed updateL's
+	// scratch for k ≥ 6).
+	{"8x8 term", "family/threeway.csv", "y ~ A * B * C + (1 + A * B * C | subj)", nil, theta8x8()},
 	{"three crossed slope terms dense", "politeness.csv", "frequency ~ attitude + (attitude|subject) + (attitude|scenario) + (attitude|gender)", nil, []float64{0.8, 0.2, 0.5, 1.1, -0.3, 0.4, 0.6, 0.1, 0.3}},
 }
 
@@ -442,4 +445,20 @@ func TestSetFixedPrecisionCopiesWithoutAllocating(t *testing.T) {
 	if err := m.SetTheta(th); err == nil {
 		t.Error("SetTheta accepted a prior of the wrong length")
 	}
+}
+
+// theta8x8 is a θ for one 8 × 8 term: 1 on the diagonal of Λ, 0.1·(r−c)
+// below it (column-wise lower triangle).
+func theta8x8() []float64 {
+	var th []float64
+	for c := range 8 {
+		for r := c; r < 8; r++ {
+			if r == c {
+				th = append(th, 1)
+			} else {
+				th = append(th, 0.1*float64(r-c))
+			}
+		}
+	}
+	return th
 }

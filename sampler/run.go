@@ -189,6 +189,16 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 	}
 	method, reason := chooseMethod(st, opt)
 	var mode, cov []float64
+	if opt.Method == "" || opt.Method == "auto" {
+		if gk, ok := k0.(gradKernel); ok {
+			if m, r, md, cv, ok := autoPilot(st, opt, gk, method); ok {
+				method, reason = m, r
+				if m == "nuts" {
+					mode, cov = md, cv
+				}
+			}
+		}
+	}
 	var cd *crossedData
 	var makeChain func(id int) (mcmc, error)
 	if method == "crossed" {
@@ -197,7 +207,9 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 		makeChain = func(id int) (mcmc, error) { return newCrossedChain(st, cd, opt, id, psi0), nil }
 	} else {
 		if gk, ok := k0.(gradKernel); ok && method == "nuts" {
-			mode, cov, err = findModeGrad(st, gk)
+			if mode == nil {
+				mode, cov, err = findModeGrad(st, gk)
+			}
 		} else {
 			mode, cov, err = findMode(st, k0)
 		}
