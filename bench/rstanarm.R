@@ -29,28 +29,22 @@ for (p in pn) {
   else if (!startsWith(p, "b[") && !startsWith(p, "Sigma[") && p != "log-posterior")
     keep[[paste0("b_", p)]] <- a[, , p]
 }
-# Sigma[g:e1,e2]: variances on the diagonal, covariances below it.
-sig <- grep("^Sigma\\[", pn, value = TRUE)
-parse <- function(p) {
-  inner <- sub("^Sigma\\[(.*)\\]$", "\\1", p)
-  g <- sub(":.*$", "", inner)
-  rest <- sub("^[^:]*:", "", inner)
-  # The group may itself contain ':' (dept:service); split at the last
-  # ':' before the effect pair.
-  m <- regmatches(inner, regexec("^(.*):([^,:]*),([^,]*)$", inner))[[1]]
-  list(g = m[2], e1 = m[3], e2 = m[4])
+# Sigma[g:e1,e2]: variances on the diagonal, covariances below it (e1 the
+# later effect). The names are built from the model's own grouping factors
+# and effect names (lme4's cnms), since both may contain ':' (dept:service,
+# A:B).
+cnms <- fit$glmod$reTrms$cnms
+for (g in names(cnms)) {
+  es <- cnms[[g]]
+  v <- function(e) a[, , sprintf("Sigma[%s:%s,%s]", g, e, e)]
+  for (e in es) keep[[sprintf("sd_%s__%s", g, e)]] <- sqrt(v(e))
 }
-info <- lapply(sig, parse)
-for (i in seq_along(sig)) {
-  s <- info[[i]]
-  if (s$e1 == s$e2) keep[[sprintf("sd_%s__%s", s$g, s$e1)]] <- sqrt(a[, , sig[i]])
-}
-for (i in seq_along(sig)) {
-  s <- info[[i]]
-  if (s$e1 != s$e2) {
-    v1 <- a[, , sprintf("Sigma[%s:%s,%s]", s$g, s$e1, s$e1)]
-    v2 <- a[, , sprintf("Sigma[%s:%s,%s]", s$g, s$e2, s$e2)]
-    keep[[sprintf("cor_%s__%s__%s", s$g, s$e2, s$e1)]] <- a[, , sig[i]] / sqrt(v1 * v2)
+for (g in names(cnms)) {
+  es <- cnms[[g]]
+  if (length(es) < 2) next
+  for (j in 1:(length(es) - 1)) for (i in (j + 1):length(es)) {
+    cv <- a[, , sprintf("Sigma[%s:%s,%s]", g, es[i], es[j])]
+    keep[[sprintf("cor_%s__%s__%s", g, es[j], es[i])]] <- cv / sqrt(a[, , sprintf("Sigma[%s:%s,%s]", g, es[i], es[i])] * a[, , sprintf("Sigma[%s:%s,%s]", g, es[j], es[j])])
   }
 }
 # lmmbayes' names: "(Intercept)" is "Intercept".

@@ -10,7 +10,10 @@
 #                [--scaling] [--scaling-chains N] [--scaling-warmup N]
 #                [--scaling-draws N] [--out DIR] [--bin LMMBAYES]
 #
-# Models: sleepstudy politeness penicillin insteval sim200k (default: all).
+# Models: sleepstudy politeness penicillin maximal insteval sim200k (default:
+# all). maximal is the maximal 2 × 2 member of the test family
+# (testdata/family/maximal.csv, rt ~ A * B + (1 + A * B | subj) +
+# (1 + A * B | item)); rstanarm takes about 10 minutes on it.
 # Every wall time is the median over the repeats of the whole process
 # (reading the CSV included; R's start-up and library loading included for
 # lme4 and rstanarm, whose in-call time is reported as inner_s too); peak RSS
@@ -26,12 +29,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 
-models="sleepstudy,politeness,penicillin,insteval,sim200k"
+models="sleepstudy,politeness,penicillin,maximal,insteval,sim200k"
 repeats=3
 big_repeats=1
 use_lme4=1
 use_rstanarm=1
-rstanarm_models="sleepstudy,politeness,penicillin"
+rstanarm_models="sleepstudy,politeness,penicillin,maximal"
 mcmc=1
 chains=4
 warmup=1000
@@ -49,7 +52,7 @@ scaling_draws=300
 out="$here/results"
 bin=""
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -127,6 +130,7 @@ model_data() {
 	sleepstudy) echo "$root/testdata/sleepstudy.csv" ;;
 	politeness) echo "$root/testdata/politeness.csv" ;;
 	penicillin) echo "$root/testdata/penicillin.csv" ;;
+	maximal) echo "$root/testdata/family/maximal.csv" ;;
 	insteval) echo "$root/testdata/insteval.csv" ;;
 	sim200k) echo "$sim_file" ;;
 	*) return 1 ;;
@@ -137,6 +141,7 @@ model_formula() {
 	sleepstudy) echo "Reaction ~ Days + (Days | Subject)" ;;
 	politeness) echo "frequency ~ attitude + gender + (1 | subject) + (1 | scenario)" ;;
 	penicillin) echo "diameter ~ 1 + (1 | plate) + (1 | sample)" ;;
+	maximal) echo "rt ~ A * B + (1 + A * B | subj) + (1 + A * B | item)" ;;
 	insteval) echo "y ~ service + (1 | s) + (1 | d) + (1 | dept:service)" ;;
 	sim200k) echo "y ~ x + (1 + x | subject) + (1 | item)" ;;
 	esac
@@ -146,6 +151,7 @@ model_factors() {
 	sleepstudy) echo "Subject" ;;
 	politeness) echo "subject,scenario" ;;
 	penicillin) echo "plate,sample" ;;
+	maximal) echo "subj,item" ;;
 	insteval) echo "s,d,studage,lectage,service,dept" ;;
 	sim200k) echo "subject,item" ;;
 	esac
