@@ -3,6 +3,7 @@ package sampler
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -20,7 +21,14 @@ type stanRef struct {
 
 func readStanRef(t testing.TB, file string) (map[string]stanRef, []string) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", "stan", file))
+	return readStanRefAt(t, filepath.Join("stan", file))
+}
+
+// readStanRefAt reads a reference summary at path (relative to testdata/).
+func readStanRefAt(t testing.TB, path string) (map[string]stanRef, []string) {
+	t.Helper()
+	file := path
+	f, err := os.Open(filepath.Join("..", "testdata", path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,9 +67,19 @@ func quantileMCSEFromESS(r stanRef, p, q, ess float64) float64 {
 	return math.Sqrt(p*(1-p)/ess) / f
 }
 
-// compareToStan runs the sampler on spec and checks every parameter in
-// the reference file.
+// compareToStan checks every parameter in the reference file against
+// the draws of res, failing the test on each deviation.
 func compareToStan(t *testing.T, res *Result, ref map[string]stanRef, order []string) {
+	for _, msg := range stanDeviations(res, ref, order, t.Logf) {
+		t.Error(msg)
+	}
+}
+
+// stanDeviations returns one message per reference quantity (mean, sd,
+// 2.5 % and 97.5 % quantiles) farther than 4 combined MCSEs from ours,
+// and per parameter with R-hat above 1.01; logf gets the rest.
+func stanDeviations(res *Result, ref map[string]stanRef, order []string, logf func(string, ...any)) []string {
+	var bad []string
 	cols := map[string]int{}
 	for i, c := range res.Names.Columns {
 		cols[c] = i
@@ -72,7 +90,7 @@ func compareToStan(t *testing.T, res *Result, ref map[string]stanRef, order []st
 	for _, name := range order {
 		j, ok := cols[name]
 		if !ok {
-			t.Errorf("%s: not among the sampler's columns", name)
+			bad = append(bad, fmt.Sprintf("%s: not among the sampler's columns", name))
 			continue
 		}
 		r := ref[name]
@@ -85,9 +103,9 @@ func compareToStan(t *testing.T, res *Result, ref map[string]stanRef, order []st
 		mm, ms := diagnostics.MCSEMean(x), diagnostics.MCSESD(x)
 		check := func(what string, got, want, se float64) {
 			if d := math.Abs(got - want); d > 4*se {
-				t.Errorf("%s %s: ours %.5g, Stan %.5g: |diff| %.3g > 4·%.3g", name, what, got, want, d, se)
+				bad = append(bad, fmt.Sprintf("%s %s: ours %.5g, Stan %.5g: |diff| %.3g > 4·%.3g", name, what, got, want, d, se))
 			} else {
-				t.Logf("%s %s: ours %.5g, Stan %.5g (diff %.2f se)", name, what, got, want, d/se)
+				logf("%s %s: ours %.5g, Stan %.5g (diff %.2f se)", name, what, got, want, d/se)
 			}
 		}
 		check("mean", mean, r.mean, math.Hypot(mm, r.mcseMean))
@@ -101,9 +119,10 @@ func compareToStan(t *testing.T, res *Result, ref map[string]stanRef, order []st
 			check("q"+strconv.FormatFloat(q.p*100, 'g', -1, 64), got, q.want, se)
 		}
 		if rh := diagnostics.Rhat(x); rh > 1.01 {
-			t.Errorf("%s: R-hat %.4f > 1.01", name, rh)
+			bad = append(bad, fmt.Sprintf("%s: R-hat %.4f > 1.01", name, rh))
 		}
 	}
+	return bad
 }
 
 // stanDraws is the number of draws per chain of the Stan comparisons:

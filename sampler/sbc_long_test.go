@@ -132,7 +132,7 @@ func sbcRunSpec(t *testing.T, base *Spec, drawScale float64, seed uint64, sims i
 }
 
 // sbcRunOpt is sbcRunSpec with the method fields (Method, crossedSmall,
-// drawScale) taken from tmpl.
+// drawScale, nutsKineticScale) taken from tmpl.
 func sbcRunOpt(t *testing.T, base *Spec, tmpl Options, seed uint64, sims int) ([]float64, []string) {
 	d := base.Design
 	rng := rand.New(rand.NewPCG(seed, 0))
@@ -155,7 +155,7 @@ func sbcRunOpt(t *testing.T, base *Spec, tmpl Options, seed uint64, sims int) ([
 		spec := *base
 		spec.Design = &dd
 		opt := Options{Chains: 1, Warmup: sbcWarm, Draws: sbcL, Thin: sbcThin, Seed: seed*1000 + uint64(s)}
-		opt.drawScale, opt.Method, opt.crossedSmall = tmpl.drawScale, tmpl.Method, tmpl.crossedSmall
+		opt.drawScale, opt.Method, opt.crossedSmall, opt.nutsKineticScale = tmpl.drawScale, tmpl.Method, tmpl.crossedSmall, tmpl.nutsKineticScale
 		res, err := Run(context.Background(), &spec, opt)
 		if err != nil {
 			t.Fatalf("simulation %d: %v", s, err)
