@@ -51,7 +51,13 @@ type blk struct {
 	// chol is cholDense's scratch and structure for a dense diagonal
 	// block of L.
 	chol *cholWork
+	// ident is 0, 1, …, rows−1 for the tiled rank update.
+	ident []int32
 }
+
+// syrkTileMin is the number of rows from which rankUpdate uses the tiled
+// kernel instead of gonum's Syrk (the [X y] block keeps Syrk).
+const syrkTileMin = 32
 
 // general returns a dense block as a blas64.General.
 func (b *blk) general() blas64.General {
@@ -79,6 +85,17 @@ func (b *blk) cloneShape() *blk {
 // diagonal blocks of a block-diagonal c).
 func rankUpdate(c, a *blk) {
 	switch {
+	case a.kind == kindDense && c.kind == kindDense && a.rows >= syrkTileMin:
+		// Large blocks (the dense first-column blocks of crossed slope
+		// terms): cholDense's register-tiled update, about twice gonum's
+		// Syrk here.
+		if len(c.ident) < a.rows {
+			c.ident = make([]int32, a.rows)
+			for i := range c.ident {
+				c.ident[i] = int32(i)
+			}
+		}
+		trailingUpdate(c.val, c.cols, a.cols, a.val, c.ident, 0, a.rows)
 	case a.kind == kindDense && c.kind == kindDense:
 		blas64.Syrk(blas.NoTrans, -1, a.general(), 1,
 			blas64.Symmetric{Uplo: blas.Lower, N: c.rows, Stride: c.cols, Data: c.val})

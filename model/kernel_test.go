@@ -160,6 +160,11 @@ var kernelCases = []kernelCase{
 	// A term with k = 8 (its diagonal blocks once overflowed updateL's
 	// scratch for k ≥ 6).
 	{"8x8 term", "family/threeway.csv", "y ~ A * B * C + (1 + A * B * C | subj)", nil, theta8x8()},
+	// Two crossed 4 × 4 terms with 128 and 160 rows: the tiled rank
+	// update of the dense blocks.
+	{"maximal 2x2 crossed", "family/maximal.csv", "rt ~ A * B + (1 + A * B | subj) + (1 + A * B | item)", nil, []float64{
+		0.8, 0.1, -0.2, 0.05, 0.3, 0.1, 0.02, 0.25, -0.05, 0.2,
+		0.4, 0.05, 0.1, -0.03, 0.2, 0.04, 0.01, 0.15, 0.02, 0.1}},
 	{"three crossed slope terms dense", "politeness.csv", "frequency ~ attitude + (attitude|subject) + (attitude|scenario) + (attitude|gender)", nil, []float64{0.8, 0.2, 0.5, 1.1, -0.3, 0.4, 0.6, 0.1, 0.3}},
 }
 

@@ -307,7 +307,21 @@ func forwardRowsLower(x []float64, n, m int, l []float64) {
 		x0 := x[i*m : (i+1)*m]
 		x1 := x[(i+1)*m : (i+2)*m]
 		x2 := x[(i+2)*m : (i+3)*m]
-		for j := range m {
+		// Two rows of l at a time: the six dot products over [0, j)
+		// share their loads (kern3x2), then x[j+1] takes l[j+1][j]x[j].
+		j := 0
+		for ; j+2 <= m; j += 2 {
+			la, lb := l[j*m:j*m+j], l[(j+1)*m:(j+1)*m+j]
+			s00, s01, s10, s11, s20, s21 := kern3x2(x0[:j], x1[:j], x2[:j], la, lb)
+			d0, c, d1 := l[j*m+j], l[(j+1)*m+j], l[(j+1)*m+j+1]
+			x0[j] = (x0[j] - s00) / d0
+			x1[j] = (x1[j] - s10) / d0
+			x2[j] = (x2[j] - s20) / d0
+			x0[j+1] = (x0[j+1] - s01 - c*x0[j]) / d1
+			x1[j+1] = (x1[j+1] - s11 - c*x1[j]) / d1
+			x2[j+1] = (x2[j+1] - s21 - c*x2[j]) / d1
+		}
+		for ; j < m; j++ {
 			lj := l[j*m : j*m+j]
 			s0, s1, s2 := kern3x1(x0, x1, x2, lj)
 			d := l[j*m+j]

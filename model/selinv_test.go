@@ -119,7 +119,7 @@ func TestDenseFirstColumnChosen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := kc.name == "crossed slopes dense" || kc.name == "three crossed slope terms dense"
+		want := kc.name == "crossed slopes dense" || kc.name == "three crossed slope terms dense" || kc.name == "maximal 2x2 crossed"
 		if got := len(m.terms) > 1 && m.l[1][0].kind == kindDense; got != want {
 			t.Errorf("%s: L₁₀ dense = %v, want %v", kc.name, got, want)
 		}
