@@ -72,6 +72,7 @@ type nuts struct {
 	kscale float64
 	// counts
 	divWarm, divPost, maxDepthPost, leapPost, nPost int
+	leapWarm, nWarm                                 int
 }
 
 // newNUTS returns a sampler for a d-dimensional target f started at q0,
@@ -422,6 +423,8 @@ func (n *nuts) step(it, warmup int) float64 {
 	acc := n.transition()
 	n.accept = acc
 	if it < warmup {
+		n.nWarm++
+		n.leapWarm += n.nLeap
 		if n.div {
 			n.divWarm++
 		}

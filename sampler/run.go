@@ -51,8 +51,9 @@ type NUTSStats struct {
 	// MaxDepth doublings instead of a U-turn.
 	MaxTreeDepth, MaxDepth int
 	// MeanLeapfrog is the mean number of leapfrog steps (gradient
-	// evaluations) per post-warmup transition.
-	MeanLeapfrog float64
+	// evaluations) per post-warmup transition, MeanLeapfrogWarmup per
+	// warmup transition.
+	MeanLeapfrog, MeanLeapfrogWarmup float64
 }
 
 // Result is the output of Run.
@@ -653,7 +654,7 @@ func (ch *chain) rates(out *ChainResult) {
 		out.AcceptWarmup = fratio(ch.accSumW, ch.nW)
 		out.Accept = fratio(ch.accSum, ch.nRW)
 		out.AcceptRW, out.AcceptIndep = math.NaN(), math.NaN()
-		out.NUTS = &NUTSStats{StepSize: h.eps, Divergent: h.divPost, DivergentWarmup: h.divWarm, MaxTreeDepth: h.maxDepthPost, MaxDepth: nutsMaxDepth, MeanLeapfrog: fratio(float64(h.leapPost), h.nPost)}
+		out.NUTS = &NUTSStats{StepSize: h.eps, Divergent: h.divPost, DivergentWarmup: h.divWarm, MaxTreeDepth: h.maxDepthPost, MaxDepth: nutsMaxDepth, MeanLeapfrog: fratio(float64(h.leapPost), h.nPost), MeanLeapfrogWarmup: fratio(float64(h.leapWarm), h.nWarm)}
 		return
 	}
 	out.AcceptWarmup = ratio(ch.accW, ch.nW)

@@ -439,8 +439,8 @@ func runSample(args []string, w io.Writer) error {
 	fmt.Fprintf(w, "reason: %s\n", s.reason)
 	for _, ch := range res.Chains {
 		if ns := ch.NUTS; ns != nil {
-			fmt.Fprintf(w, "chain %d: nuts step=%.4g mean_leapfrog=%.1f divergent=%d divergent_warmup=%d max_treedepth=%d accept=%.3f\n",
-				ch.ID, ns.StepSize, ns.MeanLeapfrog, ns.Divergent, ns.DivergentWarmup, ns.MaxTreeDepth, ch.Accept)
+			fmt.Fprintf(w, "chain %d: nuts step=%.4g mean_leapfrog=%.1f warmup_leapfrog=%.1f divergent=%d divergent_warmup=%d max_treedepth=%d accept=%.3f\n",
+				ch.ID, ns.StepSize, ns.MeanLeapfrog, ns.MeanLeapfrogWarmup, ns.Divergent, ns.DivergentWarmup, ns.MaxTreeDepth, ch.Accept)
 		}
 	}
 	return nil
