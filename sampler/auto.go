@@ -73,32 +73,22 @@ func gradCost(st *setup) (ratio, selFlops float64) {
 
 // pilotResult is one candidate's pilot measurement.
 type pilotResult struct {
-	method string
-	ess    float64 // min over the coordinates of ψ of bulk-ESS per iteration
-	worst  string  // that coordinate
+	ess   float64 // min over the coordinates of ψ of bulk-ESS per iteration
+	worst string  // that coordinate
 }
 
 // autoPilot measures how well the two cheap methods mix on the model at
-// hand and returns the method to run, the reason, and the mode and
-// Laplace covariance it found. flopMethod is the operation-count rule's
-// choice (chooseMethod). Each cheap method runs a pilot chain from the
-// mode; flopMethod is kept when its slowest coordinate of ψ reaches
-// pilotMinESS bulk-ESS per iteration, else the other cheap method when
-// it does, else NUTS. ok is false when NUTS is not affordable (the
-// operation-count rule then stands, without pilots).
-func autoPilot(st *setup, opt Options, gk gradKernel, flopMethod string) (method, reason string, mode, cov []float64, ok bool) {
-	ratio, sel := gradCost(st)
-	if ratio > nutsMaxGradCost || sel > nutsMaxGradFlops {
-		return "", "", nil, nil, false
-	}
-	var err error
-	mode, cov, err = findModeGrad(st, gk)
-	if err != nil {
-		return "", "", nil, nil, false
-	}
+// hand and returns the method to run and the reason, given the mode and
+// Laplace covariance of ψ and the cost of a gradient in factorisations
+// (the caller has checked that NUTS is affordable). flopMethod is the
+// operation-count rule's choice (chooseMethod). It runs a pilot chain of
+// flopMethod from the mode and keeps it when its slowest coordinate of ψ
+// reaches pilotMinESS bulk-ESS per iteration; else a pilot of the other
+// cheap method, kept when it does; else NUTS.
+func autoPilot(st *setup, opt Options, flopMethod string, ratio float64, mode, cov []float64) (method, reason string) {
 	names := psiNames(st)
 	d := st.lay.dim
-	measure := func(method string, step func(it int, warm bool), psi func() []float64, warm int) pilotResult {
+	measure := func(step func(it int, warm bool), psi func() []float64, warm int) pilotResult {
 		draws := make([][]float64, d)
 		for it := range warm + pilotIters {
 			step(it, it < warm)
@@ -108,7 +98,7 @@ func autoPilot(st *setup, opt Options, gk gradKernel, flopMethod string) (method
 				}
 			}
 		}
-		r := pilotResult{method: method, ess: math.Inf(1)}
+		r := pilotResult{ess: math.Inf(1)}
 		for i := range d {
 			v := diagnostics.ESSBulk([][]float64{draws[i]}) / pilotIters
 			if math.IsNaN(v) {
@@ -120,31 +110,36 @@ func autoPilot(st *setup, opt Options, gk gradKernel, flopMethod string) (method
 		}
 		return r
 	}
-	// The Metropolis pilot runs without warmup, so that its proposal
-	// is the Laplace approximation's (as in the first iterations after
+	// The Metropolis pilot runs without warmup, so that its proposal is
+	// the Laplace approximation's (as in the first iterations after
 	// warmup); the crossed pilot adapts its slice widths during its
 	// first pilotBurn iterations.
-	res := map[string]pilotResult{}
-	mopt := opt
-	mopt.Warmup = 0
-	if mh, err := newChain(st, mopt, pilotStream+1, mode, cov, false); err == nil {
-		res["collapsed"] = measure("collapsed", func(it int, _ bool) { mh.step(it, false) }, func() []float64 { return mh.psi }, pilotBurn)
+	pilot := func(m string) (pilotResult, bool) {
+		if m == "crossed" {
+			xc := newCrossedChain(st, newCrossedData(st, opt), opt, pilotStream+2, mode)
+			return measure(xc.step, func() []float64 { return xc.psi }, pilotBurn), true
+		}
+		mopt := opt
+		mopt.Warmup = 0
+		mh, err := newChain(st, mopt, pilotStream+1, mode, cov, false)
+		if err != nil {
+			return pilotResult{}, false
+		}
+		return measure(func(it int, _ bool) { mh.step(it, false) }, func() []float64 { return mh.psi }, pilotBurn), true
 	}
-	xc := newCrossedChain(st, newCrossedData(st, opt), opt, pilotStream+2, mode)
-	res["crossed"] = measure("crossed", xc.step, func() []float64 { return xc.psi }, pilotBurn)
 	other := "crossed"
 	if flopMethod == "crossed" {
 		other = "collapsed"
 	}
 	var parts []string
-	for _, m := range []string{flopMethod, other} {
-		if r, ok := res[m]; ok {
-			parts = append(parts, fmt.Sprintf("%s %.3g (slowest: %s)", m, r.ess, r.worst))
-		}
-	}
 	method = "nuts"
 	for _, m := range []string{flopMethod, other} {
-		if r, ok := res[m]; ok && r.ess >= pilotMinESS {
+		r, ok := pilot(m)
+		if !ok {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %.3g (slowest: %s)", m, r.ess, r.worst))
+		if r.ess >= pilotMinESS {
 			method = m
 			break
 		}
@@ -156,9 +151,8 @@ func autoPilot(st *setup, opt Options, gk gradKernel, flopMethod string) (method
 			why += fmt.Sprintf(" (%s, cheaper by operation count, does not reach %.2g)", flopMethod, pilotMinESS)
 		}
 	}
-	reason = fmt.Sprintf("auto: pilot chains from the mode (%d iterations after %d), bulk-ESS per iteration of the slowest coordinate of ψ: %s; %s",
+	return method, fmt.Sprintf("auto: pilot chains from the mode (%d iterations after %d), bulk-ESS per iteration of the slowest coordinate of ψ: %s; %s",
 		pilotIters, pilotBurn, strings.Join(parts, ", "), why)
-	return method, reason, mode, cov, true
 }
 
 // meanLeap is the mean number of leapfrog steps per post-warmup

@@ -190,15 +190,31 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 	}
 	method, reason := chooseMethod(st, opt)
 	var mode, cov []float64
-	if opt.Method == "" || opt.Method == "auto" {
-		if gk, ok := k0.(gradKernel); ok {
-			if m, r, md, cv, ok := autoPilot(st, opt, gk, method); ok {
-				method, reason = m, r
-				if m == "nuts" {
-					mode, cov = md, cv
-				}
-			}
+	// The mode search uses the exact gradient (L-BFGS) when the kernel
+	// has one and it is affordable, Nelder–Mead otherwise.
+	gk, hasGrad := k0.(gradKernel)
+	ratio, sel := gradCost(st)
+	cheapGrad := hasGrad && ratio <= nutsMaxGradCost && sel <= nutsMaxGradFlops
+	findModeOnce := func() error {
+		if mode != nil {
+			return nil
 		}
+		var err error
+		if hasGrad && (cheapGrad || method == "nuts") {
+			mode, cov, err = findModeGrad(st, gk)
+		} else {
+			mode, cov, err = findMode(st, k0)
+		}
+		return err
+	}
+	if (opt.Method == "" || opt.Method == "auto") && cheapGrad {
+		if err := findModeOnce(); err != nil {
+			return nil, err
+		}
+		method, reason = autoPilot(st, opt, method, ratio, mode, cov)
+	}
+	if method == "nuts" && !hasGrad {
+		return nil, errors.New("sampler: method nuts needs a kernel with InvDiagSums and ModeSums")
 	}
 	var cd *crossedData
 	var makeChain func(id int) (mcmc, error)
@@ -207,20 +223,8 @@ func Run(ctx context.Context, spec *Spec, opt Options) (*Result, error) {
 		psi0 := startPsi(st)
 		makeChain = func(id int) (mcmc, error) { return newCrossedChain(st, cd, opt, id, psi0), nil }
 	} else {
-		if gk, ok := k0.(gradKernel); ok && method == "nuts" {
-			if mode == nil {
-				mode, cov, err = findModeGrad(st, gk)
-			}
-		} else {
-			mode, cov, err = findMode(st, k0)
-		}
-		if err != nil {
+		if err := findModeOnce(); err != nil {
 			return nil, err
-		}
-		if method == "nuts" {
-			if _, ok := k0.(gradKernel); !ok {
-				return nil, errors.New("sampler: method nuts needs a kernel with InvDiagSums and ModeSums")
-			}
 		}
 		makeChain = func(id int) (mcmc, error) { return newChain(st, opt, id, mode, cov, method == "nuts") }
 	}
