@@ -102,6 +102,13 @@ func TestBadInputs(t *testing.T) {
 		{name: "constant response", csv: "y,x,g\n5,1,p\n5,2,p\n5,3,q\n5,1,q\n5,2,r\n",
 			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"y ~ x + (1 | g)\"\n",
 			want:   []string{"data.csv", `response "y" is constant`}},
+		{name: "empty output dir", csv: good,
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Days + (1 | Subject)\"\n[output]\ndir = \"\"\n",
+			want:   []string{"config.toml:6:", `key "output.dir" is empty`}},
+		{name: "output dir holding the config", csv: good,
+			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Days + (1 | Subject)\"\n[output]\ndir = \".\"\n",
+			args:   []string{"--force"},
+			want:   []string{"config.toml:6:", "holds the config file"}},
 		{name: "missing formula", csv: good,
 			config: "[data]\npath = \"DATA\"\n",
 			want:   []string{"config.toml", `"model.formula" is missing`}},
@@ -122,12 +129,17 @@ func TestBadInputs(t *testing.T) {
 			}
 			out := filepath.Join(dir, "out")
 			args := append([]string{"run", cfgPath, "--out", out, "--quiet"}, c.args...)
+			if strings.Contains(c.config, "[output]") {
+				// The case is about the config's output dir.
+				args = append([]string{"run", cfgPath, "--quiet"}, c.args...)
+			}
 			code, _, stderr := runCLI(t, args...)
 			if code != exitInput {
 				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, exitInput, stderr)
 			}
 			first, _, _ := strings.Cut(stderr, "\n")
 			shown := strings.ReplaceAll(stderr, dir+string(filepath.Separator), "")
+			shown = strings.ReplaceAll(shown, dir, ".")
 			fmt.Fprintf(&catalogue, "\n## %s\n\n```toml\n%s```\n", c.name, body)
 			if c.csv == good {
 				catalogue.WriteString("\n(data.csv: a valid excerpt of sleepstudy)\n")

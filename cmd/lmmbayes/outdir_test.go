@@ -11,8 +11,9 @@ import (
 )
 
 // TestRunOutputDir checks the whole set of run files, that a second run
-// into the same dir is refused without --force, and that --force replaces
-// the dir whole (no file of the old run survives) with nothing left beside.
+// into the same dir is refused without --force, that --force refuses a
+// file lmmbayes did not write, and that it replaces the dir whole (no file
+// of the old run survives) with nothing left beside.
 func TestRunOutputDir(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "out")
@@ -54,10 +55,21 @@ func TestRunOutputDir(t *testing.T) {
 	if string(before) != string(after) {
 		t.Error("a refused run changed the old files")
 	}
+	// --force does not delete a file lmmbayes did not write.
+	if code, _, stderr := runIn(t, dir, "--force", "--seed", "8"); code != exitInput || !strings.Contains(stderr, "old_file.txt") {
+		t.Fatalf("run --force with a foreign file: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(stray); err != nil {
+		t.Error("--force removed a file lmmbayes did not write")
+	}
+	os.Remove(stray)
+	// A stale file of the old run (say a chain the new run has not).
+	staleDraws := filepath.Join(dir, "draws_9.csv")
+	os.WriteFile(staleDraws, []byte("x"), 0o644)
 	if code, _, stderr := runIn(t, dir, "--force", "--seed", "8"); code != 0 {
 		t.Fatalf("run --force: exit %d: %s", code, stderr)
 	}
-	if _, err := os.Stat(stray); !os.IsNotExist(err) {
+	if _, err := os.Stat(staleDraws); !os.IsNotExist(err) {
 		t.Error("--force kept a file of the old dir")
 	}
 	replaced, _ := os.ReadFile(filepath.Join(dir, "draws_1.csv"))

@@ -132,8 +132,14 @@ func (o *runOutput) begin(chainMode bool) error {
 	dir := o.outDir()
 	hdr := drawsHeader{warmup: o.opt.Warmup, thin: max(o.opt.Thin, 1), draws: o.opt.Draws, seed: o.opt.Seed, formula: o.d.Formula.Text, data: o.cfg.Data.Path}
 	if chainMode {
+		_, statErr := os.Stat(dir)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
+		}
+		if os.IsNotExist(statErr) {
+			if err := writeMarker(dir); err != nil {
+				return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
+			}
 		}
 		o.stage = dir
 		o.sinks = &sinkSet{hdr: hdr, byID: map[int]*drawsSink{}, path: func(id int) string {
@@ -150,6 +156,9 @@ func (o *runOutput) begin(chainMode bool) error {
 		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
 	}
 	o.stage = stage
+	if err := writeMarker(stage); err != nil {
+		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
+	}
 	// Draws that fit in half the budget are also kept in memory, so that
 	// the summaries, ppc and coef need not read them back.
 	o.sinks = &sinkSet{hdr: hdr, byID: map[int]*drawsSink{}, keepBytes: o.budget() / 2, chains: o.opt.Chains, path: func(id int) string {
@@ -231,20 +240,11 @@ func runDir(cfg *config, flagValue string) (string, error) {
 }
 
 // checkOutputDir refuses an output directory that already holds files,
-// unless force is set, so that a new run is never mixed with an old one.
+// unless force is set and lmmbayes made it (checkRunDir), so that a new
+// run is never mixed with an old one and never deletes a user's files.
 // It runs before sampling so that the user does not wait for a refusal.
 func checkOutputDir(cfg *config, force bool) error {
-	dir := outputDir(cfg)
-	entries, err := os.ReadDir(dir)
-	switch {
-	case os.IsNotExist(err):
-		return nil
-	case err != nil:
-		return fmt.Errorf("%s: output dir: %w", cfg.where("output.dir"), err)
-	case len(entries) > 0 && !force:
-		return inputErrorf("%s: output dir %s already holds files; use --force to replace it, or choose another dir", cfg.where("output.dir"), dir)
-	}
-	return nil
+	return checkRunDir(cfg, outputDir(cfg), force)
 }
 
 // checkChainFiles refuses, unless force is set, to overwrite the draws
@@ -316,6 +316,10 @@ func (o *runOutput) write(force bool) error {
 	}
 	if err := os.Chmod(stage, 0o755); err != nil {
 		return fmt.Errorf("output: %w", err)
+	}
+	// The dir may have changed while the chains ran: check it again.
+	if err := checkRunDir(o.cfg, dir, force); err != nil {
+		return err
 	}
 	if err := replaceDir(stage, dir, force); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gonum.org/v1/gonum/stat"
@@ -39,7 +40,7 @@ func addRunFlags(fs *flagSet) *runFlags {
 		thin:   fs.Int64("thin", 0, "keep every `k`-th draw (overrides [sampler] thin)"),
 		seed:   fs.Int64("seed", 0, "random `seed` (overrides [sampler] seed)"),
 		quiet:  fs.Bool("quiet", false, "no progress lines on stderr"),
-		force:  fs.Bool("force", false, "replace an output dir that already holds files"),
+		force:  fs.Bool("force", false, "replace an output dir that an earlier run made (never one holding files lmmbayes did not write, the working dir, or the config's or data's dir)"),
 		chain:  fs.Int64("chain-id", 0, "run only chain `K` of the full run (with --chains, chains K, K+1, …): writes draws_K.csv into the output dir, to be merged by \"lmmbayes summarize DIR\""),
 		memMB:  fs.Int64("memory-mb", 0, "most `MiB` of draws the summaries, ppc, coef and plots hold at once (overrides [output] memory_mb)"),
 		fs:     fs,
@@ -87,6 +88,9 @@ func (r *runFlags) config(pos []string) (*config, error) {
 		}
 	}
 	if set["out"] {
+		if strings.TrimSpace(*r.out) == "" {
+			return nil, inputErrorf("--out: key \"output.dir\" is empty: name a directory of its own for the run's files")
+		}
 		abs, err := absPath(*r.out)
 		if err != nil {
 			return nil, err

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// runMarker is the file lmmbayes writes into every output dir it makes;
+// --force replaces only a dir that holds it (or an empty one).
+const runMarker = ".lmmbayes-run"
+
+// markerText is the content of the marker file.
+const markerText = "This directory was made by lmmbayes run; \"lmmbayes run --force\" may replace it whole.\n"
+
+// writeMarker writes the marker file into dir.
+func writeMarker(dir string) error {
+	return os.WriteFile(filepath.Join(dir, runMarker), []byte(markerText), 0o644)
+}
+
+// runFileRE matches the names lmmbayes writes into a run dir: run writes
+// most, predict predictions.csv, plot plots/ and report.html; hidden
+// temporary files are those of saveAtomically.
+var runFileRE = regexp.MustCompile(`^(draws_\d+\.csv|run_\d+\.json|summary\.csv|random_effects\.csv|ppc\.csv|ppc_stats\.csv|coef\.csv|ml_fit\.json|run\.json|report\.html|plots|predictions\.csv|\.lmmbayes-run|\..+\.tmp.*)$`)
+
+// realPath returns p made absolute with its symbolic links resolved (as
+// far as they exist; p itself may not).
+func realPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r
+	}
+	parent, base := filepath.Split(abs)
+	parent = filepath.Clean(parent)
+	if parent == abs {
+		return abs
+	}
+	return filepath.Join(realPath(parent), base)
+}
+
+// within reports whether path is dir or lies below it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && (rel == "." || rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)))
+}
+
+// checkRunDir decides whether a run may write into the output dir dir: a
+// dir that does not exist or is empty always; one that holds files only
+// with force, and then only when lmmbayes made it (it holds the marker)
+// and everything in it is a file a run writes. The working directory, a
+// dir holding it, or one holding the config or the data file is never
+// used. The refusals are input errors (exit 2) naming the key or flag.
+func checkRunDir(cfg *config, dir string, force bool) error {
+	where := cfg.where("output.dir")
+	real := realPath(dir)
+	if wd, err := os.Getwd(); err == nil && within(realPath(wd), real) {
+		what := "is the working directory"
+		if realPath(wd) != real {
+			what = "holds the working directory"
+		}
+		return inputErrorf("%s: output dir %s %s; a run needs a dir of its own (for example --out run1)", where, dir, what)
+	}
+	if cfg.path != "" && within(realPath(cfg.path), real) {
+		return inputErrorf("%s: output dir %s holds the config file %s; a run needs a dir of its own", where, dir, cfg.path)
+	}
+	if data := cfg.resolve(cfg.Data.Path); data != "" && within(realPath(data), real) {
+		return inputErrorf("%s: output dir %s holds the data file %s; a run needs a dir of its own", where, dir, data)
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case os.IsNotExist(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%s: output dir: %w", where, err)
+	case len(entries) == 0:
+		return nil
+	case !force:
+		return inputErrorf("%s: output dir %s already holds files; use --force to replace it, or choose another dir", where, dir)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, runMarker)); err != nil {
+		return inputErrorf("%s: output dir %s holds files and was not made by lmmbayes (no %s file): --force replaces only a run's dir; choose another dir", where, dir, runMarker)
+	}
+	for _, e := range entries {
+		if !runFileRE.MatchString(e.Name()) {
+			return inputErrorf("%s: output dir %s holds %s, which lmmbayes did not write: --force would delete it; move it out or choose another dir", where, dir, e.Name())
+		}
+	}
+	return nil
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// quickProject writes into dir a small config c.toml (output dir outDir
+// unless empty), a copy of the sleepstudy data, a notes file and a
+// subdirectory, as a user's project dir holds them.
+func quickProject(t *testing.T, dir, outLine string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "sleepstudy.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(dir, "data.csv"), raw, 0o644))
+	must(os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("my notes\n"), 0o644))
+	must(os.MkdirAll(filepath.Join(dir, "sub"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "sub", "keep.txt"), []byte("keep\n"), 0o644))
+	cfg := filepath.Join(dir, "c.toml")
+	body := "[data]\npath = \"data.csv\"\n[model]\nformula = \"Reaction ~ Days + (1 | Subject)\"\n" +
+		"[sampler]\nchains = 1\nwarmup = 50\ndraws = 50\nseed = 1\n[output]\nml_fit = false\n" + outLine
+	must(os.WriteFile(cfg, []byte(body), 0o644))
+	return cfg
+}
+
+// projectIntact fails the test when a file of quickProject is gone.
+func projectIntact(t *testing.T, dir string) {
+	t.Helper()
+	for _, f := range []string{"c.toml", "data.csv", "notes.txt", "sub/keep.txt"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s was removed: %v", f, err)
+		}
+	}
+}
+
+// stderrOneLine checks that stderr is one line holding every want.
+func stderrOneLine(t *testing.T, stderr string, want ...string) {
+	t.Helper()
+	if strings.Count(strings.TrimRight(stderr, "\n"), "\n") != 0 {
+		t.Errorf("stderr is not one line:\n%s", stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr %q lacks %q", stderr, w)
+		}
+	}
+}
+
+// TestRunForceNeverDeletesUserFiles is issue 13 item 1: --force replaces
+// only a dir lmmbayes made (or an empty one), never the working dir, a
+// dir holding the config or data, or one holding other files; and
+// [output] dir = "" is an input error.
+func TestRunForceNeverDeletesUserFiles(t *testing.T) {
+	t.Run("working dir", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := quickProject(t, dir, "")
+		t.Chdir(dir)
+		code, _, stderr := runCLI(t, "run", cfg, "--out", ".", "--force", "--quiet")
+		if code != exitInput {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		stderrOneLine(t, stderr, "--out:", "working directory")
+		projectIntact(t, dir)
+	})
+	t.Run("empty dir key", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := quickProject(t, dir, "dir = \"\"\n")
+		cfg2 := quickProject(t, t.TempDir(), "")
+		t.Chdir(dir)
+		code, _, stderr := runCLI(t, "run", cfg, "--force", "--quiet")
+		if code != exitInput {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		stderrOneLine(t, stderr, "c.toml:12:", `"output.dir" is empty`)
+		projectIntact(t, dir)
+		if code, _, stderr := runCLI(t, "run", cfg2, "--out", "", "--quiet"); code != exitInput || !strings.Contains(stderr, "--out:") {
+			t.Errorf("--out \"\": exit %d: %s", code, stderr)
+		}
+	})
+	t.Run("dir holding the config", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := quickProject(t, dir, "dir = \".\"\n")
+		os.WriteFile(filepath.Join(dir, runMarker), []byte(markerText), 0o644)
+		code, _, stderr := runCLI(t, "run", cfg, "--force", "--quiet")
+		if code != exitInput {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		stderrOneLine(t, stderr, "c.toml:12:", "config file")
+		projectIntact(t, dir)
+	})
+	t.Run("dir holding the data", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := quickProject(t, dir, "")
+		sub := filepath.Join(dir, "sub")
+		os.Rename(filepath.Join(dir, "data.csv"), filepath.Join(sub, "data.csv"))
+		code, _, stderr := runCLI(t, "run", cfg, "--data", filepath.Join(sub, "data.csv"), "--out", sub, "--force", "--quiet")
+		if code != exitInput {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		stderrOneLine(t, stderr, "--out:", "data file")
+		if _, err := os.Stat(filepath.Join(sub, "keep.txt")); err != nil {
+			t.Error("sub/keep.txt removed")
+		}
+	})
+	t.Run("dir of other files", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := quickProject(t, dir, "")
+		other := filepath.Join(t.TempDir(), "other")
+		os.MkdirAll(other, 0o755)
+		os.WriteFile(filepath.Join(other, "thesis.tex"), []byte("x"), 0o644)
+		code, _, stderr := runCLI(t, "run", cfg, "--out", other, "--force", "--quiet")
+		if code != exitInput {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		stderrOneLine(t, stderr, "--out:", runMarker)
+		if _, err := os.Stat(filepath.Join(other, "thesis.tex")); err != nil {
+			t.Error("thesis.tex removed")
+		}
+	})
+	t.Run("run dir replaced, foreign file kept", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := quickProject(t, dir, "")
+		out := filepath.Join(dir, "out")
+		if code, _, stderr := runCLI(t, "run", cfg, "--out", out, "--quiet"); code != 0 {
+			t.Fatalf("first run: exit %d: %s", code, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(out, runMarker)); err != nil {
+			t.Fatalf("no marker in the output dir: %v", err)
+		}
+		os.WriteFile(filepath.Join(out, "notes.txt"), []byte("x"), 0o644)
+		code, _, stderr := runCLI(t, "run", cfg, "--out", out, "--force", "--quiet")
+		if code != exitInput {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		stderrOneLine(t, stderr, "--out:", "notes.txt")
+		if _, err := os.Stat(filepath.Join(out, "notes.txt")); err != nil {
+			t.Error("notes.txt removed")
+		}
+		os.Remove(filepath.Join(out, "notes.txt"))
+		if code, _, stderr := runCLI(t, "run", cfg, "--out", out, "--force", "--seed", "2", "--quiet"); code != 0 {
+			t.Fatalf("--force on a run dir: exit %d: %s", code, stderr)
+		}
+		projectIntact(t, dir)
+	})
+}
