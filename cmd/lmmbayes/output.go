@@ -37,6 +37,9 @@ type runOutput struct {
 	// files the draws files there, in chain order, once finished.
 	stage string
 	files []string
+	// dir is the output dir the files go into: the configured one, or
+	// the target of a symbolic link (set by begin; "" before).
+	dir   string
 	sinks *sinkSet
 	// mem holds the draws in memory as well, when they fit in half the
 	// memory budget (nil: read them back from files).
@@ -147,6 +150,13 @@ func (o *runOutput) begin(chainMode bool) error {
 		}}
 		return nil
 	}
+	// A symbolic link is written through, never replaced.
+	real, err := resolveOutDir(o.cfg.where("output.dir"), dir)
+	if err != nil {
+		return err
+	}
+	o.dir = real
+	dir = real
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
@@ -211,6 +221,9 @@ func (o *runOutput) discard() {
 // outDir returns the output directory: a --out flag is already absolute,
 // a config value is relative to the config file.
 func (o *runOutput) outDir() string {
+	if o.dir != "" {
+		return o.dir
+	}
 	return outputDir(o.cfg)
 }
 
@@ -424,36 +437,24 @@ func writeFile(path string, fill func(w *bufio.Writer) error) error {
 	return nil
 }
 
-// replaceDir moves the finished directory stage to dir. An empty dir is
-// replaced; a dir holding files only with force, by moving it aside,
-// moving stage in, and removing the old one.
+// replaceDir puts the finished directory stage in place as dir: renamed
+// whole when dir does not exist; otherwise (an empty dir, or with force
+// an earlier run's) its entries are moved into dir, so that the dir
+// itself, its permissions and a symbolic link to it stay as they are.
 func replaceDir(stage, dir string, force bool) error {
 	entries, err := os.ReadDir(dir)
 	switch {
 	case os.IsNotExist(err):
+		if err := os.Rename(stage, dir); err != nil {
+			return fmt.Errorf("output dir: %w", err)
+		}
+		return nil
 	case err != nil:
 		return fmt.Errorf("output dir: %w", err)
-	case len(entries) == 0:
-		if err := os.Remove(dir); err != nil {
-			return fmt.Errorf("output dir: %w", err)
-		}
-	case !force:
+	case len(entries) > 0 && !force:
 		return inputErrorf("output dir %s already holds files; use --force to replace it", dir)
-	default:
-		old := stage + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("output dir: %w", err)
-		}
-		if err := os.Rename(stage, dir); err != nil {
-			os.Rename(old, dir)
-			return fmt.Errorf("output dir: %w", err)
-		}
-		return os.RemoveAll(old)
 	}
-	if err := os.Rename(stage, dir); err != nil {
-		return fmt.Errorf("output dir: %w", err)
-	}
-	return nil
+	return moveInto(stage, dir, stage+".old")
 }
 
 // writeREMap writes random_effects.csv: column,group,level,effect.

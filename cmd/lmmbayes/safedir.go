@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 )
 
 // runMarker is the file lmmbayes writes into every output dir it makes;
@@ -78,7 +79,7 @@ func checkRunDir(cfg *config, dir string, force bool) error {
 	case err != nil:
 		return fmt.Errorf("%s: output dir: %w", where, err)
 	case len(entries) == 0:
-		return nil
+		return writable(where, dir)
 	case !force:
 		return inputErrorf("%s: output dir %s already holds files; use --force to replace it, or choose another dir", where, dir)
 	}
@@ -89,6 +90,68 @@ func checkRunDir(cfg *config, dir string, force bool) error {
 		if !runFileRE.MatchString(e.Name()) {
 			return inputErrorf("%s: output dir %s holds %s, which lmmbayes did not write: --force would delete it; move it out or choose another dir", where, dir, e.Name())
 		}
+	}
+	return writable(where, dir)
+}
+
+// writable returns an internal error (exit 1) when the existing dir
+// cannot be written: lmmbayes never changes a directory's permissions.
+func writable(where, dir string) error {
+	if err := syscall.Access(dir, 0x2|0x1); err != nil { // W_OK|X_OK
+		return fmt.Errorf("%s: output dir %s is not writable (%v); lmmbayes does not change a directory's permissions: fix them or choose another dir", where, dir, err)
+	}
+	return nil
+}
+
+// resolveOutDir returns the directory the run's files go into: dir
+// itself, or, when dir is a symbolic link, the directory it points to,
+// so that the files are written through the link and the link stays.
+func resolveOutDir(where, dir string) (string, error) {
+	fi, err := os.Lstat(dir)
+	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		return dir, nil
+	}
+	target, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", fmt.Errorf("%s: output dir %s is a symbolic link that cannot be followed: %w", where, dir, err)
+	}
+	if fi, err := os.Stat(target); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("%s: output dir %s is a symbolic link to %s, which is not a directory", where, dir, target)
+	}
+	return target, nil
+}
+
+// moveInto moves every entry of the finished stage into the existing dir,
+// whose own entries (an earlier run's, checked by checkRunDir) are first
+// moved aside into old and removed at the end. The dir itself, its
+// permissions, and a symbolic link to it are kept.
+func moveInto(stage, dir, old string) error {
+	prev, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("output dir: %w", err)
+	}
+	if len(prev) > 0 {
+		if err := os.Mkdir(old, 0o700); err != nil {
+			return fmt.Errorf("output dir: %w", err)
+		}
+		for _, e := range prev {
+			if err := os.Rename(filepath.Join(dir, e.Name()), filepath.Join(old, e.Name())); err != nil {
+				return fmt.Errorf("output dir: %w", err)
+			}
+		}
+	}
+	entries, err := os.ReadDir(stage)
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	for _, e := range entries {
+		if err := os.Rename(filepath.Join(stage, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("output dir %s: %w", dir, err)
+		}
+	}
+	os.Remove(stage)
+	if len(prev) > 0 {
+		return os.RemoveAll(old)
 	}
 	return nil
 }

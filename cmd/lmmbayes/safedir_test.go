@@ -152,3 +152,64 @@ func TestRunForceNeverDeletesUserFiles(t *testing.T) {
 		projectIntact(t, dir)
 	})
 }
+
+// TestRunThroughSymlinkKeepsDirMode is issue 13 item 2: an output dir
+// that is a symbolic link is written through (the link stays a link,
+// the files land in its target, also on --force), and an existing empty
+// dir keeps its permissions: lmmbayes never chmods it, and when it
+// cannot write there it fails with exit 1 saying so.
+func TestRunThroughSymlinkKeepsDirMode(t *testing.T) {
+	t.Run("symlink", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := quickProject(t, dir, "")
+		target := filepath.Join(t.TempDir(), "real")
+		os.Mkdir(target, 0o755)
+		link := filepath.Join(dir, "out")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		for i, extra := range [][]string{nil, {"--force", "--seed", "5"}} {
+			args := append([]string{"run", cfg, "--out", link, "--quiet"}, extra...)
+			if code, _, stderr := runCLI(t, args...); code != 0 {
+				t.Fatalf("run %d: exit %d: %s", i+1, code, stderr)
+			}
+			fi, err := os.Lstat(link)
+			if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+				t.Fatalf("run %d: the output symlink was replaced (%v, %v)", i+1, fi.Mode(), err)
+			}
+			if _, err := os.Stat(filepath.Join(target, "draws_1.csv")); err != nil {
+				t.Fatalf("run %d: the draws did not land in the link's target: %v", i+1, err)
+			}
+		}
+		entries, _ := os.ReadDir(filepath.Dir(target))
+		if len(entries) != 1 {
+			t.Errorf("left beside the target: %v", entries)
+		}
+	})
+	t.Run("read-only empty dir", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := quickProject(t, dir, "")
+		out := filepath.Join(dir, "out")
+		os.Mkdir(out, 0o555)
+		defer os.Chmod(out, 0o755)
+		code, _, stderr := runCLI(t, "run", cfg, "--out", out, "--quiet")
+		fi, err := os.Stat(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o555 {
+			t.Errorf("the output dir's mode changed to %v", fi.Mode().Perm())
+		}
+		if os.Geteuid() == 0 {
+			// root may write into it: the run succeeds, mode kept.
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			return
+		}
+		if code != exitInternal {
+			t.Fatalf("exit %d, want %d: %s", code, exitInternal, stderr)
+		}
+		stderrOneLine(t, stderr, "--out:", "not writable")
+	})
+}
