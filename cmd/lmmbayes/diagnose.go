@@ -176,7 +176,7 @@ func writeDiagnoseJSON(w io.Writer, names []string, sums []diagnostics.Summary, 
 // writeFileAtomic writes data to path through a temporary file in the
 // same directory, so a failed run leaves no partial file.
 func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err != nil {
 		return asInput(fmt.Errorf("diagnose: --out: %w", err))
 	}

@@ -130,13 +130,14 @@ func nutsWarnings(chains []*sampler.ChainResult) []string {
 // begin prepares the draws files before sampling: a fresh staging
 // directory beside the output dir (or, in chain mode, temporary names in
 // the output dir itself), and the sinks the sampler streams into. On
-// failure nothing is left behind.
-func (o *runOutput) begin(chainMode bool) error {
+// failure nothing is left behind. Staging dirs that a killed run left
+// beside the output dir are removed first, saying so on stderr.
+func (o *runOutput) begin(chainMode bool, stderr io.Writer) error {
 	dir := o.outDir()
 	hdr := drawsHeader{warmup: o.opt.Warmup, thin: max(o.opt.Thin, 1), draws: o.opt.Draws, seed: o.opt.Seed, formula: o.d.Formula.Text, data: o.cfg.Data.Path}
 	if chainMode {
 		_, statErr := os.Stat(dir)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, dirMode); err != nil {
 			return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
 		}
 		if os.IsNotExist(statErr) {
@@ -158,10 +159,11 @@ func (o *runOutput) begin(chainMode bool) error {
 	o.dir = real
 	dir = real
 	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	if err := os.MkdirAll(parent, dirMode); err != nil {
 		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
 	}
-	stage, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	removeStaleStages(dir, stderr)
+	stage, err := makeStage(dir)
 	if err != nil {
 		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
 	}
@@ -279,7 +281,7 @@ func checkChainFiles(cfg *config, first, n int, force bool) error {
 // atomically; "lmmbayes summarize DIR" merges them.
 func (o *runOutput) writeChains(stdout io.Writer) error {
 	dir := o.outDir()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
 	}
 	all := o.res.Chains
@@ -326,9 +328,6 @@ func (o *runOutput) write(force bool) error {
 	stage := o.stage
 	if err := o.writeAll(stage); err != nil {
 		return err
-	}
-	if err := os.Chmod(stage, 0o755); err != nil {
-		return fmt.Errorf("output: %w", err)
 	}
 	// The dir may have changed while the chains ran: check it again.
 	if err := checkRunDir(o.cfg, dir, force); err != nil {
@@ -419,7 +418,7 @@ func (o *runOutput) writeAll(dir string) error {
 
 // writeFile creates path and fills it through a buffered writer.
 func writeFile(path string, fill func(w *bufio.Writer) error) error {
-	f, err := os.Create(path)
+	f, err := createFile(path)
 	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}

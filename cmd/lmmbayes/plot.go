@@ -534,7 +534,7 @@ func (r *plotRun) write(opt plotOptions) ([]string, error) {
 		}
 		html = b.Bytes()
 	}
-	if err := os.MkdirAll(opt.out, 0o755); err != nil {
+	if err := os.MkdirAll(opt.out, dirMode); err != nil {
 		return nil, fmt.Errorf("plot dir: %w", err)
 	}
 	var written []string

@@ -151,7 +151,7 @@ func formatNum(v float64) string {
 // partial file and a failed write leaves no file behind.
 func saveAtomically(path string, write func(w io.Writer) error) error {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	f, err := createTemp(dir, "."+filepath.Base(path)+".tmp")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}

@@ -151,7 +151,7 @@ func cmdRun(e *env, args []string) error {
 	// in place once every file is written (or, in chain mode, under
 	// temporary names in the output dir); a failure leaves nothing.
 	out := &runOutput{cfg: cfg, d: d, asg: asg, opt: opt}
-	if err := out.begin(chainMode); err != nil {
+	if err := out.begin(chainMode, e.stderr); err != nil {
 		return err
 	}
 	defer out.discard()

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"crypto/rand"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -16,9 +20,118 @@ const runMarker = ".lmmbayes-run"
 // markerText is the content of the marker file.
 const markerText = "This directory was made by lmmbayes run; \"lmmbayes run --force\" may replace it whole.\n"
 
-// writeMarker writes the marker file into dir.
+// writeMarker writes the marker file into dir, with the host and process
+// that made it (a stale staging dir is recognised by them).
 func writeMarker(dir string) error {
-	return os.WriteFile(filepath.Join(dir, runMarker), []byte(markerText), 0o644)
+	host, _ := os.Hostname()
+	text := fmt.Sprintf("%shost %s\npid %d\n", markerText, host, os.Getpid())
+	return os.WriteFile(filepath.Join(dir, runMarker), []byte(text), 0o644)
+}
+
+// Files are created 0644 and dirs 0755, subject to the umask, whichever
+// code writes them.
+const (
+	fileMode = 0o644
+	dirMode  = 0o755
+)
+
+// createFile creates (or truncates) path with fileMode.
+func createFile(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, fileMode)
+}
+
+// createTemp creates a new file in dir named prefix + a random suffix,
+// with fileMode (os.CreateTemp would make it 0600).
+func createTemp(dir, prefix string) (*os.File, error) {
+	for try := 0; ; try++ {
+		f, err := os.OpenFile(filepath.Join(dir, prefix+randomSuffix()), os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
+		if os.IsExist(err) && try < 10000 {
+			continue
+		}
+		return f, err
+	}
+}
+
+// randomSuffix returns 10 random lower-case letters and digits.
+func randomSuffix() string {
+	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+	var b [10]byte
+	rand.Read(b[:])
+	for i := range b {
+		b[i] = digits[int(b[i])%len(digits)]
+	}
+	return string(b[:])
+}
+
+// stagePrefix is the name prefix of the staging dirs of output dir dir;
+// the process id follows, so that a stale one can be recognised.
+func stagePrefix(dir string) string {
+	return "." + filepath.Base(dir) + ".tmp-"
+}
+
+// makeStage creates the staging dir of output dir dir beside it, with
+// dirMode, named stagePrefix, the process id and a random suffix.
+func makeStage(dir string) (string, error) {
+	for try := 0; ; try++ {
+		stage := filepath.Join(filepath.Dir(dir), fmt.Sprintf("%s%d-%s", stagePrefix(dir), os.Getpid(), randomSuffix()))
+		err := os.Mkdir(stage, dirMode)
+		if os.IsExist(err) && try < 10000 {
+			continue
+		}
+		return stage, err
+	}
+}
+
+var stageNameRE = regexp.MustCompile(`^(\d+)-[0-9a-z]+(\.old)?$`)
+
+// removeStaleStages removes the staging dirs of output dir dir that a run
+// killed before it finished (SIGKILL, a power cut) left beside it: those
+// named as makeStage names them, made on this host by a process that no
+// longer runs (a staging dir holds the marker saying so; ".old" dirs, an
+// earlier run's files moved aside, are recognised by name). It says what
+// it removed on w.
+func removeStaleStages(dir string, w io.Writer) {
+	parent, prefix := filepath.Dir(dir), stagePrefix(dir)
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	host, _ := os.Hostname()
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		m := stageNameRE.FindStringSubmatch(name[len(prefix):])
+		if m == nil {
+			continue
+		}
+		pid, err := strconv.Atoi(m[1])
+		if err != nil || processAlive(pid) {
+			continue
+		}
+		path := filepath.Join(parent, name)
+		if m[2] == "" {
+			raw, err := os.ReadFile(filepath.Join(path, runMarker))
+			if err != nil || !strings.HasPrefix(string(raw), markerText) || !strings.Contains(string(raw), "\nhost "+host+"\n") {
+				continue
+			}
+		}
+		if err := os.RemoveAll(path); err != nil {
+			fmt.Fprintf(w, "lmmbayes: %s: could not remove the staging dir of an interrupted run: %v\n", path, err)
+			continue
+		}
+		fmt.Fprintf(w, "lmmbayes: removed %s, left by an interrupted run (process %d) into %s\n", path, pid, dir)
+	}
+}
+
+// processAlive reports whether process pid exists on this host.
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // runFileRE matches the names lmmbayes writes into a run dir: run writes
@@ -131,7 +244,7 @@ func moveInto(stage, dir, old string) error {
 		return fmt.Errorf("output dir: %w", err)
 	}
 	if len(prev) > 0 {
-		if err := os.Mkdir(old, 0o700); err != nil {
+		if err := os.Mkdir(old, dirMode); err != nil {
 			return fmt.Errorf("output dir: %w", err)
 		}
 		for _, e := range prev {

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // quickProject writes into dir a small config c.toml (output dir outDir
@@ -211,5 +215,87 @@ func TestRunThroughSymlinkKeepsDirMode(t *testing.T) {
 			t.Fatalf("exit %d, want %d: %s", code, exitInternal, stderr)
 		}
 		stderrOneLine(t, stderr, "--out:", "not writable")
+	})
+}
+
+// TestRunFileModesAndStaleStage is issue 13 item 3: every file of a run
+// is created 0644 and every dir 0755 (under umask 002, which would show
+// 0664 for a file made by os.Create and 0600 for one by os.CreateTemp),
+// and the staging dir a SIGKILLed run leaves beside the output dir is
+// removed by the next run into the same place, which says so on stderr.
+func TestRunFileModesAndStaleStage(t *testing.T) {
+	t.Run("modes", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := quickProject(t, dir, "plots = true\n")
+		old := syscall.Umask(0o002)
+		defer syscall.Umask(old)
+		out := filepath.Join(dir, "out")
+		if code, _, stderr := runCLI(t, "run", cfg, "--out", out, "--quiet"); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		n := 0
+		filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				t.Fatal(err)
+			}
+			fi, _ := d.Info()
+			want := fs.FileMode(0o644)
+			if d.IsDir() {
+				want = 0o755
+			}
+			if fi.Mode().Perm() != want {
+				t.Errorf("%s: mode %v, want %v", p, fi.Mode().Perm(), want)
+			}
+			n++
+			return nil
+		})
+		if n < 10 {
+			t.Errorf("only %d files and dirs", n)
+		}
+	})
+	t.Run("stale stage", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("starts a child process")
+		}
+		parent := t.TempDir()
+		out := filepath.Join(parent, "out")
+		cmd, stderr := startRun(t, out)
+		var stage string
+		for try := 0; try < 200 && stage == ""; try++ {
+			time.Sleep(20 * time.Millisecond)
+			if m, _ := filepath.Glob(filepath.Join(parent, ".out.tmp-*")); len(m) == 1 {
+				if _, err := os.Stat(filepath.Join(m[0], "draws_1.csv")); err == nil {
+					stage = m[0]
+				}
+			}
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		if stage == "" {
+			t.Fatalf("no staging dir appeared; stderr:\n%s", stderr)
+		}
+		// The staging dir of a run still going (this process) is kept.
+		live := filepath.Join(parent, fmt.Sprintf(".out.tmp-%d-live", os.Getpid()))
+		os.Mkdir(live, 0o755)
+		writeMarker(live)
+		code, _, errText := runIn(t, out)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errText)
+		}
+		if _, err := os.Stat(live); err != nil {
+			t.Errorf("the staging dir of a live process was removed")
+		}
+		os.RemoveAll(live)
+		if !strings.Contains(errText, "removed "+stage) || !strings.Contains(errText, "interrupted run") {
+			t.Errorf("stderr does not report the removal:\n%s", errText)
+		}
+		entries, _ := os.ReadDir(parent)
+		if len(entries) != 1 {
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			t.Errorf("left beside the output dir: %v", names)
+		}
 	})
 }

@@ -69,7 +69,7 @@ type drawsSink struct {
 
 // newDrawsSink creates path and writes the header of chain info.ID.
 func newDrawsSink(path string, hdr *drawsHeader, info sampler.ChainInfo) (*drawsSink, error) {
-	f, err := os.Create(path)
+	f, err := createFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
@@ -149,7 +149,7 @@ func (s *drawsSink) rewrite(n int, trailer string) error {
 	}
 	defer in.Close()
 	tmp := s.path + ".cut"
-	out, err := os.Create(tmp)
+	out, err := createFile(tmp)
 	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
