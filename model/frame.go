@@ -22,6 +22,14 @@ import (
 // but some are infinite or NaN is rejected, since such a value cannot enter
 // a model. The raw text of every cell is kept in Column.Str.
 func ReadFrame(r io.Reader, source string, opt FrameOptions) (*Frame, error) {
+	fr, _, err := ReadFrameLines(r, source, opt)
+	return fr, err
+}
+
+// ReadFrameLines is ReadFrame that also returns, for each data row, the
+// file line it starts on (the header is line 1; a quoted field may span
+// lines), so that callers can name the rows they drop.
+func ReadFrameLines(r io.Reader, source string, opt FrameOptions) (*Frame, []int, error) {
 	na := opt.NA
 	if na == nil {
 		na = []string{"NA", ""}
@@ -40,10 +48,10 @@ func ReadFrame(r io.Reader, source string, opt FrameOptions) (*Frame, error) {
 	// The next Read reuses the slice.
 	header = slices.Clone(header)
 	if err == io.EOF {
-		return nil, fmt.Errorf("%s: empty file: expected a header row", source)
+		return nil, nil, fmt.Errorf("%s: empty file: expected a header row", source)
 	}
 	if err != nil {
-		return nil, csvError(source, err)
+		return nil, nil, csvError(source, err)
 	}
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff")
@@ -53,10 +61,10 @@ func ReadFrame(r io.Reader, source string, opt FrameOptions) (*Frame, error) {
 	cols := make([]*Column, len(header))
 	for j, h := range header {
 		if strings.TrimSpace(h) == "" {
-			return nil, fmt.Errorf("%s:%d: header field %d is empty: every column needs a name", source, hline, j+1)
+			return nil, nil, fmt.Errorf("%s:%d: header field %d is empty: every column needs a name", source, hline, j+1)
 		}
 		if k, dup := seen[h]; dup {
-			return nil, fmt.Errorf("%s:%d: column name %q appears twice (fields %d and %d)", source, hline, h, k+1, j+1)
+			return nil, nil, fmt.Errorf("%s:%d: column name %q appears twice (fields %d and %d)", source, hline, h, k+1, j+1)
 		}
 		seen[h] = j
 		cols[j] = &Column{Name: h}
@@ -70,11 +78,11 @@ func ReadFrame(r io.Reader, source string, opt FrameOptions) (*Frame, error) {
 			break
 		}
 		if err != nil {
-			return nil, csvError(source, err)
+			return nil, nil, csvError(source, err)
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
-			return nil, fmt.Errorf("%s:%d: row has %d fields, the header has %d", source, line, len(rec), len(header))
+			return nil, nil, fmt.Errorf("%s:%d: row has %d fields, the header has %d", source, line, len(rec), len(header))
 		}
 		for j, c := range rec {
 			cols[j].Str = append(cols[j].Str, c)
@@ -83,13 +91,13 @@ func ReadFrame(r io.Reader, source string, opt FrameOptions) (*Frame, error) {
 		lines = append(lines, line)
 	}
 	if len(lines) == 0 {
-		return nil, fmt.Errorf("%s:%d: no data rows after the header", source, hline)
+		return nil, nil, fmt.Errorf("%s:%d: no data rows after the header", source, hline)
 	}
 
 	forced := make(map[string]bool, len(opt.Factors))
 	for _, name := range opt.Factors {
 		if _, ok := seen[name]; !ok {
-			return nil, fmt.Errorf("%s: factor column %q is not in the header%s", source, name, didYouMean(name, header))
+			return nil, nil, fmt.Errorf("%s: factor column %q is not in the header%s", source, name, didYouMean(name, header))
 		}
 		forced[name] = true
 	}
@@ -105,11 +113,11 @@ func ReadFrame(r io.Reader, source string, opt FrameOptions) (*Frame, error) {
 			continue
 		}
 		if bad >= 0 {
-			return nil, fmt.Errorf("%s:%d: column %q: %s is not allowed", source, lines[bad], c.Name, strings.TrimSpace(c.Str[bad]))
+			return nil, nil, fmt.Errorf("%s:%d: column %q: %s is not allowed", source, lines[bad], c.Name, strings.TrimSpace(c.Str[bad]))
 		}
 		c.Num = num
 	}
-	return &Frame{Source: source, Columns: cols, NRows: len(lines)}, nil
+	return &Frame{Source: source, Columns: cols, NRows: len(lines)}, lines, nil
 }
 
 // naOf reports whether the field c is one of the NA strings na (isNA is

@@ -20,9 +20,16 @@ func cmdFit(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, d, err := mf.load(pos)
+	cfg, err := mf.config(pos)
 	if err != nil {
 		return err
+	}
+	d, dropped, err := buildDesignDropped(cfg)
+	if err != nil {
+		return err
+	}
+	if msg := dropped.report(); msg != "" {
+		fmt.Fprintln(e.stderr, msg)
 	}
 	fit, err := model.Fit(d, model.FitOptions{REML: *reml})
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/lmmbayes/lmmbayes/model"
 )
@@ -74,44 +76,84 @@ func (m *modelFlags) config(pos []string) (*config, error) {
 	return cfg, nil
 }
 
-// load returns the config and the model design it describes.
-func (m *modelFlags) load(pos []string) (*config, *model.Design, error) {
-	cfg, err := m.config(pos)
-	if err != nil {
-		return nil, nil, err
-	}
-	d, err := buildDesign(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	return cfg, d, nil
-}
-
 // buildDesign reads the config's data and formula and builds the design.
 func buildDesign(cfg *config) (*model.Design, error) {
+	d, _, err := buildDesignDropped(cfg)
+	return d, err
+}
+
+// maxDroppedLines is how many line numbers of dropped rows run.json lists.
+const maxDroppedLines = 20
+
+// droppedRows describes the data rows the design left out for a missing
+// value in a column the model uses.
+type droppedRows struct {
+	source string
+	rows   int   // of the file's data rows
+	n      int   // dropped
+	lines  []int // file lines of the first maxDroppedLines dropped rows
+}
+
+// report returns the stderr line about the dropped rows ("" when none).
+func (dr *droppedRows) report() string {
+	if dr == nil || dr.n == 0 {
+		return ""
+	}
+	const shown = 5
+	var ls []string
+	for _, l := range dr.lines[:min(shown, len(dr.lines))] {
+		ls = append(ls, strconv.Itoa(l))
+	}
+	where := "line " + ls[0]
+	if dr.n > 1 {
+		where = "lines " + strings.Join(ls, ", ")
+		if dr.n > shown {
+			where += fmt.Sprintf(" and %d more", dr.n-shown)
+		}
+	}
+	rows := "rows"
+	if dr.n == 1 {
+		rows = "row"
+	}
+	return fmt.Sprintf("lmmbayes: %s: dropped %d %s with a missing value in a column the model uses (%s); %d of %d rows are used",
+		dr.source, dr.n, rows, where, dr.rows-dr.n, dr.rows)
+}
+
+// buildDesignDropped is buildDesign that also says which rows were
+// dropped for a missing value.
+func buildDesignDropped(cfg *config) (*model.Design, *droppedRows, error) {
 	f, err := model.ParseFormula(cfg.Model.Formula)
 	if err != nil {
-		return nil, formulaError(cfg, err)
+		return nil, nil, formulaError(cfg, err)
 	}
 	path := cfg.resolve(cfg.Data.Path)
 	file, err := os.Open(path)
 	if err != nil {
-		return nil, inputErrorf("%s: data: %v", cfg.where("data.path"), err)
+		return nil, nil, inputErrorf("%s: data: %v", cfg.where("data.path"), err)
 	}
 	defer file.Close()
-	fr, err := model.ReadFrame(file, path, model.FrameOptions{Factors: cfg.Data.Factors, NA: cfg.Data.NA})
+	fr, lines, err := model.ReadFrameLines(file, path, model.FrameOptions{Factors: cfg.Data.Factors, NA: cfg.Data.NA})
 	if err != nil {
-		return nil, asInput(err)
+		return nil, nil, asInput(err)
 	}
 	d, err := model.Build(f, fr, model.BuildOptions{Reference: cfg.Data.Reference})
 	if err != nil {
 		var fe *model.FormulaError
 		if errors.As(err, &fe) {
-			return nil, formulaError(cfg, fe)
+			return nil, nil, formulaError(cfg, fe)
 		}
-		return nil, asInput(err)
+		return nil, nil, asInput(err)
 	}
-	return d, nil
+	dr := &droppedRows{source: path, rows: fr.NRows, n: fr.NRows - len(d.Rows), lines: []int{}}
+	next := 0 // d.Rows is increasing
+	for i := 0; i < fr.NRows && len(dr.lines) < maxDroppedLines; i++ {
+		if next < len(d.Rows) && d.Rows[next] == i {
+			next++
+			continue
+		}
+		dr.lines = append(dr.lines, lines[i])
+	}
+	return d, dr, nil
 }
 
 // formulaError prefixes a formula error with where the formula came from;

@@ -29,6 +29,8 @@ type runOutput struct {
 	wall time.Duration
 	// incomplete marks a run interrupted by a signal.
 	incomplete bool
+	// dropped are the data rows left out for a missing value.
+	dropped *droppedRows
 	// ml is the ML fit written to ml_fit.json (nil when it failed; the
 	// failure is among warnings).
 	ml *model.FitResult
@@ -484,20 +486,24 @@ func fmtRate(r float64) string {
 
 // runJSON is the content of run.json.
 type runJSON struct {
-	Version string            `json:"lmmbayes_version"`
-	Config  string            `json:"config,omitempty"`
-	Data    string            `json:"data"`
-	Formula string            `json:"formula"`
-	NObs    int               `json:"nobs"`
-	Priors  map[string]string `json:"priors_given"`
-	Used    []priorJSON       `json:"priors"`
-	Seed    uint64            `json:"seed"`
-	Chains  int               `json:"chains"`
-	Warmup  int               `json:"warmup"`
-	Draws   int               `json:"draws"`
-	Thin    int               `json:"thin"`
-	RE      bool              `json:"random_effects"`
-	Wall    float64           `json:"wall_seconds"`
+	Version string `json:"lmmbayes_version"`
+	Config  string `json:"config,omitempty"`
+	Data    string `json:"data"`
+	Formula string `json:"formula"`
+	NObs    int    `json:"nobs"`
+	// DroppedRows is the number of data rows left out for a missing
+	// value, DroppedLines the file lines of the first 20 of them.
+	DroppedRows  int               `json:"dropped_rows"`
+	DroppedLines []int             `json:"dropped_lines"`
+	Priors       map[string]string `json:"priors_given"`
+	Used         []priorJSON       `json:"priors"`
+	Seed         uint64            `json:"seed"`
+	Chains       int               `json:"chains"`
+	Warmup       int               `json:"warmup"`
+	Draws        int               `json:"draws"`
+	Thin         int               `json:"thin"`
+	RE           bool              `json:"random_effects"`
+	Wall         float64           `json:"wall_seconds"`
 	// Method is the sampler that ran and MethodReason why it was chosen.
 	Method       string `json:"method"`
 	MethodReason string `json:"method_reason"`
@@ -556,6 +562,10 @@ func (o *runOutput) writeJSON(w *bufio.Writer) error {
 	}
 	if j.Warnings == nil {
 		j.Warnings = []string{}
+	}
+	j.DroppedLines = []int{}
+	if o.dropped != nil {
+		j.DroppedRows, j.DroppedLines = o.dropped.n, o.dropped.lines
 	}
 	for _, e := range o.asg.Entries() {
 		j.Used = append(j.Used, priorJSON{e.Param, e.Prior.String(), e.Key})

@@ -124,9 +124,12 @@ func cmdRun(e *env, args []string) error {
 	} else if err := checkOutputDir(cfg, *rf.force); err != nil {
 		return err
 	}
-	d, err := buildDesign(cfg)
+	d, dropped, err := buildDesignDropped(cfg)
 	if err != nil {
 		return err
+	}
+	if msg := dropped.report(); msg != "" {
+		fmt.Fprintln(e.stderr, msg)
 	}
 	spec, asg, err := buildSpec(cfg, d)
 	if err != nil {
@@ -150,7 +153,7 @@ func cmdRun(e *env, args []string) error {
 	// The draws stream to disk as they are made: into a staging dir put
 	// in place once every file is written (or, in chain mode, under
 	// temporary names in the output dir); a failure leaves nothing.
-	out := &runOutput{cfg: cfg, d: d, asg: asg, opt: opt}
+	out := &runOutput{cfg: cfg, d: d, asg: asg, opt: opt, dropped: dropped}
 	if err := out.begin(chainMode, e.stderr); err != nil {
 		return err
 	}
