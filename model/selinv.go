@@ -223,18 +223,24 @@ func scatter(dst []float64, ld int, b *blk, r0, c0, rlim, clim int) {
 			}
 		}
 	case kindSparse:
-		rk, ck := b.rk, b.ck
-		sz := rk * ck
-		for col := 0; col+1 < len(b.colptr); col++ {
-			for e := b.colptr[col]; e < b.colptr[col+1]; e++ {
-				rl := int(b.rowlev[e]) * rk
-				ev := b.val[int(e)*sz : int(e+1)*sz]
-				for r := range rk {
-					if rl+r >= rlim {
-						continue
-					}
-					copy(dst[(r0+rl+r)*ld+c0+col*ck:(r0+rl+r)*ld+c0+col*ck+ck], ev[r*ck:(r+1)*ck])
-				}
+		sparseRows(b, rlim, func(row, col int, v []float64) {
+			copy(dst[(r0+row)*ld+c0+col:], v)
+		})
+	}
+}
+
+// sparseRows calls f for each scalar row (below rlim) of each entry of
+// the sparse block b, with the row's index, its first column's index and
+// its values.
+func sparseRows(b *blk, rlim int, f func(row, col int, v []float64)) {
+	rk, ck := b.rk, b.ck
+	sz := rk * ck
+	for col := 0; col+1 < len(b.colptr); col++ {
+		for e := b.colptr[col]; e < b.colptr[col+1]; e++ {
+			rl := int(b.rowlev[e]) * rk
+			ev := b.val[int(e)*sz : int(e+1)*sz]
+			for r := range min(rk, rlim-rl) {
+				f(rl+r, col*ck, ev[r*ck:(r+1)*ck])
 			}
 		}
 	}
@@ -278,22 +284,11 @@ func scatterT(dst []float64, ld int, b *blk, c0, rlim int) {
 			}
 		}
 	case kindSparse:
-		rk, ck := b.rk, b.ck
-		sz := rk * ck
-		for col := 0; col+1 < len(b.colptr); col++ {
-			for e := b.colptr[col]; e < b.colptr[col+1]; e++ {
-				rl := int(b.rowlev[e]) * rk
-				ev := b.val[int(e)*sz : int(e+1)*sz]
-				for r := range rk {
-					if rl+r >= rlim {
-						continue
-					}
-					for c := range ck {
-						dst[(col*ck+c)*ld+c0+rl+r] = ev[r*ck+c]
-					}
-				}
+		sparseRows(b, rlim, func(row, col int, v []float64) {
+			for c, x := range v {
+				dst[(col+c)*ld+c0+row] = x
 			}
-		}
+		})
 	default:
 		panic("model: scatterT: a block below the first is block-diagonal")
 	}
