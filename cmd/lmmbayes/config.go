@@ -247,6 +247,9 @@ func (c *config) validate() error {
 	if c.Sampler.Chains > 1024 {
 		return inputErrorf("%s: key \"sampler.chains\" is %d; at most 1024 chains are allowed", c.where("sampler.chains"), c.Sampler.Chains)
 	}
+	if err := c.checkSizes(); err != nil {
+		return err
+	}
 	if strings.TrimSpace(c.Output.Dir) == "" {
 		return inputErrorf("%s: key \"output.dir\" is empty: name a directory of its own for the run's files (the default is %q)", c.where("output.dir"), defaultConfig().Output.Dir)
 	}

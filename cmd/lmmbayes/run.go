@@ -131,6 +131,9 @@ func cmdRun(e *env, args []string) error {
 	if msg := dropped.report(); msg != "" {
 		fmt.Fprintln(e.stderr, msg)
 	}
+	if err := checkRunnable(cfg, d); err != nil {
+		return err
+	}
 	spec, asg, err := buildSpec(cfg, d)
 	if err != nil {
 		return err
@@ -168,7 +171,7 @@ func cmdRun(e *env, args []string) error {
 	interrupted := false
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("run: %w", err)
+			return samplerInputError(cfg, fmt.Errorf("run: %w", err))
 		}
 		if res == nil || len(res.Chains) == 0 || res.Chains[0].NDraws < 4 {
 			return fmt.Errorf("%w before any draws were saved: nothing written", errInterrupted)
@@ -224,6 +227,11 @@ func buildSpec(cfg *config, d *model.Design) (*sampler.Spec, *priors.Assignment,
 			return nil, nil, inputErrorf("%s: key \"priors.%s\": %v", cfg.where("priors."+ke.Key), ke.Key, ke.Err)
 		}
 		return nil, nil, asInput(fmt.Errorf("priors: %w", err))
+	}
+	for _, e := range asg.Entries() {
+		if err := checkPriorScale(cfg, e); err != nil {
+			return nil, nil, err
+		}
 	}
 	spec := &sampler.Spec{Design: d, ConjugateInvGamma: cfg.Sampler.ConjugateInvGamma}
 	bad := func(e priors.Entry, why string) error {
