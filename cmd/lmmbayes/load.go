@@ -122,27 +122,34 @@ func (dr *droppedRows) report() string {
 // buildDesignDropped is buildDesign that also says which rows were
 // dropped for a missing value.
 func buildDesignDropped(cfg *config) (*model.Design, *droppedRows, error) {
+	d, _, dr, err := buildDesignFrame(cfg)
+	return d, dr, err
+}
+
+// buildDesignFrame is buildDesignDropped that also returns the training
+// frame (predict reads new data with its column types).
+func buildDesignFrame(cfg *config) (*model.Design, *model.Frame, *droppedRows, error) {
 	f, err := model.ParseFormula(cfg.Model.Formula)
 	if err != nil {
-		return nil, nil, formulaError(cfg, err)
+		return nil, nil, nil, formulaError(cfg, err)
 	}
 	path := cfg.resolve(cfg.Data.Path)
 	file, err := os.Open(path)
 	if err != nil {
-		return nil, nil, inputErrorf("%s: data: %v", cfg.where("data.path"), err)
+		return nil, nil, nil, inputErrorf("%s: data: %v", cfg.where("data.path"), err)
 	}
 	defer file.Close()
 	fr, lines, err := model.ReadFrameLines(file, path, model.FrameOptions{Factors: cfg.Data.Factors, NA: cfg.Data.NA})
 	if err != nil {
-		return nil, nil, asInput(err)
+		return nil, nil, nil, asInput(err)
 	}
 	d, err := model.Build(f, fr, model.BuildOptions{Reference: cfg.Data.Reference})
 	if err != nil {
 		var fe *model.FormulaError
 		if errors.As(err, &fe) {
-			return nil, nil, formulaError(cfg, fe)
+			return nil, nil, nil, formulaError(cfg, fe)
 		}
-		return nil, nil, asInput(err)
+		return nil, nil, nil, asInput(err)
 	}
 	dr := &droppedRows{source: path, rows: fr.NRows, n: fr.NRows - len(d.Rows), lines: []int{}}
 	next := 0 // d.Rows is increasing
@@ -153,7 +160,7 @@ func buildDesignDropped(cfg *config) (*model.Design, *droppedRows, error) {
 		}
 		dr.lines = append(dr.lines, lines[i])
 	}
-	return d, dr, nil
+	return d, fr, dr, nil
 }
 
 // formulaError prefixes a formula error with where the formula came from;

@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/lmmbayes/lmmbayes/model"
@@ -101,7 +103,7 @@ func cmdPredict(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := buildDesign(cfg)
+	d, train, _, err := buildDesignFrame(cfg)
 	if err != nil {
 		return err
 	}
@@ -131,7 +133,7 @@ func cmdPredict(e *env, args []string) error {
 		seed = *pf.seed
 	}
 	path := cfg.resolve(cfg.Predict.Newdata)
-	fr, err := readNewFrame(cfg, path)
+	fr, err := readNewFrame(cfg, path, train)
 	if err != nil {
 		return err
 	}
@@ -177,14 +179,33 @@ func cmdPredict(e *env, args []string) error {
 }
 
 // readNewFrame reads the new data with the config's factor and NA
-// settings.
-func readNewFrame(cfg *config, path string) (*model.Frame, error) {
+// settings; a column that is categorical in the training frame train is
+// read as categorical whatever its new values look like (a level "inf",
+// "nan" or "1e5" is a level, not a number).
+func readNewFrame(cfg *config, path string, train *model.Frame) (*model.Frame, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, inputErrorf("%s: newdata: %v", cfg.where("predict.newdata"), err)
 	}
 	defer f.Close()
-	fr, err := model.ReadFrame(f, path, model.FrameOptions{Factors: cfg.Data.Factors, NA: cfg.Data.NA})
+	factors := slices.Clone(cfg.Data.Factors)
+	if train != nil {
+		header, err := csv.NewReader(f).Read()
+		if err == nil {
+			if len(header) > 0 {
+				header[0] = strings.TrimPrefix(header[0], "\ufeff")
+			}
+			for _, h := range header {
+				if c := train.Column(h); c != nil && c.Categorical && !slices.Contains(factors, h) {
+					factors = append(factors, h)
+				}
+			}
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, inputErrorf("%s: newdata: %v", cfg.where("predict.newdata"), err)
+		}
+	}
+	fr, err := model.ReadFrame(f, path, model.FrameOptions{Factors: factors, NA: cfg.Data.NA})
 	if err != nil {
 		return nil, asInput(err)
 	}

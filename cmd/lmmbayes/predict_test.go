@@ -452,7 +452,7 @@ func TestPredictReadsOnlyNeededLevels(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "new.csv")
 	os.WriteFile(path, []byte("Days,Subject\n0,308\n5,308\n3,999\n9,335\n"), 0o644)
-	fr, err := readNewFrame(cfg, path)
+	fr, err := readNewFrame(cfg, path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
