@@ -34,6 +34,9 @@ func TestBadInputs(t *testing.T) {
 		config string // config body; DATA is replaced by the data path
 		args   []string
 		want   []string // substrings of the first stderr line
+		// command, when set, is the whole command line instead of
+		// "run config.toml ARGS" (DATA is replaced by the data path).
+		command []string
 	}{
 		{name: "formula syntax", csv: good,
 			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Days + (Days | Subject))\"\n",
@@ -135,6 +138,9 @@ func TestBadInputs(t *testing.T) {
 			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"Reaction ~ Days + (1 | Subject)\"\n[output]\ndir = \".\"\n",
 			args:   []string{"--force"},
 			want:   []string{"config.toml:6:", "holds the config file"}},
+		{name: "diagnose of a CSV file that is not CmdStan's", csv: "row,y\n1,2.5\n2,3.1\n3,2.2\n4,2.9\n",
+			command: []string{"diagnose", "DATA"},
+			want:    []string{"data.csv", "not a CmdStan CSV file", "--any-csv"}},
 		{name: "missing formula", csv: good,
 			config: "[data]\npath = \"DATA\"\n",
 			want:   []string{"config.toml", `"model.formula" is missing`}},
@@ -150,14 +156,24 @@ func TestBadInputs(t *testing.T) {
 			}
 			cfgPath := filepath.Join(dir, "config.toml")
 			body := strings.ReplaceAll(c.config, "DATA", "data.csv")
-			if err := os.WriteFile(cfgPath, []byte(body), 0o644); err != nil {
-				t.Fatal(err)
+			if c.command == nil {
+				if err := os.WriteFile(cfgPath, []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			out := filepath.Join(dir, "out")
 			args := append([]string{"run", cfgPath, "--out", out, "--quiet"}, c.args...)
 			if strings.Contains(c.config, "[output]") {
 				// The case is about the config's output dir.
 				args = append([]string{"run", cfgPath, "--quiet"}, c.args...)
+			}
+			shownCmd := "run config.toml" + strings.Join(append([]string{""}, c.args...), " ")
+			if c.command != nil {
+				args = nil
+				for _, a := range c.command {
+					args = append(args, strings.ReplaceAll(a, "DATA", filepath.Join(dir, "data.csv")))
+				}
+				shownCmd = strings.ReplaceAll(strings.Join(c.command, " "), "DATA", "data.csv")
 			}
 			code, _, stderr := runCLI(t, args...)
 			if code != exitInput {
@@ -166,13 +182,16 @@ func TestBadInputs(t *testing.T) {
 			first, _, _ := strings.Cut(stderr, "\n")
 			shown := strings.ReplaceAll(stderr, dir+string(filepath.Separator), "")
 			shown = strings.ReplaceAll(shown, dir, ".")
-			fmt.Fprintf(&catalogue, "\n## %s\n\n```toml\n%s```\n", c.name, body)
+			fmt.Fprintf(&catalogue, "\n## %s\n", c.name)
+			if c.command == nil {
+				fmt.Fprintf(&catalogue, "\n```toml\n%s```\n", body)
+			}
 			if c.csv == good {
 				catalogue.WriteString("\n(data.csv: a valid excerpt of sleepstudy)\n")
 			} else if c.csv != "" {
 				fmt.Fprintf(&catalogue, "\ndata.csv:\n```\n%s```\n", strings.TrimRight(c.csv, "\n")+"\n")
 			}
-			fmt.Fprintf(&catalogue, "\n```\n$ lmmbayes run config.toml%s\n%s```\n", strings.Join(append([]string{""}, c.args...), " "), shown)
+			fmt.Fprintf(&catalogue, "\n```\n$ lmmbayes %s\n%s```\n", shownCmd, shown)
 			for _, w := range c.want {
 				if !strings.Contains(first, w) {
 					t.Errorf("first stderr line %q lacks %q", first, w)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ func cmdDiagnose(e *env, args []string) error {
 	vars := fs.String("vars", "", "only variables whose name matches this regular expression")
 	out := fs.String("out", "", "write the summary to this file instead of standard output")
 	memMB := fs.Int("memory-mb", 1024, "most `MiB` of draws held in memory at once (columns are read in batches)")
+	anyCSV := fs.Bool("any-csv", false, "accept CSV files without CmdStan structure (no lp__ column and no # comment lines before the header), summarising every column")
 	files, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -42,6 +44,9 @@ func cmdDiagnose(e *env, args []string) error {
 	}
 	if *memMB < 1 {
 		return inputErrorf("diagnose: --memory-mb must be positive, got %d", *memMB)
+	}
+	if err := checkDiagnoseFiles(e.stderr, files, *anyCSV); err != nil {
+		return err
 	}
 	// First pass: the header, the sampler statistics' columns and the
 	// files' consistency (same header, same number of draws).
@@ -194,4 +199,69 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("diagnose: writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// checkDiagnoseFiles refuses, unless anyCSV, a file without CmdStan
+// structure (neither "#" comment lines before the header nor an lp__
+// column), since any numeric CSV would otherwise be "diagnosed" (the row
+// column of ppc.csv given an R-hat); and warns on w when a file is given
+// more than once, which counts its chain twice.
+func checkDiagnoseFiles(w io.Writer, files []string, anyCSV bool) error {
+	type seen struct {
+		arg int
+		fi  os.FileInfo
+	}
+	var prev []seen
+	for i, path := range files {
+		if fi, err := os.Stat(path); err == nil {
+			for _, p := range prev {
+				if os.SameFile(p.fi, fi) {
+					fmt.Fprintf(w, "lmmbayes: diagnose: warning: %s is given twice (arguments %d and %d): its chain counts twice, which makes R-hat and ESS look better than they are\n", path, p.arg, i+1)
+					break
+				}
+			}
+			prev = append(prev, seen{i + 1, fi})
+		}
+		if anyCSV {
+			continue
+		}
+		ok, err := cmdStanLike(path)
+		if err != nil {
+			return asInput(fmt.Errorf("diagnose: %w", err))
+		}
+		if !ok {
+			return inputErrorf("diagnose: %s: not a CmdStan CSV file (no lp__ column and no \"#\" comment lines before the header); give --any-csv to summarise its columns anyway", path)
+		}
+	}
+	return nil
+}
+
+// cmdStanLike reports whether the file at path has "#" comment lines
+// before its header row or an lp__ column.
+func cmdStanLike(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<16)
+	for {
+		line, err := r.ReadString('\n')
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "#") {
+			return true, nil
+		}
+		if t != "" {
+			for _, h := range strings.Split(t, ",") {
+				if diagnostics.NormalizeName(strings.Trim(strings.TrimSpace(h), `"`)) == "lp__" {
+					return true, nil
+				}
+			}
+			return false, nil
+		}
+		if err != nil {
+			// No header: the reader reports it.
+			return true, nil
+		}
+	}
 }
