@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -257,6 +258,12 @@ func moveInto(stage, dir, old string) error {
 	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
+	// The marker goes last: a move cut short leaves it in the stage,
+	// which removeStaleStages then recognises, and the output dir without
+	// it, which --force then refuses to delete.
+	slices.SortStableFunc(entries, func(a, b os.DirEntry) int {
+		return cmpBool(a.Name() == runMarker, b.Name() == runMarker)
+	})
 	for _, e := range entries {
 		if err := os.Rename(filepath.Join(stage, e.Name()), filepath.Join(dir, e.Name())); err != nil {
 			return fmt.Errorf("output dir %s: %w", dir, err)
@@ -267,4 +274,15 @@ func moveInto(stage, dir, old string) error {
 		return os.RemoveAll(old)
 	}
 	return nil
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
