@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // NewData builds the design of new rows fr with the training design's
@@ -176,4 +178,184 @@ func factorColumn(fr *Frame, fi *factorInfo) ([]int, error) {
 		l[i] = k
 	}
 	return l, nil
+}
+
+// LevelMap is what Design.NewData needs of the training data beyond the
+// formula: every factor's levels in order (reference first) and the
+// levels of every grouping factor. A run stores it, so that new rows are
+// coded without the training file (FromLevels).
+type LevelMap struct {
+	Factors []FactorLevels `json:"factors"`
+	Groups  []GroupLevels  `json:"groups"`
+}
+
+// FactorLevels are the levels of one factor column.
+type FactorLevels struct {
+	Column string `json:"column"`
+	// Numeric is true when the training column was numeric: new cells
+	// are matched to levels by value ("308.0" is level "308").
+	Numeric bool `json:"numeric"`
+	// Reference is the first level, the one treatment contrasts leave
+	// out.
+	Reference string   `json:"reference"`
+	Levels    []string `json:"levels"`
+}
+
+// GroupLevels are the levels of one random term's grouping factor, in the
+// order of ReTerm.Levels (the order of the r_ columns).
+type GroupLevels struct {
+	Group  string   `json:"group"`
+	Levels []string `json:"levels"`
+	// Combos gives, for a grouping factor of several columns (a:b), each
+	// level's index into each column's factor levels; nil for one column.
+	Combos [][]int `json:"combos,omitempty"`
+}
+
+// LevelMap returns the levels d codes new rows with.
+func (d *Design) LevelMap() *LevelMap {
+	lm := &LevelMap{Factors: []FactorLevels{}, Groups: []GroupLevels{}}
+	if d == nil || d.fixed == nil {
+		return lm
+	}
+	seen := map[string]bool{}
+	add := func(fis []*factorInfo) {
+		for _, fi := range fis {
+			if fi == nil || seen[fi.name] {
+				continue
+			}
+			seen[fi.name] = true
+			ref := ""
+			if len(fi.levels) > 0 {
+				ref = fi.levels[0]
+			}
+			lm.Factors = append(lm.Factors, FactorLevels{Column: fi.name, Numeric: fi.byValue, Reference: ref, Levels: slices.Clone(fi.levels)})
+		}
+	}
+	add(d.fixed.factors)
+	for _, t := range d.Terms {
+		if t.spec != nil {
+			add(t.spec.factors)
+			add(t.spec.group)
+		}
+	}
+	for _, t := range d.Terms {
+		g := GroupLevels{Group: t.Group, Levels: slices.Clone(t.Levels)}
+		if t.spec != nil && len(t.spec.group) > 1 {
+			g.Combos = make([][]int, len(t.Levels))
+			for key, l := range t.spec.groupIndex {
+				parts := strings.Split(key, "\x00")
+				idx := make([]int, len(parts))
+				for p, k := range parts {
+					idx[p] = t.spec.group[p].index[k]
+				}
+				g.Combos[l] = idx
+			}
+		}
+		lm.Groups = append(lm.Groups, g)
+	}
+	return lm
+}
+
+// FromLevels makes the design of formula f that codes new rows with the
+// stored levels lm (Design.LevelMap of the training design) instead of
+// training data: it has the training design's column names, terms and
+// levels, and no rows (N = 0; X, Y and the terms' Refs and Z are empty).
+// Design.NewData on it codes rows exactly as on the training design.
+func FromLevels(f *Formula, lm *LevelMap) (*Design, error) {
+	if f == nil || lm == nil {
+		return nil, fmt.Errorf("level map: nil formula or map")
+	}
+	factors := map[string]*factorInfo{}
+	for _, fl := range lm.Factors {
+		if len(fl.Levels) == 0 {
+			return nil, fmt.Errorf("level map: factor %q has no levels", fl.Column)
+		}
+		fi := &factorInfo{name: fl.Column, byValue: fl.Numeric, levels: slices.Clone(fl.Levels), index: map[string]int{}}
+		for l, lab := range fl.Levels {
+			k := lab
+			if fl.Numeric {
+				if v, err := strconv.ParseFloat(strings.TrimSpace(lab), 64); err == nil {
+					k = strconv.FormatFloat(v, 'g', -1, 64)
+				}
+			}
+			if _, dup := fi.index[k]; dup {
+				return nil, fmt.Errorf("level map: factor %q has level %q twice", fl.Column, lab)
+			}
+			fi.keys = append(fi.keys, k)
+			fi.index[k] = l
+		}
+		factors[fl.Column] = fi
+	}
+	categorical := func(tl TermList) map[string]*factorInfo {
+		m := map[string]*factorInfo{}
+		for _, t := range tl.Terms {
+			for _, v := range t.Vars {
+				if fi := factors[v.Name]; fi != nil && !fi.byValue {
+					m[v.Name] = fi
+				}
+			}
+		}
+		return m
+	}
+	spec, err := newSpec(f.Fixed, categorical(f.Fixed), "fixed effects")
+	if err != nil {
+		return nil, err
+	}
+	spec.response = f.Response.Name
+	d := &Design{Formula: f, XNames: slices.Clone(spec.names), fixed: spec, Y: []float64{}, X: &mat.Dense{}}
+	if len(lm.Groups) != len(f.Random) {
+		return nil, fmt.Errorf("level map: it has %d grouping factors, formula %q has %d random terms", len(lm.Groups), f.Text, len(f.Random))
+	}
+	for i, r := range f.Random {
+		label := reLabel(r)
+		g := lm.Groups[i]
+		if g.Group != r.GroupName() {
+			return nil, fmt.Errorf("level map: random term %d groups by %q, formula %q by %q", i+1, g.Group, f.Text, r.GroupName())
+		}
+		s, err := newSpec(r.Expr, categorical(r.Expr), "random term "+label)
+		if err != nil {
+			return nil, err
+		}
+		if len(s.cols) == 0 {
+			return nil, fmt.Errorf("random term %s has no effects", label)
+		}
+		for _, v := range r.Group {
+			fi := factors[v.Name]
+			if fi == nil {
+				return nil, fmt.Errorf("level map: grouping column %q of %s has no levels", v.Name, label)
+			}
+			s.group = append(s.group, fi)
+		}
+		combos := g.Combos
+		if combos == nil && len(s.group) == 1 {
+			for l := range s.group[0].levels {
+				combos = append(combos, []int{l})
+			}
+		}
+		if len(combos) != len(g.Levels) || len(combos) == 0 {
+			return nil, fmt.Errorf("level map: grouping factor %q has %d levels and %d level combinations", g.Group, len(g.Levels), len(combos))
+		}
+		t := &ReTerm{Group: r.GroupName(), Names: slices.Clone(s.names), K: len(s.cols), Correlated: r.Correlated, spec: s, Refs: []int32{}, Z: []float64{}}
+		s.groupIndex = make(map[string]int, len(combos))
+		for l, idx := range combos {
+			if len(idx) != len(s.group) {
+				return nil, fmt.Errorf("level map: level %d of %q names %d columns, the group has %d", l+1, g.Group, len(idx), len(s.group))
+			}
+			labels := make([]string, len(idx))
+			for p, li := range idx {
+				if li < 0 || li >= len(s.group[p].levels) {
+					return nil, fmt.Errorf("level map: level %d of %q: index %d out of range", l+1, g.Group, li)
+				}
+				labels[p] = s.group[p].levels[li]
+			}
+			lab := strings.Join(labels, ":")
+			if lab != g.Levels[l] {
+				return nil, fmt.Errorf("level map: level %d of %q is %q, its columns' levels make %q", l+1, g.Group, g.Levels[l], lab)
+			}
+			t.Levels = append(t.Levels, lab)
+			s.groupIndex[groupKey(s.group, idx)] = l
+		}
+		d.Terms = append(d.Terms, t)
+	}
+	return d, nil
 }

@@ -146,11 +146,16 @@ func cmdCompare(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := buildDesign(cfg)
+	dir, err := runDir(cfg, *run)
 	if err != nil {
 		return err
 	}
-	dir, err := runDir(cfg, *run)
+	// compare refits the model or reads the ML fit, and matches levels,
+	// by the data file: it must be the one the run was fitted to.
+	if err := checkRunData(e.stderr, "compare", cfg, dir); err != nil {
+		return err
+	}
+	d, err := buildDesign(cfg)
 	if err != nil {
 		return err
 	}

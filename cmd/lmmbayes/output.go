@@ -511,6 +511,23 @@ type runJSON struct {
 	Incomplete bool        `json:"incomplete"`
 	PerChain   []chainJSON `json:"chain_stats"`
 	Warnings   []string    `json:"warnings"`
+	// DataFile fingerprints the data file the run read. Levels are the
+	// factor and grouping-factor levels the design codes rows with, and
+	// CategoricalColumns the data columns read as categorical: predict
+	// codes new rows with them, without the data file.
+	DataFile           *dataFileJSON   `json:"data_file,omitempty"`
+	Levels             *model.LevelMap `json:"levels,omitempty"`
+	CategoricalColumns []string        `json:"categorical_columns,omitempty"`
+}
+
+// dataFileJSON identifies the data file a run was fitted to.
+type dataFileJSON struct {
+	Path        string `json:"path"`
+	Name        string `json:"name"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	RowsRead    int    `json:"rows_read"`
+	RowsDropped int    `json:"rows_dropped"`
 }
 
 type priorJSON struct {
@@ -564,9 +581,18 @@ func (o *runOutput) writeJSON(w *bufio.Writer) error {
 		j.Warnings = []string{}
 	}
 	j.DroppedLines = []int{}
-	if o.dropped != nil {
-		j.DroppedRows, j.DroppedLines = o.dropped.n, o.dropped.lines
+	if dr := o.dropped; dr != nil {
+		j.DroppedRows, j.DroppedLines = dr.n, dr.lines
+		if dr.sha256 != "" {
+			path := dr.source
+			if abs, err := filepath.Abs(path); err == nil {
+				path = abs
+			}
+			j.DataFile = &dataFileJSON{Path: path, Name: filepath.Base(dr.source), Size: dr.size, SHA256: dr.sha256, RowsRead: dr.rows, RowsDropped: dr.n}
+			j.CategoricalColumns = dr.categorical
+		}
 	}
+	j.Levels = o.d.LevelMap()
 	for _, e := range o.asg.Entries() {
 		j.Used = append(j.Used, priorJSON{e.Param, e.Prior.String(), e.Key})
 	}

@@ -189,7 +189,9 @@ func loadPlotRunBudget(dir string, d *model.Design, post *postDraws, budget int6
 		r.meta = &m
 	}
 	if r.d == nil && r.post == nil {
-		r.d = r.rebuildDesign()
+		if r.d, err = r.rebuildDesign(); err != nil {
+			return nil, err
+		}
 	} else if r.meta != nil && r.meta.Config != "" {
 		if raw, err := os.ReadFile(r.meta.Config); err == nil {
 			r.configText = string(raw)
@@ -231,16 +233,19 @@ func (r *plotRun) note(format string, args ...any) {
 }
 
 // rebuildDesign loads the config named in run.json with the formula the
-// run used, and builds the design; nil (with a note) when it cannot.
-func (r *plotRun) rebuildDesign() *model.Design {
+// run used, and builds the design; nil (with a note) when it cannot. A
+// data file that is not the one the run was fitted to (its size or
+// SHA-256 differ from run.json's) is an error: the PPC plot would compare
+// the draws with other data.
+func (r *plotRun) rebuildDesign() (*model.Design, error) {
 	if r.meta == nil || r.meta.Config == "" {
 		r.note("no config recorded in %s: no PPC plot", filepath.Join(r.dir, "run.json"))
-		return nil
+		return nil, nil
 	}
 	raw, err := os.ReadFile(r.meta.Config)
 	if err != nil {
 		r.note("the run's config %s cannot be read (%v): no PPC plot", r.meta.Config, err)
-		return nil
+		return nil, nil
 	}
 	r.configText = string(raw)
 	cfg, err := parseConfig(raw, r.meta.Config)
@@ -251,13 +256,21 @@ func (r *plotRun) rebuildDesign() *model.Design {
 		if r.meta.Data != "" && r.meta.Data != cfg.Data.Path {
 			cfg.Data.Path = r.meta.Data
 		}
+		path := cfg.resolve(cfg.Data.Path)
+		if _, serr := os.Stat(path); serr == nil {
+			if r.meta.DataFile == nil {
+				r.note("%s records no fingerprint of the data file: the PPC plot uses %s as it is now", filepath.Join(r.dir, "run.json"), path)
+			} else if cerr := checkDataUnchanged(nil, "plot (posterior predictive check)", path, r.dir, r.meta, filepath.Join(r.dir, "run.json")); cerr != nil {
+				return nil, cerr
+			}
+		}
 		var d *model.Design
 		if d, err = buildDesign(cfg); err == nil {
-			return d
+			return d, nil
 		}
 	}
 	r.note("the run's model cannot be rebuilt from %s (%v): no PPC plot", r.meta.Config, err)
-	return nil
+	return nil, nil
 }
 
 // postFromCmdStan wraps draws read without a design: only the column

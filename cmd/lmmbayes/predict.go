@@ -103,11 +103,11 @@ func cmdPredict(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, train, _, err := buildDesignFrame(cfg)
+	dir, err := runDir(cfg, *pf.run)
 	if err != nil {
 		return err
 	}
-	dir, err := runDir(cfg, *pf.run)
+	d, categorical, err := predictDesign(e.stderr, cfg, dir)
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func cmdPredict(e *env, args []string) error {
 		seed = *pf.seed
 	}
 	path := cfg.resolve(cfg.Predict.Newdata)
-	fr, err := readNewFrame(cfg, path, train)
+	fr, err := readNewFrame(cfg, path, categorical)
 	if err != nil {
 		return err
 	}
@@ -178,25 +178,63 @@ func cmdPredict(e *env, args []string) error {
 	return nil
 }
 
+// predictDesign returns the design that predict codes new rows with, and
+// the columns of the training data read as categorical. They come from
+// what the run recorded in run.json (the levels of every factor and
+// grouping factor), so that predict never reads the training data: a
+// changed, renamed or moved data file changes nothing. For a run that
+// recorded no levels (made by an older lmmbayes) they are rebuilt from
+// the data file as it is now, with a warning.
+func predictDesign(stderr io.Writer, cfg *config, dir string) (*model.Design, []string, error) {
+	meta, metaPath, err := readRunMeta(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if meta != nil && meta.Levels != nil {
+		f, err := model.ParseFormula(cfg.Model.Formula)
+		if err != nil {
+			return nil, nil, formulaError(cfg, err)
+		}
+		d, err := model.FromLevels(f, meta.Levels)
+		if err != nil {
+			return nil, nil, inputErrorf("%s: the levels the run recorded do not fit the formula of %s (%v); was the config changed after the run?", metaPath, cfg.where("model.formula"), err)
+		}
+		return d, meta.CategoricalColumns, nil
+	}
+	if _, err := drawsFiles(dir); err != nil {
+		return nil, nil, err
+	}
+	if metaPath == "" {
+		metaPath = filepath.Join(dir, "run.json")
+	}
+	fmt.Fprintf(stderr, "lmmbayes: warning: %s records no factor levels (a run made before lmmbayes recorded them): they are rebuilt from %s as it is now, which must be the data the run was fitted to\n",
+		metaPath, cfg.resolve(cfg.Data.Path))
+	d, train, _, err := buildDesignFrame(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, categoricalColumns(train), nil
+}
+
 // readNewFrame reads the new data with the config's factor and NA
-// settings; a column that is categorical in the training frame train is
-// read as categorical whatever its new values look like (a level "inf",
-// "nan" or "1e5" is a level, not a number).
-func readNewFrame(cfg *config, path string, train *model.Frame) (*model.Frame, error) {
+// settings; a column that is categorical in the training data (listed in
+// categorical) is read as categorical whatever its new values look like
+// (a level "inf", "nan" or "1e5" is a level, not a number).
+func readNewFrame(cfg *config, path string, categorical []string) (*model.Frame, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, inputErrorf("%s: newdata: %v", cfg.where("predict.newdata"), err)
 	}
 	defer f.Close()
 	factors := slices.Clone(cfg.Data.Factors)
-	if train != nil {
+	if len(categorical) > 0 {
 		header, err := csv.NewReader(f).Read()
 		if err == nil {
 			if len(header) > 0 {
 				header[0] = strings.TrimPrefix(header[0], "\ufeff")
 			}
 			for _, h := range header {
-				if c := train.Column(h); c != nil && c.Categorical && !slices.Contains(factors, h) {
+				if slices.Contains(categorical, h) && !slices.Contains(factors, h) {
 					factors = append(factors, h)
 				}
 			}

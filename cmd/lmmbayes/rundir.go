@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -416,4 +417,94 @@ func (l *paramLayout) fill(row []float64, pd *model.ParamDraw) {
 			}
 		}
 	}
+}
+
+// runMetaFile returns the file that records a run in dir: run.json, or
+// for chains run as separate processes the first run_K.json ("" when
+// there is none).
+func runMetaFile(dir string) string {
+	p := filepath.Join(dir, "run.json")
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	best, bestK := "", 0
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		m := runChainJSONRE.FindStringSubmatch(e.Name())
+		if m == nil {
+			continue
+		}
+		if k, err := strconv.Atoi(m[1]); err == nil && (best == "" || k < bestK) {
+			best, bestK = filepath.Join(dir, e.Name()), k
+		}
+	}
+	return best
+}
+
+var runChainJSONRE = regexp.MustCompile(`^run_(\d+)\.json$`)
+
+// readRunMeta reads the record of the run in dir (runMetaFile): nil, ""
+// when there is none.
+func readRunMeta(dir string) (*runJSON, string, error) {
+	p := runMetaFile(dir)
+	if p == "" {
+		return nil, "", nil
+	}
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		return nil, p, inputErrorf("%s: %v", p, err)
+	}
+	var m runJSON
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, p, inputErrorf("%s: %v", p, err)
+	}
+	return &m, p, nil
+}
+
+// checkDataUnchanged refuses, for what (a command that reads the training
+// data: compare, the PPC plot), a data file at path that is not the one
+// the run in dir was fitted to: its size or SHA-256 differ from those
+// recorded in run.json. A run that recorded none (made before lmmbayes
+// recorded them) is warned about on stderr (unless it is nil) and let
+// through.
+func checkDataUnchanged(stderr io.Writer, what, path, dir string, meta *runJSON, metaPath string) error {
+	if meta == nil || meta.DataFile == nil || meta.DataFile.SHA256 == "" {
+		where := metaPath
+		if where == "" {
+			where = filepath.Join(dir, "run.json")
+		}
+		if stderr == nil {
+			return nil
+		}
+		fmt.Fprintf(stderr, "lmmbayes: warning: %s records no fingerprint of the data file (a run made before lmmbayes recorded one): %s cannot check that %s is the data the run was fitted to\n", where, what, path)
+		return nil
+	}
+	size, sum, err := fileFingerprint(path)
+	if err != nil {
+		return inputErrorf("%s: %s: data: %v", path, what, err)
+	}
+	df := meta.DataFile
+	if size != df.Size || sum != df.SHA256 {
+		return inputErrorf("%s: %s: the data file changed since the run in %s was made (now %d bytes, SHA-256 %.12s…; the run read %d bytes, SHA-256 %.12s…, recorded in %s): restore the data the run was fitted to, or run again",
+			path, what, dir, size, sum, df.Size, df.SHA256, filepath.Base(metaPath))
+	}
+	return nil
+}
+
+// checkRunData is checkDataUnchanged for the config's data file and the
+// run in dir. It lets a missing data file or run through, to the errors
+// that reading them gives.
+func checkRunData(stderr io.Writer, what string, cfg *config, dir string) error {
+	if _, err := drawsFiles(dir); err != nil {
+		return nil
+	}
+	path := cfg.resolve(cfg.Data.Path)
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	meta, metaPath, err := readRunMeta(dir)
+	if err != nil {
+		return err
+	}
+	return checkDataUnchanged(stderr, what, path, dir, meta, metaPath)
 }
