@@ -137,6 +137,16 @@ func nutsWarnings(chains []*sampler.ChainResult) []string {
 func (o *runOutput) begin(chainMode bool, stderr io.Writer) error {
 	dir := o.outDir()
 	hdr := drawsHeader{warmup: o.opt.Warmup, thin: max(o.opt.Thin, 1), draws: o.opt.Draws, seed: o.opt.Seed, formula: o.d.Formula.Text, data: o.cfg.Data.Path}
+	if o.dropped != nil {
+		hdr.dataSHA = o.dropped.sha256
+	}
+	if o.asg != nil {
+		var ps []string
+		for _, e := range o.asg.Entries() {
+			ps = append(ps, e.Param+" ~ "+e.Prior.String())
+		}
+		hdr.priors = strings.Join(ps, "; ")
+	}
 	if chainMode {
 		_, statErr := os.Stat(dir)
 		if err := os.MkdirAll(dir, dirMode); err != nil {

@@ -23,6 +23,10 @@ type drawsHeader struct {
 	draws         int // asked for
 	seed          uint64
 	formula, data string
+	// dataSHA is the hex SHA-256 of the data file, priors the priors as
+	// resolved ("param ~ prior; …"): summarize refuses to merge chain
+	// files that differ in them or in the formula.
+	dataSHA, priors string
 }
 
 // write writes the comment lines and the column header; n is the number
@@ -36,7 +40,14 @@ func (h *drawsHeader) write(w io.Writer, id, n int, cols []string) error {
 		fmt.Fprintf(bw, "# incomplete = 1 (interrupted after %d of %d draws)\n", n, h.draws)
 	}
 	fmt.Fprintf(bw, "# seed = %d\n# chain_id = %d\n", h.seed, id)
-	fmt.Fprintf(bw, "# formula = %s\n# data = %s\n# lmmbayes_version = %s\n", oneLine(h.formula), oneLine(h.data), version)
+	fmt.Fprintf(bw, "# formula = %s\n# data = %s\n", oneLine(h.formula), oneLine(h.data))
+	if h.dataSHA != "" {
+		fmt.Fprintf(bw, "# data_sha256 = %s\n", h.dataSHA)
+	}
+	if h.priors != "" {
+		fmt.Fprintf(bw, "# priors = %s\n", oneLine(h.priors))
+	}
+	fmt.Fprintf(bw, "# lmmbayes_version = %s\n", version)
 	for j, c := range cols {
 		if j > 0 {
 			bw.WriteByte(',')

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/lmmbayes/lmmbayes/diagnostics"
 )
@@ -50,6 +51,9 @@ func cmdSummarize(e *env, args []string) error {
 			header = h
 		}
 		settings[i] = set
+	}
+	if err := sameModel(files, settings); err != nil {
+		return err
 	}
 	total, err := countAllRows(files)
 	if err != nil {
@@ -104,12 +108,61 @@ func cmdSummarize(e *env, args []string) error {
 	return err
 }
 
+// sameModel refuses chain files that sample different posteriors: run on
+// data files with different SHA-256 (the data_sha256 header line), or
+// with different formulas or priors as resolved. Each file is compared
+// with the first; a header line that one of the two files lacks (a file
+// written before lmmbayes recorded it) is not compared.
+func sameModel(files []string, settings []map[string]string) error {
+	for _, c := range []struct{ key, what string }{
+		{"data_sha256", "were run on different data (SHA-256 of the data file)"},
+		{"formula", "were run with different formulas"},
+		{"priors", "were run with different priors"},
+	} {
+		first, ok := settings[0][c.key]
+		if !ok {
+			continue
+		}
+		for i := 1; i < len(files); i++ {
+			v, ok := settings[i][c.key]
+			if !ok || v == first {
+				continue
+			}
+			a, b := first, v
+			if c.key == "priors" {
+				a, b = firstDifference(first, v)
+			}
+			return inputErrorf("summarize: %s and %s %s: %s = %s in the first, %s in the second; chains of different models cannot be merged",
+				files[0], files[i], c.what, c.key, a, b)
+		}
+	}
+	return nil
+}
+
+// firstDifference returns the first differing entries of two
+// "; "-separated lists.
+func firstDifference(a, b string) (string, string) {
+	as, bs := strings.Split(a, "; "), strings.Split(b, "; ")
+	for i := range min(len(as), len(bs)) {
+		if as[i] != bs[i] {
+			return as[i], bs[i]
+		}
+	}
+	if len(as) > len(bs) {
+		return as[len(bs)], "(none)"
+	}
+	if len(bs) > len(as) {
+		return "(none)", bs[len(as)]
+	}
+	return a, b
+}
+
 // mixedSettings warns when the chain files were made with different
-// seeds, warmup or thinning: each chain is still a valid chain, but the
-// merge is not what one multi-chain run would have made.
+// seeds, warmup, thinning or sampler method: each chain is still a valid
+// chain, but the merge is not what one multi-chain run would have made.
 func mixedSettings(files []string, settings []map[string]string) []string {
 	var out []string
-	for _, key := range []string{"seed", "num_warmup", "thin"} {
+	for _, key := range []string{"seed", "num_warmup", "thin", "method"} {
 		first := settings[0][key]
 		for i := 1; i < len(files); i++ {
 			if v := settings[i][key]; v != first {
