@@ -55,6 +55,17 @@ type Var struct {
 	// Pos is the 1-based character column in Formula.Text where the name
 	// starts, for error messages.
 	Pos int
+	// Expr is the function call for a variable such as log(Reaction),
+	// whose Name is the call as R deparses it; nil for a column.
+	Expr *Expr
+}
+
+// written returns the variable as a formula writes it.
+func (v Var) written() string {
+	if v.Expr != nil {
+		return v.Name
+	}
+	return quoteName(v.Name)
 }
 
 // RandomTerm is one random-effect term "(expr | group)".

@@ -202,6 +202,8 @@ type part struct {
 	factor *factorInfo
 	// level is the factor level this part indicates.
 	level int
+	// sub is 1 + the column of a matrix variable (poly()), 0 otherwise.
+	sub int
 }
 
 // colSpec is one model-matrix column: the product of its parts (the
@@ -277,7 +279,13 @@ func modelColumns(tl TermList, factors map[string]*factorInfo, what string) ([]c
 		choices := make([][]part, len(term.Vars))
 		for v, x := range term.Vars {
 			fi := factors[x.Name]
-			switch {
+			switch deg := x.Expr.polyDegree(); {
+			case fi == nil && deg > 1:
+				// A matrix variable gives its columns, named by the
+				// variable and the column's name: poly(x, 2)1, poly(x, 2)2.
+				for j := 1; j <= deg; j++ {
+					choices[v] = append(choices[v], part{col: x.Name, sub: j})
+				}
 			case fi == nil:
 				choices[v] = []part{{col: x.Name}}
 			case codes[t][v] == 1:
@@ -325,6 +333,9 @@ func modelColumns(tl TermList, factors map[string]*factorInfo, what string) ([]c
 // name returns the part's name in R's column names: the variable, followed
 // by the level for a factor.
 func (p part) name() string {
+	if p.sub > 0 {
+		return p.col + strconv.Itoa(p.sub)
+	}
 	if p.factor == nil {
 		return p.col
 	}

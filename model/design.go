@@ -38,13 +38,17 @@ type rowData struct {
 	n   int
 	num map[string][]float64
 	lev map[string][]int
+	// mat holds the columns of matrix variables (poly()).
+	mat map[string][][]float64
 }
 
 // eval computes column j of cols at row i of rd.
 func (rd *rowData) eval(c colSpec, i int) float64 {
 	v := 1.0
 	for _, p := range c.parts {
-		if p.factor == nil {
+		if p.sub > 0 {
+			v *= rd.mat[p.col][p.sub-1][i]
+		} else if p.factor == nil {
 			v *= rd.num[p.col][i]
 		} else if rd.lev[p.col][i] != p.level {
 			return 0
@@ -65,6 +69,13 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 	}
 	if err := f.CheckColumns(fr.ColumnNames()); err != nil {
 		return nil, fmt.Errorf("%s: %w", fr.Source, err)
+	}
+	// Function calls (log(y), scale(x), poly(x, 2)) become columns of
+	// their own, evaluated on every row as R's model.frame does, before
+	// rows with NA are dropped.
+	fr, learned, err := deriveColumns(f, fr, nil, false)
+	if err != nil {
+		return nil, err
 	}
 	used := usedColumns(f)
 	cols := make(map[string]*Column, len(used))
@@ -153,7 +164,7 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 	}
 
 	// Variable values on the used rows.
-	rd := &rowData{n: n, num: map[string][]float64{}, lev: map[string][]int{}}
+	rd := &rowData{n: n, num: map[string][]float64{}, lev: map[string][]int{}, mat: map[string][][]float64{}}
 	for _, name := range used {
 		c := cols[name]
 		if !c.Categorical {
@@ -162,6 +173,16 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 				v[k] = c.Num[i]
 			}
 			rd.num[name] = v
+		}
+		if c.mat != nil {
+			m := make([][]float64, len(c.mat))
+			for j, cj := range c.mat {
+				m[j] = make([]float64, n)
+				for k, i := range rows {
+					m[j][k] = cj[i]
+				}
+			}
+			rd.mat[name] = m
 		}
 		if fi := factors[name]; fi != nil {
 			l := make([]int, n)
@@ -172,7 +193,7 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 		}
 	}
 
-	d := &Design{Formula: f, N: n, Rows: rows, Dropped: fr.NRows - n}
+	d := &Design{Formula: f, N: n, Rows: rows, Dropped: fr.NRows - n, transforms: learned}
 	d.Y = slices.Clone(rd.num[resp.Name])
 
 	// Fixed effects.

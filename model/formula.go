@@ -91,6 +91,7 @@ const (
 	nodeUnary
 	nodeBinary
 	nodeBar
+	nodeCall
 )
 
 // formulaNode is a formula syntax-tree node.
@@ -106,6 +107,9 @@ type formulaNode struct {
 	// parenthesis of a bar node); opPos the operator's column.
 	pos, opPos int
 	l, r       *formulaNode
+	// call is a function call's expression (nodeCall; name is its
+	// deparsed text).
+	call *Expr
 }
 
 // formulaParser is a recursive-descent parser over the tokens of one formula.
@@ -279,8 +283,15 @@ func (p *formulaParser) parseAtom(after formulaToken) (*formulaNode, error) {
 	t := p.next()
 	switch t.kind {
 	case tokName:
-		if n := p.peek(); n.kind == tokLParen && !n.space {
-			return nil, p.errAt(t.pos, "make a column with the transformed values", "functions such as %s() are not supported", quoteName(t.text))
+		if n := p.peek(); n.kind == tokLParen && (!n.space || !t.quoted && formulaFuncs[t.text].formals != nil) {
+			e, err := p.parseCall(t)
+			if err != nil {
+				return nil, err
+			}
+			if err := p.checkCall(e, false); err != nil {
+				return nil, err
+			}
+			return &formulaNode{kind: nodeCall, name: e.Deparse(), pos: t.pos, call: e}, nil
 		}
 		if rReserved(t.text) && !t.quoted {
 			return nil, p.errAt(t.pos, "backquote it, as in `"+t.text+"`, if it is a column name", "%s is an R keyword or constant, not a column", t.text)
@@ -374,10 +385,13 @@ func ParseFormula(text string) (*Formula, error) {
 	for resp.kind == nodeParen {
 		resp = resp.l
 	}
-	if resp.kind != nodeName {
-		return nil, p.errAt(lhs.pos, "make a column with the transformed values", "the response must be a single column name")
+	if resp.kind != nodeName && resp.kind != nodeCall {
+		return nil, p.errAt(lhs.pos, "write one column, or a function of one such as log(y)", "the response must be a single column name")
 	}
-	f := &Formula{Text: text, Response: Var{Name: resp.name, Pos: resp.pos}}
+	if resp.kind == nodeCall && (resp.call.name == "factor" || resp.call.polyDegree() > 1) {
+		return nil, p.errAt(resp.pos, "", "the response must be numbers, one value per row: %s() cannot be the response", resp.call.name)
+	}
+	f := &Formula{Text: text, Response: Var{Name: resp.name, Pos: resp.pos, Expr: resp.call}}
 	s := newScope(p, f.Response.Name)
 	s.random = &f.Random
 	terms, err := s.encode(rhs, encodeCtx{})
@@ -438,7 +452,7 @@ func (s *termScope) varRank(n *formulaNode) (int, error) {
 	}
 	r := len(s.vars)
 	s.rank[n.name] = r
-	s.vars = append(s.vars, Var{Name: n.name, Pos: n.pos})
+	s.vars = append(s.vars, Var{Name: n.name, Pos: n.pos, Expr: n.call})
 	return r, nil
 }
 
@@ -500,7 +514,7 @@ func (s *termScope) interact(n *formulaNode, l, r []termSet) ([]termSet, error) 
 // nests and "^" crosses a sum with itself.
 func (s *termScope) encode(n *formulaNode, c encodeCtx) ([]termSet, error) {
 	switch n.kind {
-	case nodeName:
+	case nodeName, nodeCall:
 		r, err := s.varRank(n)
 		if err != nil {
 			return nil, err
@@ -696,11 +710,14 @@ func randomKey(rt RandomTerm) string {
 // an interaction a:b, or a nesting a/b (giving a and a:b).
 func (s *termScope) groups(n *formulaNode) ([][]Var, error) {
 	switch {
-	case n.kind == nodeName:
+	case n.kind == nodeName || n.kind == nodeCall:
 		if n.name == s.response {
 			return nil, s.p.errAt(n.pos, "", "the response %q also appears on the right-hand side", n.name)
 		}
-		return [][]Var{{{Name: n.name, Pos: n.pos}}}, nil
+		if n.kind == nodeCall && n.call.polyDegree() > 1 {
+			return nil, s.p.errAt(n.pos, "", "poly() cannot be a grouping factor")
+		}
+		return [][]Var{{{Name: n.name, Pos: n.pos, Expr: n.call}}}, nil
 	case n.kind == nodeParen:
 		return s.groups(n.l)
 	case n.kind == nodeBinary && (n.op == ":" || n.op == "/"):
@@ -783,16 +800,26 @@ func dedupGroups(gs [][]Var) [][]Var {
 // the response, the fixed-effect variables, and each random term's
 // effect and grouping variables, ordered by position.
 func (f *Formula) usedVars() []Var {
-	vars := []Var{f.Response}
+	var vars []Var
+	add := func(vs ...Var) {
+		for _, v := range vs {
+			if v.Expr != nil {
+				vars = v.Expr.columns(vars)
+			} else {
+				vars = append(vars, v)
+			}
+		}
+	}
+	add(f.Response)
 	addTerms := func(tl TermList) {
 		for _, t := range tl.Terms {
-			vars = append(vars, t.Vars...)
+			add(t.Vars...)
 		}
 	}
 	addTerms(f.Fixed)
 	for _, rt := range f.Random {
 		addTerms(rt.Expr)
-		vars = append(vars, rt.Group...)
+		add(rt.Group...)
 	}
 	sort.SliceStable(vars, func(i, j int) bool { return vars[i].Pos < vars[j].Pos })
 	seen := map[string]bool{}
@@ -844,7 +871,7 @@ func (f *Formula) CheckColumns(names []string) error {
 // result gives the same formula.
 func (f *Formula) String() string {
 	var b strings.Builder
-	b.WriteString(quoteName(f.Response.Name))
+	b.WriteString(f.Response.written())
 	b.WriteString(" ~ ")
 	b.WriteString(renderTerms(f.Fixed))
 	for _, rt := range f.Random {
@@ -862,7 +889,7 @@ func renderRandom(rt RandomTerm) string {
 	}
 	names := make([]string, len(rt.Group))
 	for i, v := range rt.Group {
-		names[i] = quoteName(v.Name)
+		names[i] = v.written()
 	}
 	return "(" + renderTerms(rt.Expr) + bar + strings.Join(names, ":") + ")"
 }
@@ -886,11 +913,17 @@ func renderTerms(tl TermList) string {
 		if !consistentOrder(terms) {
 			terms = tl.Terms
 			if order, ok := varOrder(tl); ok {
-				for _, v := range order {
-					parts = append(parts, "+", quoteName(v))
+				written := map[string]string{}
+				for _, t := range tl.Terms {
+					for _, v := range t.Vars {
+						written[v.Name] = v.written()
+					}
 				}
 				for _, v := range order {
-					parts = append(parts, "-", quoteName(v))
+					parts = append(parts, "+", written[v])
+				}
+				for _, v := range order {
+					parts = append(parts, "-", written[v])
 				}
 			}
 		}
@@ -898,7 +931,7 @@ func renderTerms(tl TermList) string {
 	for _, t := range terms {
 		names := make([]string, len(t.Vars))
 		for i, v := range t.Vars {
-			names[i] = quoteName(v.Name)
+			names[i] = v.written()
 		}
 		parts = append(parts, "+", strings.Join(names, ":"))
 	}

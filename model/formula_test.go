@@ -96,6 +96,23 @@ var goodFormulas = []struct{ in, want string }{
 	{"y ~ größe + 名前", "y ~ 1 + größe + 名前"},
 	{"y~x+(1|g)", "y ~ 1 + x + (1 | g)"},
 	{"y ~\n\tx +\r\n (1 | g)", "y ~ 1 + x + (1 | g)"},
+	// Function calls (issue 14), named as R deparses them.
+	{"log(Reaction) ~ Days + (Days | Subject)", "log(Reaction) ~ 1 + Days + (1 + Days | Subject)"},
+	{"distance ~ I(age-11)*Sex + (I(age -11) | Subject)", "distance ~ 1 + I(age - 11) + Sex + I(age - 11):Sex + (1 + I(age - 11) | Subject)"},
+	{"y ~ I(x^2) + I(x/2) + I(-x^2) + I((x - 1) * 1e5) + I(x*.1)", "y ~ 1 + I(x^2) + I(x/2) + I(-x^2) + I((x - 1) * 1e+05) + I(x * 0.1)"},
+	{"y ~ I(2^-1 * x) + I(x - -1) + I(+x)", "y ~ 1 + I(2^-1 * x) + I(x - -1) + I(+x)"},
+	{"y ~ log(x, base = 2) + log(x, 2) + log(base=10, x)", "y ~ 1 + log(x, base = 2) + log(x, 2) + log(base = 10, x)"},
+	{"y ~ log2(x) + log10(x) + log1p(x) + exp(x) + sqrt(x) + abs(x) + as.numeric(x)", "y ~ 1 + log2(x) + log10(x) + log1p(x) + exp(x) + sqrt(x) + abs(x) + as.numeric(x)"},
+	{"y ~ log (x)", "y ~ 1 + log(x)"},
+	{"y ~ factor(x) + factor(x):z", "y ~ 1 + factor(x) + factor(x):z"},
+	{"y ~ scale(x) + scale(x, center = FALSE) + scale(x, TRUE, FALSE)", "y ~ 1 + scale(x) + scale(x, center = FALSE) + scale(x, TRUE, FALSE)"},
+	{"y ~ poly(x, 2) + poly(x, degree = 3, raw = TRUE) + poly(x)", "y ~ 1 + poly(x, 2) + poly(x, degree = 3, raw = TRUE) + poly(x)"},
+	{"y ~ poly(x, 2) * f + (poly(x, 2) || g)", "y ~ 1 + poly(x, 2) + f + poly(x, 2):f + (1 || g) + (0 + poly(x, 2) || g)"},
+	{"scale(y) ~ sqrt(abs(log(x + 1))) + (1 | factor(g))", "scale(y) ~ 1 + sqrt(abs(log(x + 1))) + (1 | factor(g))"},
+	{"y ~ log(`my x`) + I(`if` * 2)", "y ~ 1 + log(`my x`) + I(`if` * 2)"},
+	{"log(y) ~ y", "log(y) ~ 1 + y"},
+	{"y ~ log(x) - log(x) + x", "y ~ 1 + x"},
+	{"y ~ I(TRUE * x) + exp(-x)", "y ~ 1 + I(TRUE * x) + exp(-x)"},
 }
 
 func TestParseFormulaGood(t *testing.T) {
@@ -131,6 +148,14 @@ func checkFormulaPositions(t *testing.T, f *Formula) {
 	runes := []rune(f.Text)
 	at := func(v Var) {
 		t.Helper()
+		if v.Expr != nil {
+			// A call is named as R deparses it; Pos is its function name.
+			fn := []rune(v.Expr.name)
+			if i := v.Pos - 1; i < 0 || i+len(fn) > len(runes) || string(runes[i:i+len(fn)]) != v.Expr.name {
+				t.Errorf("%q: %s has Pos %d, which does not point at it", f.Text, v.Name, v.Pos)
+			}
+			return
+		}
 		i := v.Pos - 1
 		if i >= 0 && i < len(runes) && runes[i] == '`' {
 			i++
@@ -252,9 +277,39 @@ var badFormulas = []struct{ in, want string }{
 	{"y ~ (1 | g | h)", "formula: a random-effect term has only one '|' or '||' at column 12"},
 	{"y ~ 2 + x", "formula: number 2 is not allowed at column 5 (a term is a column name; 1 adds and 0 removes the intercept)"},
 	{"y ~ x + 1e3", "formula: number 1e3 is not allowed at column 9 (a term is a column name; 1 adds and 0 removes the intercept)"},
-	{"y ~ log(x)", "formula: functions such as log() are not supported at column 5 (make a column with the transformed values)"},
-	{"log(Reaction) ~ Days", "formula: functions such as log() are not supported at column 1 (make a column with the transformed values)"},
-	{"y ~ x + I(x^2)", "formula: functions such as I() are not supported at column 9 (make a column with the transformed values)"},
+	{"y ~ lg(x)", "formula: unknown function lg() at column 5 (supported: I, log, log2, log10, log1p, exp, sqrt, abs, factor, as.numeric, scale, poly; or make a column with the values)"},
+	{"y ~ ns(x, 3)", "formula: unknown function ns() at column 5 (supported: I, log, log2, log10, log1p, exp, sqrt, abs, factor, as.numeric, scale, poly; or make a column with the values)"},
+	{"y ~ offset(x)", "formula: unknown function offset() at column 5 (supported: I, log, log2, log10, log1p, exp, sqrt, abs, factor, as.numeric, scale, poly; or make a column with the values)"},
+	{"y ~ log(x, 2, 3)", "formula: too many arguments to log() at column 15 (log() takes x, base)"},
+	{"y ~ log(x, bse = 2)", "formula: log() has no argument \"bse\" at column 18 (log() takes x, base)"},
+	{"y ~ log(x, base = 2, base = 3)", "formula: argument \"base\" of log() given twice at column 29"},
+	{"y ~ log()", "formula: log() needs argument \"x\" at column 5"},
+	{"y ~ sqrt(x, 2)", "formula: too many arguments to sqrt() at column 13 (sqrt() takes x)"},
+	{"y ~ scale(x, center = 1)", "formula: argument \"center\" of scale() must be TRUE or FALSE at column 23"},
+	{"y ~ scale(x, TRUE, FALSE, TRUE)", "formula: too many arguments to scale() at column 27 (scale() takes x, center, scale)"},
+	{"y ~ poly(x)3", "formula: unexpected number 3 at column 12 (missing '+' or another operator before it?)"},
+	{"y ~ poly(x, 2, TRUE)", "formula: too many arguments to poly() at column 16 (write poly(x, degree) or poly(x, degree, raw = TRUE); poly() of several variables is not supported)"},
+	{"y ~ poly(x, 0)", "formula: the degree of poly() must be a whole number at column 13 (write a whole number from 1 to 20, as in poly(x, 2))"},
+	{"y ~ poly(x, 2.5)", "formula: the degree of poly() must be a whole number at column 13 (write a whole number from 1 to 20, as in poly(x, 2))"},
+	{"y ~ poly(x, k)", "formula: the degree of poly() must be a whole number at column 13 (write a whole number from 1 to 20, as in poly(x, 2))"},
+	{"y ~ poly(x, 2, raw = 1)", "formula: argument \"raw\" of poly() must be TRUE or FALSE at column 22"},
+	{"y ~ I(scale(x))", "formula: scale() cannot be used inside another function at column 7 (use it as a term of its own, as in y ~ scale(x))"},
+	{"y ~ log(poly(x, 2))", "formula: poly() cannot be used inside another function at column 9 (use it as a term of its own, as in y ~ poly(x))"},
+	{"y ~ I(factor(x))", "formula: factor() cannot be used inside another function at column 7 (use it as a term of its own, as in y ~ factor(x))"},
+	{"factor(y) ~ x", "formula: the response must be numbers, one value per row: factor() cannot be the response at column 1"},
+	{"poly(y, 2) ~ x", "formula: the response must be numbers, one value per row: poly() cannot be the response at column 1"},
+	{"y ~ I(x:z)", "formula: unexpected ':' in a call to I() at column 8 (inside a function call write arithmetic with + - * / ^)"},
+	{"y ~ I(x | z)", "formula: unexpected '|' in a call to I() at column 9 (inside a function call write arithmetic with + - * / ^)"},
+	{"y ~ I(x ~ z)", "formula: unexpected '~' in a call to I() at column 9 (inside a function call write arithmetic with + - * / ^)"},
+	{"y ~ I(x,)", "formula: unexpected ')' in a function argument at column 9 (inside a function call write arithmetic with + - * / ^)"},
+	{"y ~ I((x)", "formula: '(' is never closed at column 6 (add the missing ')')"},
+	{"y ~ I(x + )", "formula: unexpected ')' in a function argument at column 11 (inside a function call write arithmetic with + - * / ^)"},
+	{"y ~ I(NA)", "formula: NA is an R keyword or constant, not a column at column 7 (backquote it, as in `NA`, if it is a column name)"},
+	{"y ~ I(1e999)", "formula: number 1e999 is out of range at column 7"},
+	{"y ~ I(x = )", "formula: unexpected ')' in a function argument at column 11 (inside a function call write arithmetic with + - * / ^)"},
+	{"y ~ x, z", "formula: unexpected ',' at column 6"},
+	{"y ~ x = z", "formula: unexpected '=' at column 7"},
+	{"y ~ (1 | poly(g, 2))", "formula: poly() cannot be a grouping factor at column 10"},
 	{"y ~ x (1|g)", "formula: unexpected '(' at column 7 (missing '+' or another operator before it?)"},
 	{"y ~ .", "formula: '.' (all other columns) is not supported at column 5 (name the columns)"},
 	{"y ~ (0 | g)", "formula: random-effect term has no effects at column 5 (use (1 | g) for a random intercept)"},
@@ -266,8 +321,8 @@ var badFormulas = []struct{ in, want string }{
 	{"y ~ x 1", "formula: unexpected number 1 at column 7 (missing '+' or another operator before it?)"},
 	{"y ~~ x", "formula: unexpected '~' at column 4 (a formula has one '~')"},
 	{"y ~ x ~ z", "formula: unexpected '~' at column 7 (a formula has one '~')"},
-	{"a + b ~ x", "formula: the response must be a single column name at column 1 (make a column with the transformed values)"},
-	{"(1 | g) ~ x", "formula: the response must be a single column name at column 1 (make a column with the transformed values)"},
+	{"a + b ~ x", "formula: the response must be a single column name at column 1 (write one column, or a function of one such as log(y))"},
+	{"(1 | g) ~ x", "formula: the response must be a single column name at column 1 (write one column, or a function of one such as log(y))"},
 	{"y ~ x:(1|g)", "formula: a random-effect term cannot be part of ':' at column 7 (add random-effect terms with '+' at the top level, as in y ~ x + (1 | g))"},
 	{"y ~ x*(1|g)", "formula: a random-effect term cannot be part of '*' at column 7 (add random-effect terms with '+' at the top level, as in y ~ x + (1 | g))"},
 	{"y ~ x - (1|g)", "formula: a random-effect term cannot be subtracted at column 9"},
@@ -542,7 +597,7 @@ func TestLme4References(t *testing.T) {
 // break the one-line message.
 func TestFormulaErrorOneLine(t *testing.T) {
 	_, err := ParseFormula("y ~ (1|`\n`(x))")
-	want := `formula: functions such as ` + "`\\n`" + `() are not supported at column 8 (make a column with the transformed values)`
+	want := `formula: unknown function ` + "`\\n`" + `() at column 8 (supported: ` + funcNames + `; or make a column with the values)`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
 	}

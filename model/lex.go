@@ -26,6 +26,8 @@ const (
 	tokBar
 	tokDBar
 	tokDot
+	tokComma
+	tokEq
 )
 
 // formulaToken is one lexical token of a formula.
@@ -60,7 +62,7 @@ func (t formulaToken) describe() string {
 var punctText = [...]string{
 	tokTilde: "~", tokPlus: "+", tokMinus: "-", tokStar: "*", tokSlash: "/",
 	tokColon: ":", tokCaret: "^", tokLParen: "(", tokRParen: ")",
-	tokBar: "|", tokDBar: "||", tokDot: ".",
+	tokBar: "|", tokDBar: "||", tokDot: ".", tokComma: ",", tokEq: "=",
 }
 
 // rReserved are R's reserved words and constants, which cannot be used as
@@ -214,6 +216,10 @@ func lexFormula(text string) ([]formulaToken, error) {
 				kind = tokColon
 			case '^':
 				kind = tokCaret
+			case ',':
+				kind = tokComma
+			case '=':
+				kind = tokEq
 			case '(':
 				kind = tokLParen
 			case ')':

@@ -26,8 +26,16 @@ func (d *Design) NewData(fr *Frame) (*NewData, error) {
 	if fr == nil || fr.NRows == 0 {
 		return nil, fmt.Errorf("new data: no rows")
 	}
+	state := map[string]*Transform{}
+	for _, t := range d.transforms {
+		state[t.Term] = t
+	}
+	fr, _, err := deriveColumns(d.Formula, fr, state, true)
+	if err != nil {
+		return nil, err
+	}
 	n := fr.NRows
-	rd := &rowData{n: n, num: map[string][]float64{}, lev: map[string][]int{}}
+	rd := &rowData{n: n, num: map[string][]float64{}, lev: map[string][]int{}, mat: map[string][][]float64{}}
 	specs := []*fixedSpec{d.fixed}
 	for _, t := range d.Terms {
 		if t.spec == nil {
@@ -45,6 +53,9 @@ func (d *Design) NewData(fr *Frame) (*NewData, error) {
 				return nil, err
 			}
 			rd.num[name] = v
+			if c := fr.Column(name); c.mat != nil {
+				rd.mat[name] = c.mat
+			}
 		}
 		for _, fi := range s.factors {
 			if _, done := rd.lev[fi.name]; done {
@@ -187,6 +198,9 @@ func factorColumn(fr *Frame, fi *factorInfo) ([]int, error) {
 type LevelMap struct {
 	Factors []FactorLevels `json:"factors"`
 	Groups  []GroupLevels  `json:"groups"`
+	// Transforms are what the formula's functions learned from the
+	// training rows (scale()'s centre and scale, poly()'s coefficients).
+	Transforms []*Transform `json:"transforms,omitempty"`
 }
 
 // FactorLevels are the levels of one factor column.
@@ -216,6 +230,10 @@ func (d *Design) LevelMap() *LevelMap {
 	lm := &LevelMap{Factors: []FactorLevels{}, Groups: []GroupLevels{}}
 	if d == nil || d.fixed == nil {
 		return lm
+	}
+	for _, t := range d.transforms {
+		c := *t
+		lm.Transforms = append(lm.Transforms, &c)
 	}
 	seen := map[string]bool{}
 	add := func(fis []*factorInfo) {
@@ -303,6 +321,13 @@ func FromLevels(f *Formula, lm *LevelMap) (*Design, error) {
 	}
 	spec.response = f.Response.Name
 	d := &Design{Formula: f, XNames: slices.Clone(spec.names), fixed: spec, Y: []float64{}, X: &mat.Dense{}}
+	for _, t := range lm.Transforms {
+		if t == nil {
+			return nil, fmt.Errorf("level map: empty transform")
+		}
+		c := *t
+		d.transforms = append(d.transforms, &c)
+	}
 	if len(lm.Groups) != len(f.Random) {
 		return nil, fmt.Errorf("level map: it has %d grouping factors, formula %q has %d random terms", len(lm.Groups), f.Text, len(f.Random))
 	}

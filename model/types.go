@@ -27,6 +27,10 @@ type Column struct {
 	Str []string
 	// NA is true where the cell was one of the NA tokens.
 	NA []bool
+
+	// mat holds the columns of a matrix variable (poly()), derived from
+	// a formula; Num is then its first column.
+	mat [][]float64
 }
 
 // FrameOptions control how ReadFrame interprets a CSV file.
@@ -75,6 +79,9 @@ type Design struct {
 	// fixed records how each fixed-effects column was made, so that the
 	// same construction can be applied to new data.
 	fixed *fixedSpec
+	// transforms are what the formula's functions learned from the
+	// training data, by variable name, for new data.
+	transforms []*Transform
 }
 
 // ReTerm is one random-effect term of a Design: for each row, the level
