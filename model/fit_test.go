@@ -58,7 +58,13 @@ var factorsFor = map[string][]string{
 
 func readRef(t testing.TB, name string) *lme4Ref {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "lme4", name))
+	return readRefIn(t, "lme4", name)
+}
+
+// readRefIn reads reference file name of directory testdata/dir.
+func readRefIn(t testing.TB, dir, name string) *lme4Ref {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,9 +78,27 @@ func readRef(t testing.TB, name string) *lme4Ref {
 // checkAgainstLme4 fits the model of reference file name and compares
 // every reported quantity with lme4's, at the tolerances of the brief.
 func checkAgainstLme4(t *testing.T, name string) {
-	ref := readRef(t, name)
-	d := loadDesign(t, ref.Data, ref.Formula, factorsFor[ref.Data]...)
-	fit, err := Fit(d, FitOptions{REML: ref.REML})
+	checkAgainstLme4In(t, "lme4", name, factorsFor[readRef(t, name).Data])
+}
+
+// checkAgainstLme4In is checkAgainstLme4 for reference file name in
+// testdata/dir, whose data file (in the same directory) is read with the
+// given factor columns.
+func checkAgainstLme4In(t *testing.T, dir, name string, factors []string) {
+	checkAgainstLme4Opt(t, dir, name, factors, FitOptions{})
+}
+
+// checkAgainstLme4Opt is checkAgainstLme4In with fit options (REML is
+// taken from the reference).
+func checkAgainstLme4Opt(t *testing.T, dir, name string, factors []string, opt FitOptions) {
+	ref := readRefIn(t, dir, name)
+	data := ref.Data
+	if dir != "lme4" {
+		data = filepath.Join(dir, data)
+	}
+	d := loadDesign(t, data, ref.Formula, factors...)
+	opt.REML = ref.REML
+	fit, err := Fit(d, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,11 +199,11 @@ func checkAgainstLme4(t *testing.T, name string) {
 	if err := json.Unmarshal(js, &ours); err != nil {
 		t.Fatal(err)
 	}
-	rb, _ := os.ReadFile(filepath.Join("..", "testdata", "lme4", name))
+	rb, _ := os.ReadFile(filepath.Join("..", "testdata", dir, name))
 	_ = json.Unmarshal(rb, &theirs)
 	for k := range theirs {
 		switch k {
-		case "name", "data", "lme4_seconds", "lme4_version":
+		case "name", "data", "lme4_seconds", "lme4_version", "optimizer":
 			continue
 		}
 		if _, ok := ours[k]; !ok {
