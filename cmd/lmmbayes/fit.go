@@ -38,7 +38,13 @@ func cmdFit(e *env, args []string) error {
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(fit); err != nil {
+		// lme4's keys, and what scale() and poly() learned from the
+		// data (run.json records the same under levels.transforms).
+		out := struct {
+			*model.FitResult
+			Transforms []*model.Transform `json:"transforms,omitempty"`
+		}{fit, d.LevelMap().Transforms}
+		if err := enc.Encode(out); err != nil {
 			return fmt.Errorf("fit: writing JSON: %w", err)
 		}
 		return nil
