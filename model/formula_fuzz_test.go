@@ -19,6 +19,19 @@ func FuzzParseFormula(f *testing.F) {
 	for _, tc := range badFormulas {
 		f.Add(tc.in)
 	}
+	// Function calls (issue 14): nesting, named arguments, numbers,
+	// backquotes and near misses.
+	for _, s := range []string{
+		"log(y, base = exp(1)) ~ I(-x^-2/3 + (x - .5e-3)*2) + (sqrt(abs(x)) || g)",
+		"y ~ poly(x, degree = 3, raw = TRUE):factor(`a b`) + scale(x, FALSE, scale = TRUE)",
+		"y ~ factor(x)*log1p(z) - factor(x) + (1 | factor(g):h)",
+		"y ~ I(1e308 * 10) + log(x,) + f(x)(y)",
+		"y ~ poly(x, 2)(1 | g) + I((((x))))",
+		"`log(y)` ~ log(y) + I(TRUE) + as.numeric(`if`)",
+		"y ~ I(x = 1, x = 2) + scale(center = TRUE, x) + log(base = 2)",
+	} {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, text string) {
 		fm, err := ParseFormula(text)
 		if err != nil {
