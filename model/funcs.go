@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -92,9 +93,6 @@ func (e *Expr) Deparse() string {
 		}
 		return "FALSE"
 	case exName:
-		if rReserved(e.name) {
-			return "`" + e.name + "`"
-		}
 		return quoteName(e.name)
 	case exParen:
 		return "(" + e.l.Deparse() + ")"
@@ -149,7 +147,9 @@ func rNumber(v float64) string {
 	}
 	e10 := int(math.Floor(math.Log10(math.Abs(want))))
 	fixedDecimals := max(digits-1-e10, 0)
-	fixed := strconv.FormatFloat(want, 'f', fixedDecimals, 64)
+	// Fixed notation prints the digits of the double itself, as C's
+	// sprintf("%.*f") does for R (123456789012345678 is 123456789012345680).
+	fixed := strconv.FormatFloat(v, 'f', fixedDecimals, 64)
 	if len(fixed) <= len(sci) {
 		return fixed
 	}
@@ -170,16 +170,6 @@ func (e *Expr) columns(out []Var) []Var {
 		out = a.columns(out)
 	}
 	return out
-}
-
-// arg returns the argument bound to formal name (nil when not given).
-func (e *Expr) arg(name string) *Expr {
-	for i, n := range e.argNames {
-		if n == name {
-			return e.args[i]
-		}
-	}
-	return nil
 }
 
 // checkCall checks call e: a known function, its arguments bound to the
@@ -243,14 +233,7 @@ func (p *formulaParser) checkCall(e *Expr, nested bool) error {
 		}
 	}
 	flag := func(name string) error {
-		a := e.arg(name)
-		if a == nil {
-			for k, f := range spec.formals {
-				if f == name {
-					a = bound[k]
-				}
-			}
-		}
+		a := bound[slices.Index(spec.formals, name)]
 		if a != nil && a.kind != exBool {
 			return p.errAt(a.pos, "", "argument %q of %s() must be TRUE or FALSE", name, e.name)
 		}
@@ -542,18 +525,19 @@ func (c *evalCtx) call(e *Expr) (*evalValue, error) {
 			y = math.Abs(a)
 		}
 		if math.IsNaN(y) || math.IsInf(y, 0) {
-			what := "negative"
-			if a == 0 || e.name == "log1p" && a == -1 {
-				what = "zero"
+			var why string
+			switch {
+			case e.name == "exp":
+				why = "exp() of " + rNumber(a) + " overflows"
+			case base != nil && a > 0:
+				why = "log() with base " + rNumber(base.num[i])
+			case a == 0 || e.name == "log1p" && a == -1:
+				why = e.name + "() of " + rNumber(a)
+			default:
+				why = e.name + "() of the negative value " + rNumber(a)
 			}
-			if e.name == "exp" {
-				what = "too large"
-			}
-			if base != nil && !(a < 0 || a == 0) {
-				what = "a base of " + rNumber(base.num[i]) + " for"
-			}
-			return nil, c.errAt(e.pos, "drop or fix the row, or transform differently", "%s is %s at %s: %s the value %s",
-				e.Deparse(), nonFinite(y), c.rowText(i), what, rNumber(a))
+			return nil, c.errAt(e.pos, "drop or fix the row, or transform differently", "%s is %s at %s: %s",
+				e.Deparse(), nonFinite(y), c.rowText(i), why)
 		}
 		out.num[i] = y
 	}

@@ -102,11 +102,11 @@ func TestFormulaFuncsModelMatrix(t *testing.T) {
 func TestFormulaFuncsErrors(t *testing.T) {
 	data := "y,x,g,f\n3,1,10,a\n1,-2,2,b\n4,0,2,a\n1,5,10,b\n"
 	for _, tc := range []struct{ formula, want string }{
-		{"y ~ log(x) + (1 | g)", "formula: log(x) is not a number at row 2 (line 3 of data.csv): negative the value -2 at column 5 (drop or fix the row, or transform differently)"},
-		{"y ~ sqrt(x)", "formula: sqrt(x) is not a number at row 2 (line 3 of data.csv): negative the value -2 at column 5 (drop or fix the row, or transform differently)"},
-		{"y ~ I(1 + log(x + 2))", "formula: log(x + 2) is infinite at row 2 (line 3 of data.csv): zero the value 0 at column 11 (drop or fix the row, or transform differently)"},
+		{"y ~ log(x) + (1 | g)", "formula: log(x) is not a number at row 2 (line 3 of data.csv): log() of the negative value -2 at column 5 (drop or fix the row, or transform differently)"},
+		{"y ~ sqrt(x)", "formula: sqrt(x) is not a number at row 2 (line 3 of data.csv): sqrt() of the negative value -2 at column 5 (drop or fix the row, or transform differently)"},
+		{"y ~ I(1 + log(x + 2))", "formula: log(x + 2) is infinite at row 2 (line 3 of data.csv): log() of 0 at column 11 (drop or fix the row, or transform differently)"},
 		{"y ~ I(y/x)", "formula: y/x is infinite at row 3 (line 4 of data.csv) (4 / 0) at column 7"},
-		{"log(y, base = x) ~ g", "formula: log(y, base = x) is infinite at row 1 (line 2 of data.csv): a base of 1 for the value 3 at column 1 (drop or fix the row, or transform differently)"},
+		{"log(y, base = x) ~ g", "formula: log(y, base = x) is infinite at row 1 (line 2 of data.csv): log() with base 1 at column 1 (drop or fix the row, or transform differently)"},
 		{"y ~ poly(x, 4)", "formula: the degree of poly(x, 4) must be less than the number of unique values of x (4) at column 5 (lower the degree)"},
 		{"y ~ log(xx)", "formula: unknown column \"xx\" at column 9 (did you mean \"x\"?)"},
 		{"y ~ I(f * 2)", "formula: column \"f\" is categorical: I() needs numbers, but row 1 (line 2 of data.csv) is \"a\" at column 7"},
@@ -188,5 +188,24 @@ func TestNewDataFuncsMissing(t *testing.T) {
 	want := `data.csv: column "x" used by the model (in sqrt(x)) is not in the new data`
 	if _, err := d.NewData(frameOf(t, "z\n4\n")); err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
+
+// TestRNumber: numbers are written as R's as.character() and deparse()
+// write them (values printed by R 4.2).
+func TestRNumber(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		want string
+	}{
+		{123456789012345678, "123456789012345680"}, {1e15, "1e+15"}, {1e16, "1e+16"}, {100000, "1e+05"},
+		{0.0001, "1e-04"}, {1234567.1, "1234567.1"}, {0.1 + 0.2, "0.3"}, {1.0 / 3, "0.333333333333333"},
+		{2.0 / 3 * 1e-10, "6.66666666666667e-11"}, {123456.7, "123456.7"}, {1e5 + 0.1, "100000.1"},
+		{314159.26535, "314159.26535"}, {-0.00012345, "-0.00012345"}, {1e-300, "1e-300"},
+		{1152921504606846976, "1152921504606846976"}, {0, "0"}, {-2, "-2"}, {10, "10"},
+	} {
+		if got := rNumber(c.v); got != c.want {
+			t.Errorf("rNumber(%v) = %s, R %s", c.v, got, c.want)
+		}
 	}
 }

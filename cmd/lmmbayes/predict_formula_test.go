@@ -174,3 +174,15 @@ func colMean(t *testing.T, head []string, rows [][]float64, name string) float64
 	}
 	return s / float64(len(rows))
 }
+
+// TestFitCommandFuncError: a value a function cannot take is an input
+// error (exit 2) naming the data line, with the caret under the call.
+func TestFitCommandFuncError(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "neg.csv")
+	os.WriteFile(data, []byte("y,x,g\n1,2,a\n2,-1,b\n3,4,a\n4,5,b\n5,6,a\n"), 0o644)
+	code, out, errs := runCLI(t, "fit", "--data", data, "--formula", "y ~ sqrt(x) + (1 | g)")
+	want := "sqrt(x) is not a number at row 2 (line 3 of " + data + "): sqrt() of the negative value -1 at column 5"
+	if code != 2 || out != "" || !strings.Contains(errs, want) || !strings.Contains(errs, "y ~ sqrt(x) + (1 | g)\n    ^\n") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q with a caret", code, out, errs, want)
+	}
+}
