@@ -29,6 +29,7 @@ func FuzzParseFormula(f *testing.F) {
 		"y ~ poly(x, 2)(1 | g) + I((((x))))",
 		"`log(y)` ~ log(y) + I(TRUE) + as.numeric(`if`)",
 		"y ~ I(x = 1, x = 2) + scale(center = TRUE, x) + log(base = 2)",
+		"y ~ I(1.7976931348623157e308 * x) + I(4.9e-324 * x) + I(123456789012345678 * x)",
 	} {
 		f.Add(s)
 	}

@@ -134,7 +134,13 @@ func rNumber(v float64) string {
 			break
 		}
 	}
-	sci := strconv.FormatFloat(v, 'e', digits-1, 64)
+	prec := digits - 1
+	if math.IsInf(want, 0) {
+		// Within 15 digits of the largest double: R would write a number
+		// that reads back as Inf; write all the digits instead.
+		prec = -1
+	}
+	sci := strconv.FormatFloat(v, 'e', prec, 64)
 	// R writes a two-digit exponent at least: 1e+05, 1.5e-10.
 	if i := strings.IndexByte(sci, 'e'); i >= 0 {
 		mant, exp := sci[:i], sci[i+1:]
@@ -144,6 +150,9 @@ func rNumber(v float64) string {
 			exp = "0" + exp
 		}
 		sci = mant + "e" + string(sign) + exp
+	}
+	if prec < 0 {
+		return sci
 	}
 	e10 := int(math.Floor(math.Log10(math.Abs(want))))
 	fixedDecimals := max(digits-1-e10, 0)
