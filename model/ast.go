@@ -9,7 +9,8 @@ package model
 type Formula struct {
 	// Text is the formula exactly as the user wrote it.
 	Text string
-	// Response is the name of the response column.
+	// Response is the response: a column, or a function call such as
+	// log(Reaction) (Var.Expr set).
 	Response Var
 	// Fixed is the fixed-effects part of the right-hand side.
 	Fixed TermList
@@ -48,7 +49,8 @@ func (t Term) Label() string {
 	return s
 }
 
-// Var is a variable (column) named in a formula.
+// Var is a variable of a formula: a column, or a function call of
+// columns such as log(Reaction), scale(Days) or poly(Days, 2).
 type Var struct {
 	// Name is the column name; backquoted names are stored unquoted.
 	Name string
