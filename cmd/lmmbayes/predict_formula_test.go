@@ -78,7 +78,8 @@ func TestFitCommandJSONTransforms(t *testing.T) {
 // centre and scale, and predict codes new rows with them (as lme4's
 // predict does through makepredictcall), without the training data:
 // with --re-form NA, epred_mean is mean(b_Intercept) + mean(b_scaleDays) *
-// (Days - centre) / scale over the draws, to rounding.
+// (Days - centre) / scale over the draws, to rounding, and with the random
+// effects it adds the subject's mean r_ draw.
 func TestPredictFormulaScaleStored(t *testing.T) {
 	dir := t.TempDir()
 	train := filepath.Join(dir, "train.csv")
@@ -128,6 +129,27 @@ func TestPredictFormulaScaleStored(t *testing.T) {
 		want := b0 + b1*(days-mean)/sd
 		if math.Abs(got-want) > 1e-9*math.Abs(want) {
 			t.Errorf("Days %v: epred_mean %.12g, want %.12g (training centre and scale)", days, got, want)
+		}
+	}
+	// With the random effects (re.form = NULL): subjects 308 and 309 are
+	// training levels 1 and 2, so epred_mean adds the mean of
+	// r_Subject.1.1 or r_Subject.2.1.
+	seen := filepath.Join(dir, "seen.csv")
+	os.WriteFile(seen, []byte("Days,Subject\n9,308\n9,309\n0,309\n"), 0o644)
+	outSeen := filepath.Join(dir, "seen_pred.csv")
+	if code, _, stderr := runCLI(t, "predict", r.cfg, "--newdata", seen, "--out", outSeen, "--new-levels", "error"); code != 0 {
+		t.Fatalf("predict seen subjects: exit %d: %s", code, stderr)
+	}
+	ph, preds = readCSVT(t, outSeen)
+	je = slices.Index(ph, "epred_mean")
+	for i, c := range []struct {
+		days float64
+		j    string
+	}{{9, "1"}, {9, "2"}, {0, "2"}} {
+		got, _ := strconv.ParseFloat(preds[i][je], 64)
+		want := b0 + b1*(c.days-mean)/sd + colMean(t, head, draws, "r_Subject."+c.j+".1")
+		if math.Abs(got-want) > 1e-9*math.Abs(want) {
+			t.Errorf("row %d: epred_mean %.12g, want %.12g", i+1, got, want)
 		}
 	}
 }
