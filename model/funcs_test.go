@@ -211,3 +211,31 @@ func TestRNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestFormulaFuncsGroup: a call may be a grouping factor, (1 | factor(g)),
+// with levels in R's order and new rows matched to them through stored
+// levels.
+func TestFormulaFuncsGroup(t *testing.T) {
+	f, err := ParseFormula("y ~ x + (1 | factor(g))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Build(f, frameOf(t, funcsCSV), BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tm := d.Terms[0]; tm.Group != "factor(g)" || !slices.Equal(tm.Levels, []string{"2", "10", "30"}) {
+		t.Fatalf("group %s levels %v", tm.Group, tm.Levels)
+	}
+	stored, err := FromLevels(f, d.LevelMap())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd, err := stored.NewData(frameOf(t, "x,g\n1,10.0\n2,7\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nt := nd.Terms[0]; nt.Refs[0] != 1 || nt.Refs[1] != 3 || !slices.Equal(nt.NewLevels, []string{"7"}) {
+		t.Errorf("refs %v new levels %v", nt.Refs, nt.NewLevels)
+	}
+}
