@@ -466,11 +466,22 @@ func termLists(f *Formula) []TermList {
 // appearance: response, fixed terms, then random terms.
 func usedColumns(f *Formula) []string {
 	var names []string
+	for _, v := range formulaVars(f, func(Var) bool { return true }) {
+		names = append(names, v.Name)
+	}
+	return names
+}
+
+// formulaVars returns the variables of f for which keep is true, each
+// name once, in order of appearance: response, fixed terms, then the
+// random terms' expressions and grouping factors.
+func formulaVars(f *Formula, keep func(Var) bool) []Var {
+	var out []Var
 	seen := map[string]bool{}
 	add := func(v Var) {
-		if !seen[v.Name] {
+		if keep(v) && !seen[v.Name] {
 			seen[v.Name] = true
-			names = append(names, v.Name)
+			out = append(out, v)
 		}
 	}
 	add(f.Response)
@@ -486,7 +497,7 @@ func usedColumns(f *Formula) []string {
 			add(v)
 		}
 	}
-	return names
+	return out
 }
 
 // firstText returns the first non-NA cell of c that is not a number.

@@ -799,28 +799,7 @@ func deriveColumns(f *Formula, fr *Frame, state map[string]*Transform, skipRespo
 
 // callVars returns the function-call variables of f, each once.
 func (f *Formula) callVars() []Var {
-	var out []Var
-	seen := map[string]bool{}
-	add := func(v Var) {
-		if v.Expr != nil && !seen[v.Name] {
-			seen[v.Name] = true
-			out = append(out, v)
-		}
-	}
-	add(f.Response)
-	for _, tl := range termLists(f) {
-		for _, t := range tl.Terms {
-			for _, v := range t.Vars {
-				add(v)
-			}
-		}
-	}
-	for _, r := range f.Random {
-		for _, v := range r.Group {
-			add(v)
-		}
-	}
-	return out
+	return formulaVars(f, func(v Var) bool { return v.Expr != nil })
 }
 
 // parseCall parses the arguments of a call to function name, after which
