@@ -58,12 +58,7 @@ const (
 //	selected inverse ≈ q₀m²/2 (forward solves) + 2m³/3 + q₀K₀m.
 func gradCost(st *setup) (ratio, selFlops float64) {
 	d := st.spec.Design
-	first := 0
-	for i, t := range d.Terms {
-		if len(t.Levels) > len(d.Terms[first].Levels) {
-			first = i
-		}
-	}
+	first := kernelFirstTerm(d)
 	k0 := float64(d.Terms[first].K)
 	q0 := k0 * float64(len(d.Terms[first].Levels))
 	m := float64(st.lay.p)
@@ -163,13 +158,4 @@ func autoPilot(st *setup, opt Options, flopMethod string, ratio float64, mode, c
 	}
 	return method, fmt.Sprintf("auto: pilot chains from the mode (%d iterations after %d), bulk-ESS per iteration of the slowest coordinate of ψ: %s; %s",
 		pilotIters, pilotBurn, strings.Join(parts, ", "), why)
-}
-
-// meanLeap is the mean number of leapfrog steps per post-warmup
-// transition so far.
-func meanLeap(n *nuts) float64 {
-	if n.nPost == 0 {
-		return 1
-	}
-	return float64(n.leapPost) / float64(n.nPost)
 }

@@ -3,6 +3,8 @@ package sampler
 import (
 	"fmt"
 	"slices"
+
+	"github.com/lmmbayes/lmmbayes/model"
 )
 
 // essRatio is the ratio of the collapsed method's ESS per iteration to
@@ -74,12 +76,7 @@ func methodCosts(st *setup, opt Options) (collapsed, crossed float64) {
 	}
 	// The kernel puts the term with the most levels first
 	// (block-diagonal); the rest is dense.
-	first := 0
-	for i, t := range d.Terms {
-		if len(t.Levels) > len(d.Terms[first].Levels) {
-			first = i
-		}
-	}
+	first := kernelFirstTerm(d)
 	var q2 float64
 	for i, q := range qs {
 		if i != first {
@@ -135,4 +132,16 @@ func methodCosts(st *setup, opt Options) (collapsed, crossed float64) {
 	passes := float64(2*max(nLarge, 1) + 2*len(d.Terms) + 1)
 	crossed += flopsPerRowPass*passes*n*rowWidth + float64(pe*pe*pe)/3
 	return collapsed, crossed
+}
+
+// kernelFirstTerm returns the index of the term the kernel puts first
+// (block-diagonal): the one with the most levels, the first of ties.
+func kernelFirstTerm(d *model.Design) int {
+	first := 0
+	for i, t := range d.Terms {
+		if len(t.Levels) > len(d.Terms[first].Levels) {
+			first = i
+		}
+	}
+	return first
 }
