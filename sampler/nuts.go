@@ -43,22 +43,21 @@ func (s *hstate) copyFrom(o *hstate) {
 // p(ψ | y) with a dense metric: kinetic energy ½ pᵀΣp with Σ the
 // (adapted) posterior covariance of ψ, momentum p ~ N(0, Σ⁻¹).
 type nuts struct {
-	d      int
-	f      func(q, g []float64) float64 // log target and gradient
-	rng    *rand.Rand
-	eps    float64
-	sigma  []float64 // Σ (the inverse metric), d × d
-	chol   []float64 // its lower Cholesky factor
-	z      hstate    // the integrator's state
-	zs     hstate    // the selected sample
-	zp     []hstate  // top-level proposals by tree depth
-	zfin   []hstate  // build's final-subtree proposals by depth
-	pool   [][]float64
-	tmp    []float64
-	nLeap  int
-	div    bool
-	depth  int
-	accept float64
+	d     int
+	f     func(q, g []float64) float64 // log target and gradient
+	rng   *rand.Rand
+	eps   float64
+	sigma []float64 // Σ (the inverse metric), d × d
+	chol  []float64 // its lower Cholesky factor
+	z     hstate    // the integrator's state
+	zs    hstate    // the selected sample
+	zp    []hstate  // top-level proposals by tree depth
+	zfin  []hstate  // build's final-subtree proposals by depth
+	pool  [][]float64
+	tmp   []float64
+	nLeap int
+	div   bool
+	depth int
 	// dual averaging
 	mu, sbar, xbar float64
 	counter        int
@@ -421,7 +420,6 @@ func (n *nuts) build(depth int, prop *hstate, psBeg, psEnd, rho, pBeg, pEnd []fl
 // acceptance statistic.
 func (n *nuts) step(it, warmup int) float64 {
 	acc := n.transition()
-	n.accept = acc
 	if it < warmup {
 		n.nWarm++
 		n.leapWarm += n.nLeap
