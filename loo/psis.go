@@ -1,0 +1,226 @@
+package loo
+
+import (
+	"math"
+	"slices"
+)
+
+// TailLength returns the number of largest importance ratios that PSIS fits
+// a generalized Pareto distribution to, for S draws of relative efficiency
+// rEff: ⌈min(0.2·S, 3·√(S/rEff))⌉ (loo's n_pareto).
+func TailLength(S int, rEff float64) int {
+	s := float64(S)
+	return int(math.Ceil(math.Min(0.2*s, 3*math.Sqrt(s/rEff))))
+}
+
+// minTail is the smallest tail PSIS smooths (loo's enough_tail_samples).
+const minTail = 5
+
+// GPDFit estimates the shape k and scale σ of a generalized Pareto
+// distribution from the sorted (ascending) exceedances x by the empirical
+// Bayes method of Zhang & Stephens (2009), with loo's grid (30 + ⌊√N⌋ points,
+// prior 3) and its weakly informative adjustment of k towards 0.5
+// (k·N/(N+10) + 5/(N+10), loo's adjust_k_wip). A NaN k is returned as +Inf,
+// as loo's gpdfit does.
+func GPDFit(x []float64) (k, sigma float64) {
+	n := len(x)
+	nf := float64(n)
+	const prior = 3.0
+	m := 30 + int(math.Floor(math.Sqrt(nf)))
+	xstar := x[int(math.Floor(nf/4+0.5))-1]
+	theta := make([]float64, m)
+	ltheta := make([]float64, m)
+	for j := range theta {
+		theta[j] = 1/x[n-1] + (1-math.Sqrt(float64(m)/(float64(j+1)-0.5)))/prior/xstar
+		// loo's lx(a, x) with a = −θ: log(a/k) − k − 1, k = mean(log1p(a·x)).
+		a := -theta[j]
+		var s float64
+		for _, v := range x {
+			s += math.Log1p(a * v)
+		}
+		kk := s / nf
+		ltheta[j] = nf * (math.Log(a/kk) - kk - 1)
+	}
+	lse := logSumExp(ltheta)
+	var thetaHat float64
+	for j := range theta {
+		thetaHat += theta[j] * math.Exp(ltheta[j]-lse)
+	}
+	var s float64
+	for _, v := range x {
+		s += math.Log1p(-thetaHat * v)
+	}
+	k = s / nf
+	sigma = -k / thetaHat
+	const a = 10.0
+	k = k*nf/(nf+a) + a*0.5/(nf+a)
+	if math.IsNaN(k) {
+		k = math.Inf(1)
+	}
+	return k, sigma
+}
+
+// qgpd is the generalized Pareto quantile function (loo's qgpd).
+func qgpd(p, k, sigma float64) float64 {
+	if math.IsNaN(sigma) || sigma <= 0 {
+		return math.NaN()
+	}
+	return sigma * math.Expm1(-k*math.Log1p(-p)) / k
+}
+
+// PSIS smooths the log importance ratios lr of one observation (S draws) in
+// place into log weights, as loo's do_psis_i: the TailLength(S, rEff) largest
+// ratios are replaced by the expected order statistics of a generalized
+// Pareto distribution fitted to them (GPDFit), and every weight is truncated
+// at the largest raw ratio. It returns the Pareto shape estimate k̂ (+Inf
+// when the tail is shorter than 5 draws or constant, in which case the ratios
+// are only truncated). The weights are not normalised.
+func PSIS(lr []float64, rEff float64) (k float64) {
+	var w psisWork
+	return w.psis(lr, rEff)
+}
+
+// psisWork holds PSIS's scratch buffers for reuse across observations.
+type psisWork struct {
+	idx  []int
+	tail []float64
+}
+
+func (w *psisWork) psis(lr []float64, rEff float64) float64 {
+	S := len(lr)
+	maxLR := math.Inf(-1)
+	for _, v := range lr {
+		maxLR = math.Max(maxLR, v)
+	}
+	for i := range lr {
+		lr[i] -= maxLR
+	}
+	k := math.Inf(1)
+	tailLen := TailLength(S, rEff)
+	if tailLen >= minTail && tailLen < S {
+		// The tailLen+1 largest values (the tail and the cutoff below it) in
+		// the order of R's stable sort.int: ascending value, ties by index.
+		idx := w.topIndices(lr, tailLen+1)
+		cutoff := lr[idx[0]]
+		tidx := idx[1:]
+		tail := w.tail[:0]
+		for _, i := range tidx {
+			tail = append(tail, lr[i])
+		}
+		w.tail = tail
+		if math.Abs(tail[len(tail)-1]-tail[0]) >= 2.220446049250313e-16/100 {
+			expCut := math.Exp(cutoff)
+			for j := range tail {
+				tail[j] = math.Exp(tail[j]) - expCut
+			}
+			kk, sigma := GPDFit(tail)
+			k = kk
+			if !math.IsInf(kk, 0) && !math.IsNaN(kk) {
+				L := float64(len(tail))
+				for j, i := range tidx {
+					p := (float64(j+1) - 0.5) / L
+					lr[i] = math.Log(qgpd(p, kk, sigma) + expCut)
+				}
+			}
+		}
+	}
+	for i, v := range lr {
+		if v > 0 {
+			lr[i] = 0
+		}
+		lr[i] += maxLR
+	}
+	return k
+}
+
+// topIndices returns the indices of the m largest values of x in ascending
+// order of (value, index), the order a stable ascending sort gives.
+func (w *psisWork) topIndices(x []float64, m int) []int {
+	n := len(x)
+	if cap(w.idx) < n {
+		w.idx = make([]int, n)
+	}
+	idx := w.idx[:n]
+	for i := range idx {
+		idx[i] = i
+	}
+	less := func(a, b int) bool { // (x[a], a) < (x[b], b)
+		if x[a] != x[b] {
+			return x[a] < x[b]
+		}
+		return a < b
+	}
+	// Quickselect the m largest into idx[n−m:], then sort them.
+	lo, hi, target := 0, n-1, n-m
+	for lo < hi {
+		// median of three pivot
+		mid := lo + (hi-lo)/2
+		if less(idx[mid], idx[lo]) {
+			idx[mid], idx[lo] = idx[lo], idx[mid]
+		}
+		if less(idx[hi], idx[lo]) {
+			idx[hi], idx[lo] = idx[lo], idx[hi]
+		}
+		if less(idx[hi], idx[mid]) {
+			idx[hi], idx[mid] = idx[mid], idx[hi]
+		}
+		p := idx[mid]
+		i, j := lo, hi
+		for i <= j {
+			for less(idx[i], p) {
+				i++
+			}
+			for less(p, idx[j]) {
+				j--
+			}
+			if i <= j {
+				idx[i], idx[j] = idx[j], idx[i]
+				i++
+				j--
+			}
+		}
+		if target <= j {
+			hi = j
+		} else if target >= i {
+			lo = i
+		} else {
+			break
+		}
+	}
+	top := idx[target:]
+	slices.SortFunc(top, func(a, b int) int {
+		if less(a, b) {
+			return -1
+		}
+		if less(b, a) {
+			return 1
+		}
+		return 0
+	})
+	return top
+}
+
+// logSumExp returns log Σ exp(x) as matrixStats::logSumExp computes it:
+// the maximum plus log1p of the sum of the other terms' exp(x − max).
+func logSumExp(x []float64) float64 {
+	if len(x) == 0 {
+		return math.Inf(-1)
+	}
+	im := 0
+	for i, v := range x {
+		if v > x[im] {
+			im = i
+		}
+	}
+	m := x[im]
+	if math.IsInf(m, 0) {
+		return m
+	}
+	var s float64
+	for i, v := range x {
+		if i != im {
+			s += math.Exp(v - m)
+		}
+	}
+	return m + math.Log1p(s)
+}
