@@ -2,6 +2,9 @@ package loo
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -241,5 +244,67 @@ func TestBayesR2AgainstR(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPrintAgainstR compares the printed loo, waic and loo_compare output
+// with what R's print methods wrote (testdata/loo/*_print.txt).
+func TestPrintAgainstR(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "loo", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	loos := map[string]*Result{}
+	for _, r := range refRuns {
+		lr := loadRun(t, r)
+		res, w := looOf(t, lr.logLikColumns(t), len(lr.chains))
+		loos[r.name] = res
+		var b strings.Builder
+		if err := res.Print(&b, Thresholds251); err != nil {
+			t.Fatal(err)
+		}
+		if want := read(r.name + "_loo_print.txt"); b.String() != want {
+			t.Errorf("%s loo print:\n%s\nR:\n%s", r.name, b.String(), want)
+		}
+		b.Reset()
+		if err := w.Print(&b); err != nil {
+			t.Fatal(err)
+		}
+		if want := read(r.name + "_waic_print.txt"); b.String() != want {
+			t.Errorf("%s waic print:\n%s\nR:\n%s", r.name, b.String(), want)
+		}
+		gcols, _ := lr.groupLogLikColumns(t, r.group)
+		g, _ := looOf(t, gcols, len(lr.chains))
+		b.Reset()
+		if err := g.Print(&b, Thresholds251); err != nil {
+			t.Fatal(err)
+		}
+		if want := read(r.name + "_logo_print.txt"); b.String() != want {
+			t.Errorf("%s logo print:\n%s\nR:\n%s", r.name, b.String(), want)
+		}
+	}
+	for _, c := range []struct {
+		file  string
+		names []string
+	}{{"sleep_compare_print.txt", []string{"sleep_int", "sleep_uncorr", "sleep_corr"}},
+		{"polite_compare_print.txt", []string{"polite_int", "polite_slope"}}} {
+		var ms []Model
+		for _, n := range c.names {
+			ms = append(ms, modelOf(n, loos[n]))
+		}
+		rows, err := Compare(ms)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		if err := PrintCompare(&b, rows); err != nil {
+			t.Fatal(err)
+		}
+		if want := read(c.file); b.String() != want {
+			t.Errorf("compare print:\n%s\nR:\n%s", b.String(), want)
+		}
 	}
 }

@@ -100,7 +100,7 @@ func BayesR2(y, yhat []float64) float64 {
 type GroupLogLik struct {
 	d      *model.Design
 	group  string
-	terms  []int   // terms of the factor, in design order
+	terms  []int // terms of the factor, in design order
 	levels []string
 	rows   [][]int // rows of each level
 	k      int     // total effects of the factor

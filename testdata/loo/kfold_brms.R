@@ -54,8 +54,8 @@ out <- list(
   elpd_kfold = est["elpd_kfold", "Estimate"], se_elpd_kfold = est["elpd_kfold", "SE"],
   p_kfold = est["p_kfold", "Estimate"], se_p_kfold = est["p_kfold", "SE"],
   kfoldic = est["kfoldic", "Estimate"], se_kfoldic = est["kfoldic", "SE"],
-  pointwise_elpd_kfold = unname(kf$pointwise[, "elpd_kfold"]),
-  fold = unname(kf$fold_id),
+  pointwise_elpd_kfold = unname(kf$pointwise[, "elpd_kfold"]),   # brms assigns subjects to folds at random
+
   subject = as.character(d$Subject))
 write_json(out, "testdata/loo/kfold_brms.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)
 cat("wrote testdata/loo/kfold_brms.json\n")

@@ -12,6 +12,8 @@
 #   NAME_logo_SUBJECTCOL.csv   leave-one-group-out: loo on the group marginal log-likelihood
 #   NAME_r2.csv       Bayesian R^2 per draw, conditional and marginal (brms's .bayes_R2)
 #   refs.json         the estimates, Pareto k tables, loo_compare tables
+#   *_print.txt       what print() shows for each loo, waic and loo_compare object
+# Console output: loo_refs.out.
 # r_eff = relative_eff(exp(log_lik), chain_id), as brms's loo does.
 suppressMessages({library(loo); library(jsonlite)})
 stopifnot(packageVersion("loo") == "2.5.1")
@@ -136,6 +138,14 @@ out$compare <- list(
   polite_loo = cmp(loos[c("polite_int", "polite_slope")]),
   polite_waic = cmp(waics[c("polite_int", "polite_slope")]),
   sleep_logo = cmp(logos[c("sleep_int", "sleep_uncorr", "sleep_corr")]))
+# printed output, for the print format tests
+for (nm in names(loos)) {
+  writeLines(capture.output(print(loos[[nm]])), paste0(nm, "_loo_print.txt"))
+  writeLines(capture.output(print(waics[[nm]])), paste0(nm, "_waic_print.txt"))
+  writeLines(capture.output(print(logos[[nm]])), paste0(nm, "_logo_print.txt"))
+}
+writeLines(capture.output(print(loo_compare(loos[c("sleep_int", "sleep_uncorr", "sleep_corr")]))), "sleep_compare_print.txt")
+writeLines(capture.output(print(loo_compare(loos[c("polite_int", "polite_slope")]))), "polite_compare_print.txt")
 write_json(out, "refs.json", digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null")
 print(loos$sleep_corr)
 print(loo_compare(loos[c("sleep_int", "sleep_uncorr", "sleep_corr")]))
