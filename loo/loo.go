@@ -95,41 +95,61 @@ func (c *Computer) LOO(ll []float64, rEff float64) (Pointwise, error) {
 			return Pointwise{}, ErrNonFinite
 		}
 	}
+	// Every quantity below is computed from exp(ll − m), m = max ll: the
+	// relative efficiency is invariant to scaling the likelihood, elpd and
+	// lpd get m back, and mcse_elpd's var(log z) is invariant to the shift.
+	// So a log-likelihood far below −745 does not underflow.
+	m := math.Inf(-1)
+	for _, v := range ll {
+		if v > m {
+			m = v
+		}
+	}
+	lik := c.lik
 	for i, v := range ll {
-		c.lik[i] = math.Exp(v)
+		lik[i] = math.Exp(v - m)
 	}
 	if !(rEff > 0) {
 		for ch := range c.split {
-			c.split[ch] = c.lik[ch*c.draws : (ch+1)*c.draws]
+			c.split[ch] = lik[ch*c.draws : (ch+1)*c.draws]
 		}
 		rEff = c.ess.ess(c.split) / float64(S)
 	}
-	// Log importance ratios −ll, smoothed.
+	// Log importance ratios −ll, smoothed, then normalised weights w.
 	lw := c.lw
 	for i, v := range ll {
 		lw[i] = -v
 	}
 	k := c.psis.psis(lw, rEff)
-	norm := logSumExp(lw)
-	var sumW2 float64
-	for i := range lw {
-		lw[i] -= norm
-		w := math.Exp(lw[i])
-		sumW2 += w * w
+	maxLW := math.Inf(-1)
+	for _, v := range lw {
+		if v > maxLW {
+			maxLW = v
+		}
 	}
-	// elpd_loo = log Σ exp(ll + lw); lpd = log Σ exp(ll) − log S.
-	for i, v := range ll {
-		c.lik[i] = v + lw[i] // temporarily ll + lw
+	var sw float64
+	for i, v := range lw {
+		lw[i] = math.Exp(v - maxLW)
+		sw += lw[i]
 	}
-	elpd := logSumExp(c.lik)
-	lpd := logSumExp(ll) - math.Log(float64(S))
-	// mcse_elpd: var_epd = Σ w² (lik − E_epd)², z = E_epd + sd·zn, var(log z[z>0]) / r_eff.
-	eEpd := math.Exp(elpd)
+	w := lw
+	var sumW2, sl, slw float64
+	for i := range w {
+		w[i] /= sw
+		sumW2 += w[i] * w[i]
+		sl += lik[i]
+		slw += lik[i] * w[i]
+	}
+	// elpd_loo = log Σ w·exp(ll); lpd = log mean exp(ll).
+	elpd := m + math.Log(slw)
+	lpd := m + math.Log(sl) - math.Log(float64(S))
+	// mcse_elpd: var_epd = Σ w² (lik − E_epd)², z = E_epd + sd·zn,
+	// √(var(log z[z>0]) / r_eff), on the scale of exp(ll − m).
+	eEpd := slw
 	var varEpd float64
-	for i, v := range ll {
-		w := math.Exp(lw[i])
-		d := math.Exp(v) - eEpd
-		varEpd += w * w * d * d
+	for i := range w {
+		d := lik[i] - eEpd
+		varEpd += w[i] * w[i] * d * d
 	}
 	sd := math.Sqrt(varEpd)
 	logz := c.logz[:0]

@@ -308,3 +308,32 @@ func TestPrintAgainstR(t *testing.T) {
 		}
 	}
 }
+
+// TestRelativeEffFFTPath checks r_eff against R when every lag comes from the
+// FFT (the path taken by strongly autocorrelated likelihoods) and when every
+// lag is summed directly.
+func TestRelativeEffFFTPath(t *testing.T) {
+	for _, r := range refRuns[2:4] {
+		lr := loadRun(t, r)
+		cols := lr.logLikColumns(t)
+		_, rows, _ := readRefCSV(t, r.name+"_loo.csv")
+		chains := len(lr.chains)
+		n := len(cols[0]) / chains
+		for _, direct := range []int{0, n} {
+			c, err := NewComputer(chains, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.ess.direct = direct
+			for i, ll := range cols {
+				p, err := c.LOO(ll, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !relClose(p.REff, rows[i][6], tolR) {
+					t.Errorf("%s obs %d (direct lags %d): r_eff %.17g, R %.17g", r.name, i+1, direct, p.REff, rows[i][6])
+				}
+			}
+		}
+	}
+}

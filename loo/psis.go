@@ -90,7 +90,9 @@ func (w *psisWork) psis(lr []float64, rEff float64) float64 {
 	S := len(lr)
 	maxLR := math.Inf(-1)
 	for _, v := range lr {
-		maxLR = math.Max(maxLR, v)
+		if v > maxLR {
+			maxLR = v
+		}
 	}
 	for i := range lr {
 		lr[i] -= maxLR

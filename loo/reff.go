@@ -40,6 +40,8 @@ type essWork struct {
 	acov   []float64 // mean over chains of the autocovariances
 	rho    []float64
 	means  []float64
+	cent   []float64 // centred chains, chain-major
+	direct int       // lags summed directly before switching to the FFT
 	factor float64 // loo's autocovariance scaling, see newESSWork
 }
 
@@ -65,6 +67,7 @@ func newESSWork(n int) *essWork {
 		acov:   make([]float64, n),
 		rho:    make([]float64, n),
 		factor: float64(fftGoodSize(n)) / float64(n),
+		direct: directLags,
 	}
 }
 
@@ -74,37 +77,53 @@ func newESSWork(n int) *essWork {
 func (w *essWork) ess(x [][]float64) float64 {
 	n := w.n
 	chains := len(x)
-	for i := range w.power {
-		w.power[i] = 0
+	// Centred chains, kept for the lags computed directly.
+	if cap(w.cent) < chains*n {
+		w.cent = make([]float64, chains*n)
 	}
+	cent := w.cent[:chains*n]
 	w.means = w.means[:0]
-	for _, c := range x {
+	for c, ch := range x {
 		var mu float64
-		for _, v := range c {
+		for _, v := range ch {
 			mu += v
 		}
 		mu /= float64(n)
 		w.means = append(w.means, mu)
-		for i, v := range c {
-			w.pad[i] = v - mu
-		}
-		for i := n; i < len(w.pad); i++ {
-			w.pad[i] = 0
-		}
-		w.fft.Coefficients(w.coef, w.pad)
-		for i, z := range w.coef {
-			re, im := real(z), imag(z)
-			w.power[i] += complex(re*re+im*im, 0)
+		for i, v := range ch {
+			cent[c*n+i] = v - mu
 		}
 	}
-	w.fft.Sequence(w.seq, w.power)
-	scale := w.factor / (float64(len(w.pad)) * float64(n) * float64(chains))
+	// The autocovariances of the first lags are summed directly (Geyer's
+	// sequence usually stops within a few lags); past directLags all lags
+	// come from one FFT. Both equal loo's FFT autocovariance to rounding.
+	have := 0
+	fft := false
 	acov := w.acov
-	for t := 0; t < n; t++ {
-		acov[t] = w.seq[t] * scale
+	scale := w.factor / (float64(n) * float64(chains))
+	at := func(t int) float64 {
+		if fft || t < have {
+			return acov[t]
+		}
+		if t >= w.direct {
+			w.fftAcov(cent, chains)
+			fft = true
+			return acov[t]
+		}
+		for ; have <= t; have++ {
+			var s float64
+			for c := range chains {
+				y := cent[c*n : (c+1)*n]
+				for i := 0; i+have < n; i++ {
+					s += y[i] * y[i+have]
+				}
+			}
+			acov[have] = s * scale
+		}
+		return acov[t]
 	}
 	nf := float64(n)
-	meanVar := acov[0] * nf / (nf - 1)
+	meanVar := at(0) * nf / (nf - 1)
 	varPlus := meanVar * (nf - 1) / nf
 	if chains > 1 {
 		varPlus += variance(w.means)
@@ -116,12 +135,12 @@ func (w *essWork) ess(x [][]float64) float64 {
 	t := 0
 	rhoEven := 1.0
 	rho[0] = rhoEven
-	rhoOdd := 1 - (meanVar-acov[1])/varPlus
+	rhoOdd := 1 - (meanVar-at(1))/varPlus
 	rho[1] = rhoOdd
 	for t < n-5 && !math.IsNaN(rhoEven+rhoOdd) && rhoEven+rhoOdd > 0 {
 		t += 2
-		rhoEven = 1 - (meanVar-acov[t])/varPlus
-		rhoOdd = 1 - (meanVar-acov[t+1])/varPlus
+		rhoEven = 1 - (meanVar-at(t))/varPlus
+		rhoOdd = 1 - (meanVar-at(t+1))/varPlus
 		if rhoEven+rhoOdd >= 0 {
 			rho[t] = rhoEven
 			rho[t+1] = rhoOdd
@@ -152,6 +171,36 @@ func (w *essWork) ess(x [][]float64) float64 {
 	tau := -1 + 2*sum + rho[maxT]
 	tau = math.Max(tau, 1/math.Log10(S))
 	return S / tau
+}
+
+// directLags is the number of autocovariance lags summed directly before
+// ess switches to the FFT.
+const directLags = 24
+
+// fftAcov writes the scaled mean autocovariance of every lag into w.acov
+// from the centred chains (chains × w.n, chain-major).
+func (w *essWork) fftAcov(cent []float64, chains int) {
+	n := w.n
+	for i := range w.power {
+		w.power[i] = 0
+	}
+	for c := range chains {
+		copy(w.pad, cent[c*n:(c+1)*n])
+		for i := n; i < len(w.pad); i++ {
+			w.pad[i] = 0
+		}
+		w.fft.Coefficients(w.coef, w.pad)
+		for i, z := range w.coef {
+			re, im := real(z), imag(z)
+			w.power[i] += complex(re*re+im*im, 0)
+		}
+	}
+	w.fft.Sequence(w.seq, w.power)
+	// Sequence(Coefficients(·)) multiplies by the transform length.
+	scale := w.factor / (float64(len(w.pad)) * float64(n) * float64(chains))
+	for t := 0; t < n; t++ {
+		w.acov[t] = w.seq[t] * scale
+	}
 }
 
 // variance is the sample variance with denominator n − 1 (R's var).
