@@ -42,7 +42,7 @@ type essWork struct {
 	means  []float64
 	cent   []float64 // centred chains, chain-major
 	direct int       // lags summed directly before switching to the FFT
-	factor float64 // loo's autocovariance scaling, see newESSWork
+	factor float64   // loo's autocovariance scaling, see newESSWork
 }
 
 // newESSWork prepares FFTs for chains of n draws. loo's autocovariance pads
