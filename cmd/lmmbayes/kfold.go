@@ -91,7 +91,7 @@ type kfoldPlan struct {
 	fr      *model.Frame
 	d       *model.Design
 	group   string
-	term    int      // a term of d grouped by group
+	term    int // a term of d grouped by group
 	K       int
 	levelOf []string // per design row, its level of group
 	foldOf  map[string]int
@@ -352,18 +352,18 @@ func (p *kfoldPlan) runAll(e *env, configPath, dir string, jobs int, force bool)
 
 // kfoldJSON is kfold.json.
 type kfoldJSON struct {
-	Group             string         `json:"group"`
-	K                 int            `json:"folds"`
-	Seed              int64          `json:"seed"`
-	N                 int            `json:"nobs"`
-	ElpdKfold         float64        `json:"elpd_kfold"`
-	SEElpdKfold       float64        `json:"se_elpd_kfold"`
-	KfoldIC           float64        `json:"kfoldic"`
-	SEKfoldIC         float64        `json:"se_kfoldic"`
-	ElpdKfoldGroup    float64        `json:"elpd_kfold_group"`
-	SEElpdKfoldGroup  float64        `json:"se_elpd_kfold_group"`
-	Levels            int            `json:"levels"`
-	FoldOfLevel       map[string]int `json:"fold_of_level"`
+	Group            string         `json:"group"`
+	K                int            `json:"folds"`
+	Seed             int64          `json:"seed"`
+	N                int            `json:"nobs"`
+	ElpdKfold        float64        `json:"elpd_kfold"`
+	SEElpdKfold      float64        `json:"se_elpd_kfold"`
+	KfoldIC          float64        `json:"kfoldic"`
+	SEKfoldIC        float64        `json:"se_kfoldic"`
+	ElpdKfoldGroup   float64        `json:"elpd_kfold_group"`
+	SEElpdKfoldGroup float64        `json:"se_elpd_kfold_group"`
+	Levels           int            `json:"levels"`
+	FoldOfLevel      map[string]int `json:"fold_of_level"`
 }
 
 // combine reads the fold files and writes kfold.csv and kfold.json.
