@@ -166,6 +166,22 @@ func openLooRun(dir string, f *looFlags) (*looRun, error) {
 		r.n = r.group.levels()
 		return r, nil
 	}
+	// lmmbayes writes log_lik_K.csv beside draws_K.csv; draws files that
+	// hold log_lik columns themselves (CmdStan's) are read as they are.
+	llFiles := make([]string, len(files))
+	have := 0
+	for i, f := range files {
+		llFiles[i] = logLikPath(f)
+		if _, err := os.Stat(llFiles[i]); err == nil {
+			have++
+		}
+	}
+	switch {
+	case have == len(files):
+		files = llFiles
+	case have > 0:
+		return nil, inputErrorf("loo: %s: only %d of the %d chains have a log_lik_K.csv", dir, have, len(files))
+	}
 	if r.src, err = loo.OpenSource(files, "log_lik"); err != nil {
 		return nil, asInput(fmt.Errorf("loo: %w", err))
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/lmmbayes/lmmbayes/diagnostics"
+	"github.com/lmmbayes/lmmbayes/model"
 	"github.com/lmmbayes/lmmbayes/sampler"
 )
 
@@ -76,6 +77,9 @@ type drawsSink struct {
 	// chains' draws fit in the memory budget, so that the summaries need
 	// not read the file back.
 	keep []float64
+	// ll, when set, writes the draw's pointwise log-likelihood to the
+	// chain's log_lik_K.csv.
+	ll *logLikSink
 }
 
 // newDrawsSink creates path and writes the header of chain info.ID.
@@ -112,6 +116,11 @@ func (s *drawsSink) WriteDraw(r sampler.Row) error {
 	if err := s.w.WriteByte('\n'); err != nil {
 		return fmt.Errorf("output: %s: %w", filepath.Base(s.path), err)
 	}
+	if s.ll != nil {
+		if err := s.ll.write(r); err != nil {
+			return err
+		}
+	}
 	if s.keep != nil {
 		s.keep = r.AppendTo(s.keep)
 	}
@@ -124,6 +133,11 @@ func (s *drawsSink) WriteDraw(r sampler.Row) error {
 // it is rewritten with the first ch.NDraws rows and a header saying so;
 // then the trailing acceptance comment is added.
 func (s *drawsSink) finish(ch *sampler.ChainResult) error {
+	if s.ll != nil {
+		if err := s.ll.sink.finish(ch); err != nil {
+			return err
+		}
+	}
 	trailer := fmt.Sprintf("# Metropolis acceptance of the variance parameters: warmup %s, random walk %s, independence %s\n",
 		fmtRate(ch.AcceptWarmup), fmtRate(ch.AcceptRW), fmtRate(ch.AcceptIndep))
 	if ns := ch.NUTS; ns != nil {
@@ -218,7 +232,12 @@ func (s *drawsSink) rewrite(n int, trailer string) error {
 }
 
 // abort closes the file without completing it.
-func (s *drawsSink) abort() { s.f.Close() }
+func (s *drawsSink) abort() {
+	s.f.Close()
+	if s.ll != nil {
+		s.ll.sink.abort()
+	}
+}
 
 // sinkSet makes and tracks the sinks of a run's chains; the sampler
 // calls make from its chain goroutines.
@@ -233,12 +252,22 @@ type sinkSet struct {
 	byID      map[int]*drawsSink
 	// created lists every file made, for clean-up after a failure.
 	created []string
+	// logLik, when set, is the design whose rows' log-likelihood each
+	// chain also writes, to the file logLikPath(draws file).
+	logLik *model.Design
 }
 
 func (ss *sinkSet) make(info sampler.ChainInfo) (sampler.DrawSink, error) {
 	s, err := newDrawsSink(ss.path(info.ID), &ss.hdr, info)
 	if err != nil {
 		return nil, err
+	}
+	if ss.logLik != nil {
+		if err := s.addLogLik(ss.logLik, info); err != nil {
+			s.abort()
+			os.Remove(s.path)
+			return nil, err
+		}
 	}
 	nc := len(info.Names.Columns)
 	if perChain := drawsBytes(ss.hdr.draws) * int64(nc); perChain*int64(ss.chains) <= ss.keepBytes {
@@ -248,6 +277,9 @@ func (ss *sinkSet) make(info sampler.ChainInfo) (sampler.DrawSink, error) {
 	defer ss.mu.Unlock()
 	ss.byID[info.ID] = s
 	ss.created = append(ss.created, s.path)
+	if s.ll != nil {
+		ss.created = append(ss.created, s.ll.sink.path)
+	}
 	return s, nil
 }
 
