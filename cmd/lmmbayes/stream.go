@@ -80,6 +80,9 @@ type drawsSink struct {
 	// ll, when set, writes the draw's pointwise log-likelihood to the
 	// chain's log_lik_K.csv.
 	ll *logLikSink
+	// format, when set, formats the values instead of the shortest
+	// round-trip form.
+	format func(dst []byte, v float64) []byte
 }
 
 // newDrawsSink creates path and writes the header of chain info.ID.
@@ -110,7 +113,11 @@ func (s *drawsSink) WriteDraw(r sampler.Row) error {
 		if j > 0 {
 			s.buf = append(s.buf, ',')
 		}
-		s.buf = strconv.AppendFloat(s.buf, v, 'g', -1, 64)
+		if s.format != nil {
+			s.buf = s.format(s.buf, v)
+		} else {
+			s.buf = strconv.AppendFloat(s.buf, v, 'g', -1, 64)
+		}
 		s.w.Write(s.buf)
 	}
 	if err := s.w.WriteByte('\n'); err != nil {
