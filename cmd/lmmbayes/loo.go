@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -28,6 +29,7 @@ type looFlags struct {
 	memMB   *int64
 	kTable  *string
 	workers *int
+	format  *string
 }
 
 func cmdLoo(e *env, args []string) error {
@@ -39,6 +41,7 @@ func cmdLoo(e *env, args []string) error {
 		memMB:   fs.Int64("memory-mb", 1024, "most `MiB` of log-likelihood draws held in memory at once"),
 		kTable:  fs.String("k-table", "2.7", "Pareto k thresholds of the printed table: `2.7` (loo ≥ 2.7: good below min(1 − 1/log10(S), 0.7)) or 2.5.1 (good ≤ 0.5, ok ≤ 0.7)"),
 		workers: fs.Int("workers", 0, "goroutines (default GOMAXPROCS)"),
+		format:  fs.String("format", "table", "output `format`: table (as R's loo prints) or json"),
 	}
 	pos, err := fs.parse(args)
 	if err != nil {
@@ -52,6 +55,9 @@ func cmdLoo(e *env, args []string) error {
 	}
 	if *f.kTable != "2.7" && *f.kTable != "2.5.1" {
 		return inputErrorf("loo: --k-table must be 2.7 or 2.5.1, got %q", *f.kTable)
+	}
+	if *f.format != "table" && *f.format != "json" {
+		return inputErrorf("loo: --format must be table or json, got %q", *f.format)
 	}
 	if *f.out != "" && len(pos) > 1 {
 		return inputErrorf("loo: --out needs a single run dir (each of several run dirs gets its own loo.csv)")
@@ -70,19 +76,23 @@ func cmdLoo(e *env, args []string) error {
 		return err
 	}
 	var models, waicModels []loo.Model
+	js := &looJSON{}
 	for i, r := range runs {
-		if len(runs) > 1 {
+		if len(runs) > 1 && *f.format == "table" {
 			fmt.Fprintf(e.stdout, "%sModel %s (%s)\n", map[bool]string{true: "", false: "\n"}[i == 0], r.name, r.dir)
 		}
 		if err := r.compute(f); err != nil {
 			return err
 		}
-		if err := r.print(e.stdout, f); err != nil {
-			return err
+		if *f.format == "table" {
+			if err := r.print(e.stdout, f); err != nil {
+				return err
+			}
 		}
 		if err := r.write(f); err != nil {
 			return err
 		}
+		js.Models = append(js.Models, r.json(f))
 		models = append(models, loo.Model{Name: r.name, Pointwise: r.res.ElpdPointwise(), Elpd: r.res.ElpdLoo, P: r.res.PLoo, IC: r.res.LooIC})
 		if r.waic != nil {
 			e := make([]float64, len(r.waic.Pointwise))
@@ -93,25 +103,139 @@ func cmdLoo(e *env, args []string) error {
 		}
 	}
 	if len(runs) > 1 {
-		if err := printComparison(e.stdout, "loo", models); err != nil {
-			return err
+		rows, err := loo.Compare(models)
+		if err != nil {
+			return asInput(fmt.Errorf("loo: %w", err))
 		}
+		js.Compare = compareJSON(rows)
+		var wrows []loo.CompareRow
 		if len(waicModels) > 1 {
-			if err := printComparison(e.stdout, "waic", waicModels); err != nil {
-				return err
+			if wrows, err = loo.Compare(waicModels); err != nil {
+				return asInput(fmt.Errorf("loo: %w", err))
+			}
+			js.CompareWAIC = compareJSON(wrows)
+		}
+		if *f.format == "table" {
+			printComparison(e.stdout, "loo", rows)
+			if wrows != nil {
+				printComparison(e.stdout, "waic", wrows)
 			}
 		}
+	}
+	if *f.format == "json" {
+		b, err := json.MarshalIndent(js, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = e.stdout.Write(append(b, '\n'))
+		return err
 	}
 	return nil
 }
 
+// looJSON is loo's --format json output.
+type looJSON struct {
+	Models      []looModelJSON   `json:"models"`
+	Compare     []compareRowJSON `json:"loo_compare,omitempty"`
+	CompareWAIC []compareRowJSON `json:"loo_compare_waic,omitempty"`
+}
+
+type estJSON struct {
+	Estimate float64 `json:"estimate"`
+	SE       float64 `json:"se"`
+}
+
+type kRowJSON struct {
+	Interval   string   `json:"interval"`
+	Label      string   `json:"label"`
+	Count      int      `json:"count"`
+	Proportion float64  `json:"proportion"`
+	MinNEff    *float64 `json:"min_n_eff"`
+}
+
+type r2JSON struct {
+	Estimate float64 `json:"estimate"`
+	EstError float64 `json:"est_error"`
+	Q2_5     float64 `json:"q2.5"`
+	Q97_5    float64 `json:"q97.5"`
+}
+
+type looModelJSON struct {
+	Dir       string             `json:"dir"`
+	Group     string             `json:"group,omitempty"`
+	S         int                `json:"draws"`
+	N         int                `json:"nobs"`
+	ElpdLoo   estJSON            `json:"elpd_loo"`
+	PLoo      estJSON            `json:"p_loo"`
+	LooIC     estJSON            `json:"looic"`
+	MCSE      *float64           `json:"mcse_elpd_loo"`
+	KTable    []kRowJSON         `json:"pareto_k_table"`
+	WAIC      map[string]estJSON `json:"waic,omitempty"`
+	R2        map[string]r2JSON  `json:"bayes_R2,omitempty"`
+	Pointwise string             `json:"pointwise_file"`
+}
+
+type compareRowJSON struct {
+	Model    string  `json:"model"`
+	ElpdDiff float64 `json:"elpd_diff"`
+	SEDiff   float64 `json:"se_diff"`
+	Elpd     estJSON `json:"elpd"`
+	P        estJSON `json:"p"`
+	IC       estJSON `json:"ic"`
+}
+
+func finiteOrNil(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
+}
+
+func compareJSON(rows []loo.CompareRow) []compareRowJSON {
+	out := make([]compareRowJSON, len(rows))
+	for i, r := range rows {
+		out[i] = compareRowJSON{Model: r.Name, ElpdDiff: r.ElpdDiff, SEDiff: r.SEDiff,
+			Elpd: estJSON{r.Elpd.Estimate, r.Elpd.SE}, P: estJSON{r.P.Estimate, r.P.SE}, IC: estJSON{r.IC.Estimate, r.IC.SE}}
+	}
+	return out
+}
+
+// json returns the run's results for --format json.
+func (r *looRun) json(f *looFlags) looModelJSON {
+	m := looModelJSON{Dir: r.dir, S: r.res.S, N: r.res.N,
+		ElpdLoo: estJSON{r.res.ElpdLoo.Estimate, r.res.ElpdLoo.SE}, PLoo: estJSON{r.res.PLoo.Estimate, r.res.PLoo.SE},
+		LooIC: estJSON{r.res.LooIC.Estimate, r.res.LooIC.SE}, MCSE: finiteOrNil(r.res.MCSE()), Pointwise: r.pointwisePath(f)}
+	if r.group != nil {
+		m.Group = r.group.name
+	}
+	for _, row := range r.res.KTable(f.thresholds(r.res.S)).Rows {
+		hi := "Inf)"
+		if !math.IsInf(row.Hi, 1) {
+			hi = fmt.Sprintf("%.3g]", row.Hi)
+		}
+		lo := "-Inf"
+		if !math.IsInf(row.Lo, -1) {
+			lo = fmt.Sprintf("%.3g", row.Lo)
+		}
+		m.KTable = append(m.KTable, kRowJSON{Interval: "(" + lo + ", " + hi, Label: row.Label, Count: row.Count,
+			Proportion: row.Proportion, MinNEff: finiteOrNil(row.MinNEff)})
+	}
+	if r.waic != nil {
+		m.WAIC = map[string]estJSON{
+			"elpd_waic": {r.waic.ElpdWAIC.Estimate, r.waic.ElpdWAIC.SE},
+			"p_waic":    {r.waic.PWAIC.Estimate, r.waic.PWAIC.SE},
+			"waic":      {r.waic.WAIC.Estimate, r.waic.WAIC.SE},
+		}
+	}
+	if r.r2 != nil {
+		m.R2 = map[string]r2JSON{"conditional": r2Of(r.r2.cond), "marginal": r2Of(r.r2.marg)}
+	}
+	return m
+}
+
 // printComparison prints loo_compare's table: the short form loo prints,
 // then every column.
-func printComparison(w io.Writer, crit string, models []loo.Model) error {
-	rows, err := loo.Compare(models)
-	if err != nil {
-		return asInput(fmt.Errorf("loo: %w", err))
-	}
+func printComparison(w io.Writer, crit string, rows []loo.CompareRow) error {
 	fmt.Fprintf(w, "\nModel comparison (loo_compare, %s):\n", crit)
 	if err := loo.PrintCompare(w, rows); err != nil {
 		return err
@@ -340,16 +464,21 @@ func (r *looRun) print(w io.Writer, f *looFlags) error {
 
 func trimK(x float64) string { return fmt.Sprintf("%.3g", x) }
 
-// write writes the pointwise CSVs.
-func (r *looRun) write(f *looFlags) error {
+// pointwisePath is where the pointwise CSV goes.
+func (r *looRun) pointwisePath(f *looFlags) string {
+	if *f.out != "" {
+		return *f.out
+	}
 	name := "loo.csv"
 	if r.group != nil {
 		name = "loo_group_" + safeFileName(r.group.name) + ".csv"
 	}
-	path := filepath.Join(r.dir, name)
-	if *f.out != "" {
-		path = *f.out
-	}
+	return filepath.Join(r.dir, name)
+}
+
+// write writes the pointwise CSVs.
+func (r *looRun) write(f *looFlags) error {
+	path := r.pointwisePath(f)
 	err := saveAtomically(path, func(w io.Writer) error {
 		hdr := "elpd_loo,mcse_elpd_loo,p_loo,looic,influence_pareto_k"
 		if r.group != nil {

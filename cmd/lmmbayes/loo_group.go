@@ -92,6 +92,12 @@ func (rp *runPosterior) bayesR2() (*r2Summary, error) {
 	return r, err
 }
 
+// r2Of summarises draws of R² as brms's posterior_summary.
+func r2Of(x []float64) r2JSON {
+	q := diagnostics.Quantiles(x, []float64{0.025, 0.975})
+	return r2JSON{Estimate: diagnostics.Mean(x), EstError: diagnostics.SD(x), Q2_5: q[0], Q97_5: q[1]}
+}
+
 // print writes the R² summary as brms's bayes_R2 prints it (posterior mean,
 // SD and 95% interval), one row each for the conditional and the marginal R².
 func (r *r2Summary) print(w io.Writer) {
