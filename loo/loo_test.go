@@ -2,8 +2,10 @@ package loo
 
 import (
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -334,6 +336,39 @@ func TestRelativeEffFFTPath(t *testing.T) {
 					t.Errorf("%s obs %d (direct lags %d): r_eff %.17g, R %.17g", r.name, i+1, direct, p.REff, rows[i][6])
 				}
 			}
+		}
+	}
+}
+
+// TestTopIndicesStable checks the tail selection against a stable sort (R's
+// sort.int order: ascending value, ties by position) on data with many ties.
+func TestTopIndicesStable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var w psisWork
+	for trial := range 200 {
+		n := 50 + rng.IntN(500)
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = math.Round(rng.NormFloat64() * float64(1+trial%5))
+		}
+		m := 1 + rng.IntN(n-1)
+		order := make([]int, n)
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int {
+			switch {
+			case x[a] < x[b]:
+				return -1
+			case x[a] > x[b]:
+				return 1
+			}
+			return 0
+		})
+		want := order[n-m:]
+		got := w.topIndices(x, m)
+		if !slices.Equal(got, want) {
+			t.Fatalf("trial %d (n %d, m %d): got %v, want %v", trial, n, m, got, want)
 		}
 	}
 }

@@ -83,6 +83,7 @@ func PSIS(lr []float64, rEff float64) (k float64) {
 // psisWork holds PSIS's scratch buffers for reuse across observations.
 type psisWork struct {
 	idx  []int
+	sel  []float64
 	tail []float64
 }
 
@@ -136,70 +137,89 @@ func (w *psisWork) psis(lr []float64, rEff float64) float64 {
 }
 
 // topIndices returns the indices of the m largest values of x in ascending
-// order of (value, index), the order a stable ascending sort gives.
+// order of (value, index), the order a stable ascending sort gives (ties
+// broken by position, so that among equal values the later ones rank
+// higher).
 func (w *psisWork) topIndices(x []float64, m int) []int {
 	n := len(x)
-	if cap(w.idx) < n {
-		w.idx = make([]int, n)
+	// The m-th largest value, by quickselect on a copy.
+	if cap(w.sel) < n {
+		w.sel = make([]float64, n)
 	}
-	idx := w.idx[:n]
-	for i := range idx {
-		idx[i] = i
-	}
-	less := func(a, b int) bool { // (x[a], a) < (x[b], b)
-		if x[a] != x[b] {
-			return x[a] < x[b]
+	sel := w.sel[:n]
+	copy(sel, x)
+	thr := quickselect(sel, n-m)
+	// Every value above it, and of the values equal to it the last ones.
+	above := 0
+	for _, v := range x {
+		if v > thr {
+			above++
 		}
-		return a < b
 	}
-	// Quickselect the m largest into idx[n−m:], then sort them.
-	lo, hi, target := 0, n-1, n-m
+	eq := m - above
+	idx := w.idx[:0]
+	for i := n - 1; i >= 0; i-- {
+		v := x[i]
+		if v > thr || v == thr && eq > 0 {
+			if v == thr {
+				eq--
+			}
+			idx = append(idx, i)
+		}
+	}
+	w.idx = idx
+	slices.SortFunc(idx, func(a, b int) int {
+		switch {
+		case x[a] < x[b]:
+			return -1
+		case x[a] > x[b]:
+			return 1
+		}
+		return a - b
+	})
+	return idx
+}
+
+// quickselect rearranges a so that a[k] is the value a sorted copy would
+// have there, and returns it.
+func quickselect(a []float64, k int) float64 {
+	lo, hi := 0, len(a)-1
 	for lo < hi {
-		// median of three pivot
 		mid := lo + (hi-lo)/2
-		if less(idx[mid], idx[lo]) {
-			idx[mid], idx[lo] = idx[lo], idx[mid]
+		if a[mid] < a[lo] {
+			a[mid], a[lo] = a[lo], a[mid]
 		}
-		if less(idx[hi], idx[lo]) {
-			idx[hi], idx[lo] = idx[lo], idx[hi]
+		if a[hi] < a[lo] {
+			a[hi], a[lo] = a[lo], a[hi]
 		}
-		if less(idx[hi], idx[mid]) {
-			idx[hi], idx[mid] = idx[mid], idx[hi]
+		if a[hi] < a[mid] {
+			a[hi], a[mid] = a[mid], a[hi]
 		}
-		p := idx[mid]
+		p := a[mid]
 		i, j := lo, hi
 		for i <= j {
-			for less(idx[i], p) {
+			for a[i] < p {
 				i++
 			}
-			for less(p, idx[j]) {
+			for p < a[j] {
 				j--
 			}
 			if i <= j {
-				idx[i], idx[j] = idx[j], idx[i]
+				a[i], a[j] = a[j], a[i]
 				i++
 				j--
 			}
 		}
-		if target <= j {
+		switch {
+		case k <= j:
 			hi = j
-		} else if target >= i {
+		case k >= i:
 			lo = i
-		} else {
-			break
+		default:
+			return a[k]
 		}
 	}
-	top := idx[target:]
-	slices.SortFunc(top, func(a, b int) int {
-		if less(a, b) {
-			return -1
-		}
-		if less(b, a) {
-			return 1
-		}
-		return 0
-	})
-	return top
+	return a[k]
 }
 
 // logSumExp returns log Σ exp(x) as matrixStats::logSumExp computes it:

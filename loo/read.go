@@ -117,24 +117,27 @@ func scanChainFile(path, name string) (*chainFile, error) {
 		}
 		cf.warmup = (w + th - 1) / th
 	}
-	// Count data rows (lines not starting with '#').
+	// Count data rows (lines not starting with '#'), jumping from newline
+	// to newline.
 	buf := make([]byte, 1<<20)
 	atStart := true
-	comment := false
 	n := 0
 	for {
 		k, err := r.Read(buf)
-		for _, c := range buf[:k] {
+		chunk := buf[:k]
+		for len(chunk) > 0 {
 			if atStart {
-				comment = c == '#'
-				atStart = false
-				if !comment && c != '\n' {
+				if chunk[0] != '#' && chunk[0] != '\n' && chunk[0] != '\r' {
 					n++
 				}
+				atStart = false
 			}
-			if c == '\n' {
-				atStart = true
+			j := bytes.IndexByte(chunk, '\n')
+			if j < 0 {
+				break
 			}
+			chunk = chunk[j+1:]
+			atStart = true
 		}
 		if err == io.EOF {
 			break
@@ -152,14 +155,22 @@ func scanChainFile(path, name string) (*chainFile, error) {
 
 // readLine reads a whole line, however long.
 func readLine(r *bufio.Reader) ([]byte, error) {
+	var scratch []byte
+	return readLineInto(r, &scratch)
+}
+
+// readLineInto reads a whole line; a line longer than the reader's buffer
+// is assembled in *scratch, which is reused from call to call.
+func readLineInto(r *bufio.Reader, scratch *[]byte) ([]byte, error) {
 	line, err := r.ReadSlice('\n')
 	if err == nil || !errors.Is(err, bufio.ErrBufferFull) {
 		if err != nil && len(line) > 0 && errors.Is(err, io.EOF) {
-			return append([]byte(nil), line...), nil
+			return line, nil
 		}
 		return line, err
 	}
-	buf := append([]byte(nil), line...)
+	buf := append((*scratch)[:0], line...)
+	defer func() { *scratch = buf[:0] }()
 	for errors.Is(err, bufio.ErrBufferFull) {
 		line, err = r.ReadSlice('\n')
 		buf = append(buf, line...)
@@ -216,10 +227,13 @@ func OpenSource(paths []string, name string) (*Source, error) {
 // S returns the number of draws per observation.
 func (s *Source) S() int { return s.Chains * s.Draws }
 
-// BatchSize returns how many observations' columns fit in maxBytes at once
-// (two copies of a batch are held while it is transposed).
+// BatchSize returns how many observations' columns fit in maxBytes at once.
+// A batch's draws take 8·S bytes per observation, read draw-major, and half
+// a batch is gathered into columns at a time: 1.5 copies, 60 % of the
+// budget for the batch (90 % in all); the rest is left for buffers, results
+// and the garbage collector's slack.
 func (s *Source) BatchSize(maxBytes int64) int {
-	b := maxBytes / int64(16*s.S())
+	b := maxBytes * 6 / 10 / int64(8*s.S())
 	return int(max(1, min(b, int64(s.N))))
 }
 
@@ -292,32 +306,104 @@ func (s *Source) Stream(batch, workers int, tmpDir string, fn func(first int, co
 	if werr != nil {
 		return fmt.Errorf("temporary file: %w", werr)
 	}
-	raw := make([]byte, S*batch*8)
+	// The batch is read draw-major into one buffer and handed on as
+	// columns gathered from it into a second buffer of the same size only
+	// when that fits too; otherwise half a batch at a time.
 	flat := make([]float64, S*batch)
+	cols := make([][]float64, 0, batch)
+	colBuf := make([]float64, S*min(batch, max(1, batch/2)))
+	per := len(colBuf) / S
 	for b := range nb {
 		lo, hi := b*batch, min((b+1)*batch, N)
 		w := hi - lo
-		data := raw[:S*batch*8]
-		if _, err := files[b].ReadAt(data[:(S-1)*batch*8+w*8], 0); err != nil && !errors.Is(err, io.EOF) {
+		raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(flat))), len(flat)*8)
+		n := ((S-1)*batch + w) * 8
+		if _, err := files[b].ReadAt(raw[:n], 0); err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("temporary file: %w", err)
 		}
-		for sIdx := range S {
-			for i := range w {
-				flat[i*S+sIdx] = math.Float64frombits(binary.LittleEndian.Uint64(data[(sIdx*batch+i)*8:]))
+		if !littleEndian {
+			for i := range S * batch {
+				flat[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[i*8:]))
 			}
 		}
-		cols := make([][]float64, w)
-		for i := range cols {
-			cols[i] = flat[i*S : (i+1)*S]
-		}
-		if err := fn(lo, cols); err != nil {
-			return err
+		for c0 := 0; c0 < w; c0 += per {
+			c1 := min(w, c0+per)
+			cols = cols[:0]
+			for i := c0; i < c1; i++ {
+				col := colBuf[(i-c0)*S : (i-c0+1)*S]
+				for sIdx := range S {
+					col[sIdx] = flat[sIdx*batch+i]
+				}
+				cols = append(cols, col)
+			}
+			if err := fn(lo+c0, cols); err != nil {
+				return err
+			}
 		}
 		files[b].Close()
 		os.Remove(files[b].Name())
 	}
 	return nil
 }
+
+// littleEndian is true on little-endian machines, where the temporary
+// files' float64 values are read in place.
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// parseFloat parses a number as written by lmmbayes and CmdStan. Plain
+// decimals [-]ddd[.ddd] of at most 15 significant digits (every value
+// log_lik_K.csv holds) take a fast path: the digits as an exact integer
+// divided by an exact power of ten, one IEEE division, hence the correctly
+// rounded value strconv.ParseFloat gives too (Clinger's fast path). Anything
+// else goes to strconv.ParseFloat.
+func parseFloat(b []byte) (float64, error) {
+	i, neg := 0, false
+	if len(b) > 0 && b[0] == '-' {
+		neg, i = true, 1
+	}
+	var m uint64
+	digits, frac := 0, 0
+	seenDot := false
+	start := i
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if m == 0 && c == '0' && !seenDot {
+				continue // leading zeros
+			}
+			m = m*10 + uint64(c-'0')
+			if m != 0 {
+				digits++
+			}
+			if seenDot {
+				frac++
+			}
+		case c == '.' && !seenDot:
+			seenDot = true
+		default:
+			return slowParse(b)
+		}
+	}
+	if i == start || digits > 15 || frac > 22 || (seenDot && i == start+1) {
+		return slowParse(b)
+	}
+	v := float64(m) / pow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, nil
+}
+
+func slowParse(b []byte) (float64, error) {
+	return strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
+}
+
+// pow10 holds the powers of ten that are exact in float64.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 // parse reads every file's post-warmup rows, calling put with the
 // log-likelihood values of each row (valid during the call). Files are
@@ -367,8 +453,9 @@ func (s *Source) parseFile(chain int, put func(chain, row int, vals []float64)) 
 	vals := make([]float64, len(cf.cols))
 	row, skipped := 0, 0
 	line := 0 // data lines seen, for errors
+	var scratch []byte
 	for row < cf.rows {
-		b, err := readLine(r)
+		b, err := readLineInto(r, &scratch)
 		if err != nil {
 			return fmt.Errorf("%s: only %d of %d draws: %w", cf.path, row, cf.rows, err)
 		}
@@ -394,7 +481,7 @@ func (s *Source) parseFile(chain int, put func(chain, row int, vals []float64)) 
 				return fmt.Errorf("%s: draw %d has more than %d fields", cf.path, row+1, len(want))
 			}
 			if i := want[j]; i >= 0 {
-				v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(field), len(field)), 64)
+				v, err := parseFloat(field)
 				if err != nil {
 					return fmt.Errorf("%s: draw %d, column %s: %q is not a number", cf.path, row+1, cf.header[j], field)
 				}

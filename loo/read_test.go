@@ -105,3 +105,23 @@ func TestLogLikColumnsErrors(t *testing.T) {
 		t.Errorf("got %v, %v", got, err)
 	}
 }
+
+func TestParseFloat(t *testing.T) {
+	for _, c := range []string{"0", "-0", "1", "-4.335609822760", "0.000123", "-0.5", "123456789012345", "1234567890123456",
+		"12345.678901234567", "1e5", "-1.5e-3", "inf", "-Inf", "NaN", "1.", ".5", "007.25", "-00.0001", "3.141592653589793"} {
+		got, err := parseFloat([]byte(c))
+		want, werr := strconv.ParseFloat(c, 64)
+		if (err != nil) != (werr != nil) {
+			t.Errorf("%q: error %v, strconv %v", c, err, werr)
+			continue
+		}
+		if err == nil && !(got == want || got != got && want != want) {
+			t.Errorf("%q: %.17g, strconv %.17g", c, got, want)
+		}
+	}
+	for _, c := range []string{"", "-", ".", "1.2.3", "--1", "1-"} {
+		if _, err := parseFloat([]byte(c)); err == nil {
+			t.Errorf("%q: no error", c)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/lmmbayes/lmmbayes/loo"
@@ -64,6 +65,11 @@ func cmdLoo(e *env, args []string) error {
 	}
 	if *f.workers <= 0 {
 		*f.workers = loo.DefaultWorkers()
+	}
+	// The batches are sized to the budget; the limit makes the garbage
+	// collector return freed memory to the system before exceeding it.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(*f.memMB << 20)
 	}
 	// Every run is checked before anything is computed or written.
 	runs := make([]*looRun, len(pos))
