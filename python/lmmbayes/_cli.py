@@ -439,6 +439,9 @@ def run(
     if not message:
         message = f"lmmbayes {' '.join(map(str, args[:1]))} failed with exit code {rc} and no message"
     if interrupted or rc == EXIT_INTERRUPTED:
+        # What the binary said while stopping ("interrupted: writing the
+        # 7424 draws per chain finished so far") is shown, not raised.
+        relay.flush()
         err = on_interrupt() if on_interrupt is not None else None
         if err is None:
             err = Interrupted(message)
