@@ -222,7 +222,9 @@ def command_help(command: str, path: Optional[str] = None) -> str:
 # A progress line of "lmmbayes run --progress": "chain 1: 256/2000 (4100
 # it/s, ETA 0s) | chain 2: ...", rewritten in place with "\r".
 _PROGRESS_PART = re.compile(r"chain (\d+): (\d+)/(\d+) \([^)]*\)")
-_PROGRESS_LINE = re.compile(r"^\s*(\|?\s*chain \d+: \d+/\d+ \([^)]*\)\s*)+$")
+_PROGRESS_LINE = re.compile(r"^[\s|]*(chain \d+: \d+/\d+ \([^)]*\)[\s|]*)+$")
+
+_DATA_PATH = re.compile(r"^lmmbayes: \S*data\.csv: ")
 
 ProgressArg = Union[bool, Callable[[int, int, int], None], None]
 
@@ -234,8 +236,9 @@ class _Relay:
     progress line or the end, so that a failure's message is raised, not
     printed as well."""
 
-    def __init__(self, progress: ProgressArg, out=None):
+    def __init__(self, progress: ProgressArg, out=None, seen: Optional[set] = None):
         self.progress = progress
+        self.seen = seen
         self.out = out
         self.held: List[str] = []
         self.lines: List[str] = []
@@ -261,7 +264,7 @@ class _Relay:
                 for m in _PROGRESS_PART.finditer(seg):
                     self.progress(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             elif self.progress:
-                self._write("\r" + seg.strip(" |"))
+                self._write("\r" + " | ".join(m.group(0) for m in _PROGRESS_PART.finditer(seg)))
                 self.progress_open = True
             return
         self.lines.append(seg)
@@ -271,6 +274,14 @@ class _Relay:
             self.message(seg)
 
     def message(self, line: str) -> None:
+        if self.seen is not None:
+            # A message already shown for this model (the dropped rows,
+            # reported by every command that reads the data) is not
+            # repeated; the data file's path does not count.
+            key = _DATA_PATH.sub("lmmbayes: ", line)
+            if key in self.seen:
+                return
+            self.seen.add(key)
         if self.progress_open:
             self._write("\n")
             self.progress_open = False
@@ -339,6 +350,7 @@ def run(
     cwd: Optional[Union[str, Path]] = None,
     binary: Optional[str] = None,
     on_interrupt: Optional[Callable[[], Optional[BaseException]]] = None,
+    seen: Optional[set] = None,
 ) -> Result:
     """Runs ``lmmbayes ARGS`` and returns its stdout.
 
@@ -353,7 +365,7 @@ def run(
     raised (``on_interrupt`` may return the exception to raise)."""
     path = binary or find_binary()
     argv = [path, *[str(a) for a in args]]
-    relay = _Relay(progress)
+    relay = _Relay(progress, seen=seen)
     q: "queue.Queue" = queue.Queue()
     proc = subprocess.Popen(
         argv,

@@ -100,6 +100,7 @@ class Model:
         self.reference: Dict[str, str] = _io.reference_levels(data)
         self.na = _io.na_token([data])
         self._binary = _cli.find_binary()
+        self._seen: set = set()
         self._dir = _mkdtemp("lmmbayes-model-")
         self.data_path = self._dir / "data.csv"
         _io.write_csv(data, self.factors, self.data_path, self.na)
@@ -139,7 +140,7 @@ class Model:
         return args
 
     def _run_fit(self, reml: bool) -> "FitResult":
-        r = _cli.run(self._fit_args(reml, True), binary=self._binary)
+        r = _cli.run(self._fit_args(reml, True), binary=self._binary, seen=self._seen)
         return FitResult(json.loads(r.stdout), self, reml, r.stderr_lines)
 
     def _dropped(self, res: "FitResult") -> pd.Index:
@@ -267,7 +268,7 @@ class Model:
             return _cli.Interrupted("lmmbayes run was interrupted before any draws were saved: nothing was written")
 
         try:
-            r = _cli.run(args, progress=progress, binary=self._binary, on_interrupt=interrupted)
+            r = _cli.run(args, progress=progress, binary=self._binary, on_interrupt=interrupted, seen=self._seen)
         except _cli.Interrupted:
             raise
         except BaseException:
@@ -345,7 +346,7 @@ class FitResult:
         if self._text is None:
             if self._model is None:
                 return repr(self)
-            r = _cli.run(self._model._fit_args(self.reml, False), binary=self._model._binary)
+            r = _cli.run(self._model._fit_args(self.reml, False), binary=self._model._binary, seen=self._model._seen)
             self._text = r.stdout.rstrip("\n")
         return self._text
 

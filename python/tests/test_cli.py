@@ -167,7 +167,9 @@ def test_ctrl_c_in_a_python_process(tmp_path, binary):
             """
         )
     )
-    env = dict(os.environ, LMMBAYES_BIN=binary, PYTHONPATH=os.pathsep.join([str(REPO / "python"), os.environ.get("PYTHONPATH", "")]))
+    # The child imports the lmmbayes these tests import (installed or not).
+    pkg_parent = os.path.dirname(os.path.dirname(lmmbayes.__file__))
+    env = dict(os.environ, LMMBAYES_BIN=binary, PYTHONPATH=os.pathsep.join([pkg_parent, os.environ.get("PYTHONPATH", "")]))
     p = subprocess.Popen([sys.executable, str(script), str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     buf = b""
     deadline = time.monotonic() + 60
