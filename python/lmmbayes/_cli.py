@@ -232,9 +232,9 @@ ProgressArg = Union[bool, Callable[[int, int, int], None], None]
 class _Relay:
     """Relays the binary's stderr to Python: progress lines to sys.stderr
     (rewritten in place) or to a callback, messages to sys.stderr. The
-    lines from an "lmmbayes: " line on are held back until the next
-    progress line or the end, so that a failure's message is raised, not
-    printed as well."""
+    last "lmmbayes: " line and the lines after it are held back until the
+    next message, progress line or the end, so that a failure's message
+    is raised, not printed as well."""
 
     def __init__(self, progress: ProgressArg, out=None, seen: Optional[set] = None):
         self.progress = progress
@@ -243,6 +243,7 @@ class _Relay:
         self.held: List[str] = []
         self.lines: List[str] = []
         self.progress_open = False
+        self.width = 0
 
     def _stream(self):
         return self.out if self.out is not None else sys.stderr
@@ -264,11 +265,20 @@ class _Relay:
                 for m in _PROGRESS_PART.finditer(seg):
                     self.progress(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             elif self.progress:
-                self._write("\r" + " | ".join(m.group(0) for m in _PROGRESS_PART.finditer(seg)))
+                text = " | ".join(m.group(0) for m in _PROGRESS_PART.finditer(seg))
+                # Padded, so that a shorter line (a shorter ETA) leaves
+                # nothing of the one it replaces.
+                self._write("\r" + text.ljust(self.width))
+                self.width = len(text)
                 self.progress_open = True
             return
         self.lines.append(seg)
-        if seg.startswith("lmmbayes: ") or self.held:
+        if seg.startswith("lmmbayes: "):
+            # Only the last message (and the lines that follow it, such as
+            # a formula's caret line) can be the failure's.
+            self.flush()
+            self.held = [seg]
+        elif self.held:
             self.held.append(seg)
         else:
             self.message(seg)
@@ -285,6 +295,7 @@ class _Relay:
         if self.progress_open:
             self._write("\n")
             self.progress_open = False
+            self.width = 0
         self._write(line + "\n")
 
     def flush(self) -> None:

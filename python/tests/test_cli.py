@@ -188,3 +188,35 @@ def test_ctrl_c_in_a_python_process(tmp_path, binary):
     assert int(words[2]) >= 8
     assert "Ctrl-C: stopping the run" in err
     assert "lmmbayes: interrupted: writing the" in err
+
+
+def test_relay_of_stderr():
+    """Progress lines are rewritten in place (padded over a longer one);
+    the last message and its detail lines are held for the exception; a
+    message already shown for the model is not repeated."""
+    import io
+
+    out = io.StringIO()
+    seen = {"lmmbayes: dropped 1 row"}
+    r = _cli._Relay(True, out=out, seen=seen)
+    p1 = "chain 2: 256/400 (100 it/s, ETA 10s)"
+    p2 = "chain 1: 256/400 (100 it/s, ETA 1s) | chain 2: 300/400 (100 it/s, ETA 1s)"
+    p3 = "chain 1: 400/400 (100 it/s, ETA 0s) | chain 2: 400/400 (100 it/s, ETA 0s)"
+    r.segment(" | " + p1 + " | ")
+    r.segment(p2)
+    short = "chain 1: 300/400 (9 it/s, ETA 0s) | chain 2: 300/400 (9 it/s, ETA 0s)"
+    r.segment(short)
+    r.segment("lmmbayes: a/data.csv: stale dir removed")
+    r.segment(p3 + " |  | ")
+    r.segment("lmmbayes: b/data.csv: dropped 1 row")
+    r.segment("lmmbayes: --formula: formula: bad")
+    r.segment("y ~ (x")
+    r.segment("     ^")
+    r.close()
+    assert out.getvalue() == "\r" + p1 + "\r" + p2 + "\r" + short + " " * (len(p2) - len(short)) + "\nlmmbayes: a/data.csv: stale dir removed\n" + "\r" + p3 + "\n"
+    assert r.held == ["lmmbayes: --formula: formula: bad", "y ~ (x", "     ^"]
+    assert r.lines[-3:] == r.held
+    calls = []
+    cb = _cli._Relay(lambda c, i, n: calls.append((c, i, n)))
+    cb.segment(p2)
+    assert calls == [(1, 256, 400), (2, 300, 400)]
