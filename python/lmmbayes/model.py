@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import tempfile
-import weakref
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Union
 

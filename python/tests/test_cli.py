@@ -9,12 +9,11 @@ import sys
 import textwrap
 import time
 
-import pandas as pd
 import pytest
 
 import lmmbayes
 from lmmbayes import _cli
-from conftest import DATASETS, REPO, read_data
+from conftest import REPO, read_data
 
 INSTALL = "go install github.com/lmmbayes/lmmbayes/cmd/lmmbayes@latest"
 
@@ -135,6 +134,16 @@ def test_keyboard_interrupt_keeps_what_the_binary_keeps(models, tmp_path):
     assert any("interrupted" in w for w in post.warnings)
     again = lmmbayes.Posterior.from_dir(tmp_path / "a")
     assert again.incomplete and len(again.summary()) > 0
+
+
+def test_interrupt_during_warmup_keeps_nothing(models, tmp_path):
+    def stop(chain, it, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(lmmbayes.Interrupted, match="before any draws were saved") as ei:
+        models("sleepstudy").sample(chains=1, warmup=5_000_000, draws=10, seed=1, method="collapsed", output_dir=tmp_path / "a", progress=stop)
+    assert ei.value.run_dir is None and ei.value.posterior is None
+    assert not (tmp_path / "a").exists()
 
 
 def test_other_exception_stops_the_binary_leaving_nothing(models, tmp_path):

@@ -3,7 +3,6 @@ the Go tests in model/fit_test.go), the printed summary, and the binary's
 messages for bad input."""
 
 import json
-import math
 import subprocess
 
 import numpy as np

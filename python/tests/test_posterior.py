@@ -1,9 +1,7 @@
 """Model.sample and Posterior: summary, draws, predict (a new subject),
 coef, ppc, compare, plot, report, from_dir, loo, to_arviz, settings."""
 
-import json
 import math
-import os
 import shutil
 import subprocess
 
