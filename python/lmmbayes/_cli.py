@@ -55,7 +55,7 @@ class _CommandFailure:
     def _init(self, message: str, returncode: int, args: Sequence[str], stderr: str) -> None:
         self.message = message
         self.returncode = returncode
-        self.args_ = list(args)
+        self.argv = list(args)
         self.stderr = stderr
 
 
@@ -225,6 +225,7 @@ _PROGRESS_PART = re.compile(r"chain (\d+): (\d+)/(\d+) \([^)]*\)")
 _PROGRESS_LINE = re.compile(r"^[\s|]*(chain \d+: \d+/\d+ \([^)]*\)[\s|]*)+$")
 
 _DATA_PATH = re.compile(r"^lmmbayes: \S*data\.csv: ")
+_DROPPED_ROWS = "with a missing value in a column the model uses"
 
 ProgressArg = Union[bool, Callable[[int, int, int], None], None]
 
@@ -284,10 +285,10 @@ class _Relay:
             self.message(seg)
 
     def message(self, line: str) -> None:
-        if self.seen is not None:
-            # A message already shown for this model (the dropped rows,
-            # reported by every command that reads the data) is not
-            # repeated; the data file's path does not count.
+        if self.seen is not None and _DROPPED_ROWS in line:
+            # The dropped rows, which every command that reads the data
+            # reports, are shown once per model; the data file's path
+            # does not count.
             key = _DATA_PATH.sub("lmmbayes: ", line)
             if key in self.seen:
                 return

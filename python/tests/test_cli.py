@@ -206,7 +206,7 @@ def test_relay_of_stderr():
     import io
 
     out = io.StringIO()
-    seen = {"lmmbayes: dropped 1 row"}
+    seen = {"lmmbayes: dropped 1 row with a missing value in a column the model uses (line 2); 9 of 10 rows are used"}
     r = _cli._Relay(True, out=out, seen=seen)
     p1 = "chain 2: 256/400 (100 it/s, ETA 10s)"
     p2 = "chain 1: 256/400 (100 it/s, ETA 1s) | chain 2: 300/400 (100 it/s, ETA 1s)"
@@ -217,7 +217,7 @@ def test_relay_of_stderr():
     r.segment(short)
     r.segment("lmmbayes: a/data.csv: stale dir removed")
     r.segment(p3 + " |  | ")
-    r.segment("lmmbayes: b/data.csv: dropped 1 row")
+    r.segment("lmmbayes: b/data.csv: dropped 1 row with a missing value in a column the model uses (line 2); 9 of 10 rows are used")
     r.segment("lmmbayes: --formula: formula: bad")
     r.segment("y ~ (x")
     r.segment("     ^")
