@@ -109,7 +109,9 @@ class Model:
         # The binary's checks, and the ML fit that .fit() returns.
         res = self._run_fit(reml=False)
         self.nobs: int = int(res.json["nobs"])
+        self._used: Optional[pd.Index] = None
         self.dropped_rows: pd.Index = self._dropped(res)
+        res._index_fitted(self._used)
         self._fits[False] = res
 
     # -------------------------------------------------------------- config
@@ -140,7 +142,9 @@ class Model:
 
     def _run_fit(self, reml: bool) -> "FitResult":
         r = _cli.run(self._fit_args(reml, True), binary=self._binary, seen=self._seen)
-        return FitResult(json.loads(r.stdout), self, reml, r.stderr_lines)
+        res = FitResult(json.loads(r.stdout), self, reml, r.stderr_lines)
+        res._index_fitted(getattr(self, "_used", None))
+        return res
 
     def _dropped(self, res: "FitResult") -> pd.Index:
         """The index labels of the rows the binary dropped. They are found
@@ -149,6 +153,8 @@ class Model:
         n = len(self.data)
         msg = next((m for m in (_DROPPED.search(line) for line in res.messages) if m), None)
         if msg is None:
+            if self.nobs == n:
+                self._used = self.data.index
             return self.data.index[:0]
         count = int(msg.group(1))
         lines = [int(x) for x in msg.group(2).replace(" ", "").split(",") if x]
@@ -156,6 +162,7 @@ class Model:
         mask = self.data[cols].isna().any(axis=1).to_numpy() if cols else np.zeros(n, bool)
         pos = np.flatnonzero(mask)
         if len(pos) == count and all(0 <= line - 2 < n and mask[line - 2] for line in lines):
+            self._used = self.data.index[~mask]
             return self.data.index[pos]
         return self.data.index[[line - 2 for line in lines if 0 <= line - 2 < n]]
 
@@ -301,7 +308,8 @@ class FitResult:
     columns of ``as.data.frame(VarCorr(m))``: ``grp``, ``var1``, ``var2``,
     ``vcov``, ``sdcor``. ``loglik``, ``aic``, ``bic``, ``deviance`` (the
     objective: −2 log-likelihood for ML, the REML criterion), ``sigma``,
-    ``nobs``, ``theta``, ``singular``; ``json`` is what ``lmmbayes fit
+    ``nobs``, ``theta``, ``singular``; ``fitted``: a Series of the fitted
+    values indexed by the data rows used; ``json`` is what ``lmmbayes fit
     --json`` printed. ``str(fit)`` is the binary's lme4-style summary.
     """
 
@@ -337,9 +345,15 @@ class FitResult:
         self.varcorr = pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
         self.ranef = _effects(js.get("ranef") or {})
         self.coef = _effects(js.get("coef") or {})
-        self.fitted = np.asarray(js.get("fitted") or [], dtype=float)
+        self.fitted = pd.Series(np.asarray(js.get("fitted") or [], dtype=float), name="fitted")
         self.messages: List[str] = messages or []
         self._text: Optional[str] = None
+
+    def _index_fitted(self, used: Optional[pd.Index]) -> None:
+        """Labels the fitted values with the index of the rows they belong
+        to, when the rows used are known."""
+        if used is not None and len(used) == len(self.fitted):
+            self.fitted.index = used
 
     def __str__(self) -> str:
         if self._text is None:
