@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Union
 
@@ -101,6 +102,9 @@ class Model:
         self._binary = _cli.find_binary()
         self._seen: set = set()
         self._dir = _mkdtemp("lmmbayes-model-")
+        # The model's CSV and config go when the model does (what reads
+        # them, a FitResult's summary, holds the model).
+        weakref.finalize(self, shutil.rmtree, str(self._dir), True)
         self.data_path = self._dir / "data.csv"
         _io.write_csv(data, self.factors, self.data_path, self.na)
         self.config_path = self._dir / "model.toml"
