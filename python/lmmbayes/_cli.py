@@ -94,6 +94,11 @@ class Interrupted(KeyboardInterrupt):
         return self.message
 
 
+# Shown as lmmbayes.LmmbayesInputError etc. in tracebacks.
+for _cls in (LmmbayesWarning, LmmbayesInputError, LmmbayesError, Interrupted):
+    _cls.__module__ = "lmmbayes"
+
+
 # ---------------------------------------------------------------- binary
 
 _version_checked: dict = {}
