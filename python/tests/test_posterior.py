@@ -62,15 +62,18 @@ def test_draws_match_summary(posteriors, dataset):
         assert w[v].std(ddof=1) == pytest.approx(s.loc[v, "sd"], rel=1e-9, abs=1e-12), v
 
 
-def test_draws_long_and_vars(posteriors):
-    post = posteriors("sleepstudy")
-    w = post.draws(["b_Days", "r_Subject[308,Days]"])
-    assert list(w.columns) == ["chain", "iteration", "draw", "b_Days", "r_Subject[308,Days]"]
-    long = post.draws(["b_Days", "r_Subject[308,Days]"], format="long")
+def test_draws_long_and_vars(posteriors, dataset):
+    spec = DATASETS[dataset]
+    post = posteriors(dataset)
+    r = f"r_{spec['group']}[{spec['seen']},Intercept]"
+    w = post.draws(["b_Intercept", r])
+    assert list(w.columns) == ["chain", "iteration", "draw", "b_Intercept", r]
+    long = post.draws(["b_Intercept", r], format="long")
     assert list(long.columns) == ["chain", "iteration", "draw", "variable", "value"]
     assert len(long) == 800
     back = long.pivot(index="draw", columns="variable", values="value")
-    np.testing.assert_array_equal(back["b_Days"].to_numpy(), w["b_Days"].to_numpy())
+    np.testing.assert_array_equal(back[r].to_numpy(), w[r].to_numpy())
+    np.testing.assert_array_equal(w[r].to_numpy(), post.draws()[r].to_numpy())
     one = post.draws("sigma")
     assert list(one.columns) == ["chain", "iteration", "draw", "sigma"]
     with pytest.raises(KeyError, match="b_Dayz"):
@@ -177,8 +180,8 @@ def test_compare(posteriors, models, dataset):
     assert (ranef["correlation"] > 0.9).all()
 
 
-def test_plot_and_report(posteriors):
-    post = posteriors("sleepstudy")
+def test_plot_and_report(posteriors, dataset):
+    post = posteriors(dataset)
     assert post.report_path is None
     paths = post.plot()
     assert len(paths) >= 5
@@ -240,25 +243,27 @@ def test_from_dir_reopens_a_cli_run(binary, tmp_path):
         post2.compare()
 
 
-def test_loo(posteriors, binary):
-    post = posteriors("sleepstudy")
+def test_loo(posteriors, binary, dataset):
+    post = posteriors(dataset)
     from lmmbayes import _cli
 
     if "loo" not in _cli.commands(binary):
         with pytest.raises(NotImplementedError, match='no "loo" command'):
             post.loo()
         return
-    m = lmmbayes.Model(DATASETS["sleepstudy"]["formula"], read_data("sleepstudy"), factors=["Subject"])
+    spec = DATASETS[dataset]
+    m = lmmbayes.Model(spec["formula"], read_data(dataset), factors=spec["factors"])
     p = m.sample(progress=False, log_lik=True, **SMALL)
     res = p.loo()
     assert res
 
 
-def test_to_arviz(posteriors):
-    az = pytest.importorskip("arviz")
-    idata = posteriors("sleepstudy").to_arviz()
-    assert "b_Days" in idata.posterior
-    assert idata.posterior["b_Days"].shape == (2, 200)
+def test_to_arviz(posteriors, dataset):
+    pytest.importorskip("arviz")
+    idata = posteriors(dataset).to_arviz()
+    assert "b_Intercept" in idata.posterior
+    assert idata.posterior["b_Intercept"].shape == (2, 200)
+    np.testing.assert_array_equal(idata.posterior["b_Intercept"].values.ravel(), posteriors(dataset).draws("b_Intercept")["b_Intercept"].to_numpy())
 
 
 def test_settings_and_output_dir(models, tmp_path):
