@@ -69,6 +69,9 @@ type chainFile struct {
 	rows   int   // post-warmup draws
 	warmup int   // saved warmup rows to skip
 	offset int64 // byte offset of the first data row (after the header)
+	// declared is true when rows comes from the file's num_samples comment
+	// (then parsing checks that no further data row follows).
+	declared bool
 }
 
 // scanChainFile reads a CmdStan CSV file's comments and header and counts
@@ -117,8 +120,14 @@ func scanChainFile(path, name string) (*chainFile, error) {
 		}
 		cf.warmup = (w + th - 1) / th
 	}
-	// Count data rows (lines not starting with '#'), jumping from newline
-	// to newline.
+	// A file that records its draws (num_samples, no saved warmup) is
+	// trusted here and checked when it is parsed; otherwise count data
+	// rows (lines not starting with '#'), jumping from newline to newline.
+	if ns, err := strconv.Atoi(settings["num_samples"]); err == nil && ns >= 0 && cf.warmup == 0 {
+		cf.rows = ns
+		cf.declared = true
+		return cf, nil
+	}
 	buf := make([]byte, 1<<20)
 	atStart := true
 	n := 0
@@ -497,6 +506,21 @@ func (s *Source) parseFile(chain int, put func(chain, row int, vals []float64)) 
 		}
 		put(chain, row, vals)
 		row++
+	}
+	if cf.declared {
+		// Only comments may follow the declared draws.
+		for {
+			b, err := readLineInto(r, &scratch)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", cf.path, err)
+			}
+			if t := bytes.TrimSpace(b); len(t) > 0 && t[0] != '#' {
+				return fmt.Errorf("%s: more draws than its num_samples = %d", cf.path, cf.rows)
+			}
+		}
 	}
 	return nil
 }

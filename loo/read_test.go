@@ -125,3 +125,28 @@ func TestParseFloat(t *testing.T) {
 		}
 	}
 }
+
+// TestDeclaredDrawsChecked: a file with more rows than its num_samples, or
+// fewer, is refused when parsed.
+func TestDeclaredDrawsChecked(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		body, want string
+	}{
+		{"# num_samples = 2\nlog_lik.1\n-1\n-2\n-3\n", "more draws than"},
+		{"# num_samples = 4\nlog_lik.1\n-1\n-2\n-3\n", "only 3 of 4"},
+	} {
+		p := filepath.Join(dir, "d.csv")
+		if err := os.WriteFile(p, []byte(c.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		src, err := OpenSource([]string{p}, "log_lik")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = src.Stream(1, 1, dir, func(int, [][]float64) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.body, err, c.want)
+		}
+	}
+}
