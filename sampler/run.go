@@ -362,9 +362,9 @@ type chain struct {
 	hmc      *nuts
 	hmcStale bool
 	// sgn maps NUTS's coordinates (signed SDs) to ψ; nil for log SDs.
-	sgn *signedSD
-	accSum   float64
-	accSumW  float64
+	sgn     *signedSD
+	accSum  float64
+	accSumW float64
 
 	accW, nW, accRW, nRW, accI, nI int
 }
