@@ -509,6 +509,21 @@ func (r *looRun) write(f *looFlags) error {
 	if err != nil {
 		return err
 	}
+	if r.r2 != nil {
+		// Per draw, as brms's bayes_R2(summary = FALSE).
+		err := saveAtomically(filepath.Join(filepath.Dir(path), "bayes_R2.csv"), func(w io.Writer) error {
+			io.WriteString(w, "R2_conditional,R2_marginal\n")
+			for s := range r.r2.cond {
+				if _, err := io.WriteString(w, formatNum(r.r2.cond[s])+","+formatNum(r.r2.marg[s])+"\n"); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
 	if r.waic == nil {
 		return nil
 	}

@@ -84,6 +84,19 @@ func TestLooCommandAgainstR(t *testing.T) {
 			}
 		}
 	}
+	// R² per draw: the reference R computed from the same draws, to 1e-8.
+	_, r2 := readCSVFloats(t, filepath.Join(dirs[2], "bayes_R2.csv"))
+	_, r2ref := readCSVFloats(t, filepath.Join("..", "..", "testdata", "loo", "sleep_corr_r2.csv"))
+	if len(r2) != len(r2ref) {
+		t.Fatalf("bayes_R2.csv: %d draws, R %d", len(r2), len(r2ref))
+	}
+	for s := range r2 {
+		for c := range 2 {
+			if math.Abs(r2[s][c]-r2ref[s][c]) > 1e-8*math.Abs(r2ref[s][c]) {
+				t.Errorf("bayes_R2 draw %d col %d: %.17g, R %.17g", s+1, c, r2[s][c], r2ref[s][c])
+			}
+		}
+	}
 	// The short loo_compare table as R prints it, run dirs for model names.
 	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "loo", "sleep_compare_print.txt"))
 	if err != nil {
@@ -112,9 +125,13 @@ func TestLooCommandAgainstR(t *testing.T) {
 		}
 	}
 	// --group: leave-one-subject-out of the run matches R's PSIS over groups.
-	code, _, stderr = runCLI(t, "loo", "--group", "Subject", dirs[2])
+	code, gout, stderr := runCLI(t, "loo", "--group", "Subject", dirs[2])
 	if code != 0 {
 		t.Fatalf("loo --group: exit %d: %s", code, stderr)
+	}
+	// One subject has k̂ > 1 (R agrees): the output says so and points to kfold.
+	if !strings.Contains(gout, "lmmbayes kfold CONFIG --group Subject --folds K") || !strings.Contains(gout, "Bayesian R2") {
+		t.Errorf("loo --group output lacks the kfold hint or R2:\n%s", gout)
 	}
 	_, got2 := readCSVFloats(t, filepath.Join(dirs[2], "loo_group_Subject.csv"))
 	_, want2 := readCSVFloats(t, filepath.Join("..", "..", "testdata", "loo", "sleep_corr_logo_Subject.csv"))
