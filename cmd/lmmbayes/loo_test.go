@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -123,6 +124,30 @@ func TestLooCommandAgainstR(t *testing.T) {
 		if len(g) != 3 || g[0] != dirOf[f[0]] || g[1] != f[1] || g[2] != f[2] {
 			t.Errorf("loo_compare row %d: %q, R %q", k+1, lines[at+2+k], w)
 		}
+	}
+	// A budget too small for the matrix goes through temporary batch files
+	// and one worker: the same table, byte for byte.
+	small := filepath.Join(t.TempDir(), "small.csv")
+	if code, _, se := runCLI(t, "loo", dirs[2], "--memory-mb", "1", "--workers", "1", "--out", small); code != 0 {
+		t.Fatalf("loo --memory-mb 1: %s", se)
+	}
+	a, _ := os.ReadFile(filepath.Join(dirs[2], "loo.csv"))
+	b, _ := os.ReadFile(small)
+	if len(a) == 0 || string(a) != string(b) {
+		t.Errorf("loo.csv differs with --memory-mb 1 --workers 1")
+	}
+	// --format json: the comparison's numbers.
+	code, js, stderr := runCLI(t, append([]string{"loo", "--format", "json"}, dirs...)...)
+	if code != 0 {
+		t.Fatalf("loo --format json: %s", stderr)
+	}
+	var parsed looJSON
+	if err := json.Unmarshal([]byte(js), &parsed); err != nil {
+		t.Fatal(err)
+	}
+	if len(parsed.Models) != 3 || len(parsed.Compare) != 3 || parsed.Compare[0].Model != filepath.Clean(dirs[1]) ||
+		math.Abs(parsed.Compare[2].ElpdDiff-(-25.0)) > 0.05 {
+		t.Errorf("json: %+v", parsed.Compare)
 	}
 	// --group: leave-one-subject-out of the run matches R's PSIS over groups.
 	code, gout, stderr := runCLI(t, "loo", "--group", "Subject", dirs[2])
