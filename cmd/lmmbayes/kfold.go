@@ -363,6 +363,8 @@ type kfoldJSON struct {
 	ElpdKfoldGroup   float64        `json:"elpd_kfold_group"`
 	SEElpdKfoldGroup float64        `json:"se_elpd_kfold_group"`
 	Levels           int            `json:"levels"`
+	PKfold           *float64       `json:"p_kfold,omitempty"`
+	SEPKfold         *float64       `json:"se_p_kfold,omitempty"`
 	FoldOfLevel      map[string]int `json:"fold_of_level"`
 }
 
@@ -408,6 +410,18 @@ func (p *kfoldPlan) combine(w io.Writer, dir string) error {
 		}
 	}
 	est := loo.EstimateOf(elpd)
+	// p_kfold as brms: lpd of the full-data fit minus elpd_kfold, when the
+	// config's own run wrote its log-likelihood.
+	lpd, lpdNote := p.fullLpd()
+	var pk *loo.Estimate
+	if lpd != nil {
+		x := make([]float64, len(elpd))
+		for i := range x {
+			x[i] = lpd[i] - elpd[i]
+		}
+		e := loo.EstimateOf(x)
+		pk = &e
+	}
 	ge := make([]float64, 0, len(groupElpd))
 	for _, lev := range p.d.Terms[p.term].Levels {
 		ge = append(ge, groupElpd[lev])
@@ -426,6 +440,9 @@ func (p *kfoldPlan) combine(w io.Writer, dir string) error {
 	js := kfoldJSON{Group: p.group, K: p.K, Seed: p.cfg.Sampler.Seed, N: p.d.N,
 		ElpdKfold: est.Estimate, SEElpdKfold: est.SE, KfoldIC: -2 * est.Estimate, SEKfoldIC: 2 * est.SE,
 		ElpdKfoldGroup: gest.Estimate, SEElpdKfoldGroup: gest.SE, Levels: len(ge), FoldOfLevel: p.foldOf}
+	if pk != nil {
+		js.PKfold, js.SEPKfold = &pk.Estimate, &pk.SE
+	}
 	err = saveAtomically(filepath.Join(dir, "kfold.json"), func(w io.Writer) error {
 		b, err := json.MarshalIndent(js, "", "  ")
 		if err != nil {
@@ -440,10 +457,54 @@ func (p *kfoldPlan) combine(w io.Writer, dir string) error {
 	fmt.Fprintf(w, "\nBased on %d-fold cross-validation (levels of %s left out whole)\n\n", p.K, p.group)
 	fmt.Fprintf(w, "                 Estimate   SE\n")
 	fmt.Fprintf(w, "elpd_kfold       %8.1f %4.1f\n", est.Estimate, est.SE)
+	if pk != nil {
+		fmt.Fprintf(w, "p_kfold          %8.1f %4.1f\n", pk.Estimate, pk.SE)
+	}
 	fmt.Fprintf(w, "kfoldic          %8.1f %4.1f\n", -2*est.Estimate, 2*est.SE)
 	fmt.Fprintf(w, "elpd_kfold_group %8.1f %4.1f   (joint density of each left-out level's rows, %d levels)\n", gest.Estimate, gest.SE, len(ge))
+	if lpdNote != "" {
+		fmt.Fprintf(w, "\np_kfold not computed: %s\n", lpdNote)
+	}
 	fmt.Fprintf(w, "\nPointwise: %s; folds and estimates: %s\n", filepath.Join(dir, "kfold.csv"), filepath.Join(dir, "kfold.json"))
 	return nil
+}
+
+// fullLpd returns, per row, the log pointwise predictive density of the
+// full-data fit, log mean exp(log_lik), from the run in the config's output
+// dir; nil and why not when it has no log_lik files or another design.
+func (p *kfoldPlan) fullLpd() ([]float64, string) {
+	dir := p.cfg.resolve(p.cfg.Output.Dir)
+	files, err := drawsFiles(dir)
+	if err != nil {
+		return nil, fmt.Sprintf("no run of the config in %s (run it with --log-lik for brms's p_kfold)", dir)
+	}
+	for i, f := range files {
+		files[i] = logLikPath(f)
+		if _, err := os.Stat(files[i]); err != nil {
+			return nil, fmt.Sprintf("the run in %s has no log_lik files (run it with --log-lik for brms's p_kfold)", dir)
+		}
+	}
+	if err := checkRunData(nil, "kfold", p.cfg, dir); err != nil {
+		return nil, err.Error()
+	}
+	src, err := loo.OpenSource(files, "log_lik")
+	if err != nil {
+		return nil, err.Error()
+	}
+	if src.N != p.d.N {
+		return nil, fmt.Sprintf("the run in %s has log_lik for %d rows, the config's data %d", dir, src.N, p.d.N)
+	}
+	lpd := make([]float64, 0, src.N)
+	err = src.Stream(src.BatchSize(p.cfg.Output.MemoryMB<<20), 2, os.TempDir(), func(_ int, cols [][]float64) error {
+		for _, c := range cols {
+			lpd = append(lpd, loo.LogMeanExp(c))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err.Error()
+	}
+	return lpd, ""
 }
 
 var _ = math.Inf

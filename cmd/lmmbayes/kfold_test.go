@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -19,14 +20,31 @@ func TestKfoldAgainstBrms(t *testing.T) {
 		t.Skip("ten refits in child processes")
 	}
 	t.Setenv("LMMBAYES_TEST_MAIN", "1") // children run main()
-	out := filepath.Join(t.TempDir(), "kf")
-	cfg := filepath.Join("..", "..", "testdata", "loo", "kfold_sleepstudy.toml")
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "kf")
+	// The config, with its output dir in tmp: its own run (with
+	// --log-lik) gives brms's p_kfold.
+	raw0, err := os.ReadFile(filepath.Join("..", "..", "testdata", "loo", "kfold_sleepstudy.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "sleepstudy.csv"))
+	body := strings.Replace(string(raw0), `path = "../sleepstudy.csv"`, "path = "+strconvQuote(data), 1)
+	body = strings.Replace(body, `dir = "runs/kfold_sleepstudy"`, `dir = "full"`, 1)
+	cfg := filepath.Join(tmp, "kfold.toml")
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, se := runCLI(t, "run", cfg, "--log-lik", "--quiet"); code != 0 {
+		t.Fatalf("run: %s", se)
+	}
+	var raw []byte
 	code, stdout, stderr := runCLI(t, "kfold", cfg, "--group", "Subject", "--folds", "10", "--out", out, "--jobs", "2")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	var got kfoldJSON
-	raw, err := os.ReadFile(filepath.Join(out, "kfold.json"))
+	raw, err = os.ReadFile(filepath.Join(out, "kfold.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +54,8 @@ func TestKfoldAgainstBrms(t *testing.T) {
 	var ref struct {
 		Elpd float64 `json:"elpd_kfold"`
 		SE   float64 `json:"se_elpd_kfold"`
+		P    float64 `json:"p_kfold"`
+		SEP  float64 `json:"se_p_kfold"`
 	}
 	raw, err = os.ReadFile(filepath.Join("..", "..", "testdata", "loo", "kfold_brms.json"))
 	if err != nil {
@@ -47,6 +67,13 @@ func TestKfoldAgainstBrms(t *testing.T) {
 	t.Logf("elpd_kfold %.2f (SE %.2f), brms %.2f (SE %.2f); by level %.2f (SE %.2f)", got.ElpdKfold, got.SEElpdKfold, ref.Elpd, ref.SE, got.ElpdKfoldGroup, got.SEElpdKfoldGroup)
 	if d := math.Abs(got.ElpdKfold - ref.Elpd); d > ref.SE {
 		t.Errorf("elpd_kfold %.2f differs from brms's %.2f by %.2f, more than its SE %.2f", got.ElpdKfold, ref.Elpd, d, ref.SE)
+	}
+	if got.PKfold == nil {
+		t.Fatalf("no p_kfold although the config's run has log_lik:\n%s", stdout)
+	}
+	t.Logf("p_kfold %.2f (SE %.2f), brms %.2f (SE %.2f)", *got.PKfold, *got.SEPKfold, ref.P, ref.SEP)
+	if d := math.Abs(*got.PKfold - ref.P); d > ref.SEP {
+		t.Errorf("p_kfold %.2f differs from brms's %.2f by more than its SE %.2f", *got.PKfold, ref.P, ref.SEP)
 	}
 	if got.N != 180 || len(got.FoldOfLevel) != 18 {
 		t.Errorf("nobs %d, levels %d", got.N, len(got.FoldOfLevel))
@@ -85,3 +112,5 @@ func TestKfoldBadInput(t *testing.T) {
 		}
 	}
 }
+
+func strconvQuote(s string) string { return strconv.Quote(s) }
