@@ -18,17 +18,34 @@ func Fitted(d *model.Design, pd *model.ParamDraw, withRE bool, dst []float64) er
 		return fmt.Errorf("draw has %d fixed effects, the model %d", len(pd.Beta), len(d.XNames))
 	}
 	n := d.N
+	raw := d.X.RawMatrix()
 	for i := range dst[:n] {
-		dst[i] = 0
-	}
-	for j, bj := range pd.Beta {
-		for i := range n {
-			dst[i] += d.X.At(i, j) * bj
+		row := raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols]
+		var s float64
+		for j, bj := range pd.Beta {
+			s += row[j] * bj
 		}
+		dst[i] = s
 	}
 	if !withRE {
 		return nil
 	}
+	return addRandom(d, pd, dst)
+}
+
+// FittedBoth writes Fitted without (fixed) and with (full) the random
+// effects in one pass over the design.
+func FittedBoth(d *model.Design, pd *model.ParamDraw, fixed, full []float64) error {
+	if err := Fitted(d, pd, false, fixed); err != nil {
+		return err
+	}
+	copy(full[:d.N], fixed[:d.N])
+	return addRandom(d, pd, full)
+}
+
+// addRandom adds Σₖ zᵢₖbₖ to dst.
+func addRandom(d *model.Design, pd *model.ParamDraw, dst []float64) error {
+	n := d.N
 	for t, term := range d.Terms {
 		k := term.K
 		if t >= len(pd.B) || len(pd.B[t]) != len(term.Levels)*k {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
+	"sync"
 
 	"github.com/lmmbayes/lmmbayes/diagnostics"
 	"github.com/lmmbayes/lmmbayes/loo"
@@ -73,23 +75,39 @@ type r2Summary struct {
 }
 
 // bayesR2 computes brms's bayes_R2 for every draw, with the random
-// effects (conditional) and without (marginal, re_formula = NA).
+// effects (conditional) and without (marginal, re_formula = NA), the draws
+// split over GOMAXPROCS goroutines (each draw's value depends on that draw
+// only, so the result does not depend on the split).
 func (rp *runPosterior) bayesR2() (*r2Summary, error) {
 	S := rp.post.numDraws()
 	r := &r2Summary{cond: make([]float64, S), marg: make([]float64, S)}
-	mu := make([]float64, rp.d.N)
-	err := rp.each(func(s int, pd *model.ParamDraw) error {
-		if err := loo.Fitted(rp.d, pd, true, mu); err != nil {
-			return err
+	workers := max(1, min(runtime.GOMAXPROCS(0), S))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pd := newParamDraw(rp.d, true)
+			fixed, full := make([]float64, rp.d.N), make([]float64, rp.d.N)
+			for s := w; s < S; s += workers {
+				rp.lay.fill(rp.post.row(s), pd)
+				if err := loo.FittedBoth(rp.d, pd, fixed, full); err != nil {
+					errs[w] = err
+					return
+				}
+				r.cond[s] = loo.BayesR2(rp.d.Y, full)
+				r.marg[s] = loo.BayesR2(rp.d.Y, fixed)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
-		r.cond[s] = loo.BayesR2(rp.d.Y, mu)
-		if err := loo.Fitted(rp.d, pd, false, mu); err != nil {
-			return err
-		}
-		r.marg[s] = loo.BayesR2(rp.d.Y, mu)
-		return nil
-	})
-	return r, err
+	}
+	return r, nil
 }
 
 // r2Of summarises draws of R² as brms's posterior_summary.
