@@ -407,6 +407,57 @@ func parseFloat(b []byte) (float64, error) {
 	return v, nil
 }
 
+// scanFloat parses the field at the start of b (up to the next comma or
+// the end) by parseFloat's fast path while scanning it. It returns the
+// value, the field's length, and false when the field needs
+// strconv.ParseFloat (or is not a number).
+func scanFloat(b []byte) (float64, int, bool) {
+	i, neg := 0, false
+	if len(b) > 0 && b[0] == '-' {
+		neg, i = true, 1
+	}
+	var m uint64
+	digits, frac := 0, 0
+	seenDot, ok := false, true
+	start := i
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c >= '0' && c <= '9' {
+			if m == 0 && c == '0' && !seenDot {
+				continue
+			}
+			m = m*10 + uint64(c-'0')
+			if m != 0 {
+				digits++
+			}
+			if seenDot {
+				frac++
+			}
+			continue
+		}
+		if c == '.' && !seenDot {
+			seenDot = true
+			continue
+		}
+		if c == ',' {
+			break
+		}
+		ok = false
+	}
+	if !ok || i == start || digits > 15 || frac > 22 || (seenDot && i == start+1) {
+		k := bytes.IndexByte(b, ',')
+		if k < 0 {
+			k = len(b)
+		}
+		return 0, k, false
+	}
+	v := float64(m) / pow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, i, true
+}
+
 func slowParse(b []byte) (float64, error) {
 	return strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
 }
@@ -478,28 +529,33 @@ func (s *Source) parseFile(chain int, put func(chain, row int, vals []float64)) 
 			continue
 		}
 		j := 0
-		for len(b) > 0 || j < len(want) {
-			k := bytes.IndexByte(b, ',')
-			var field []byte
-			if k < 0 {
-				field, b = b, nil
-			} else {
-				field, b = b[:k], b[k+1:]
-			}
+		for {
 			if j >= len(want) {
 				return fmt.Errorf("%s: draw %d has more than %d fields", cf.path, row+1, len(want))
 			}
+			var field []byte
 			if i := want[j]; i >= 0 {
-				v, err := parseFloat(field)
-				if err != nil {
-					return fmt.Errorf("%s: draw %d, column %s: %q is not a number", cf.path, row+1, cf.header[j], field)
+				// Parse while scanning to the next comma.
+				v, n, ok := scanFloat(b)
+				field = b[:n]
+				if !ok {
+					var err error
+					if v, err = slowParse(field); err != nil {
+						return fmt.Errorf("%s: draw %d, column %s: %q is not a number", cf.path, row+1, cf.header[j], field)
+					}
 				}
 				vals[i] = v
+				b = b[n:]
+			} else if k := bytes.IndexByte(b, ','); k >= 0 {
+				b = b[k:]
+			} else {
+				b = b[len(b):]
 			}
 			j++
-			if k < 0 {
+			if len(b) == 0 {
 				break
 			}
+			b = b[1:] // the comma
 		}
 		if j != len(want) {
 			return fmt.Errorf("%s: draw %d has %d fields, the header %d", cf.path, row+1, j, len(want))

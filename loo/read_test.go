@@ -150,3 +150,24 @@ func TestDeclaredDrawsChecked(t *testing.T) {
 		}
 	}
 }
+
+func TestScanFloat(t *testing.T) {
+	for _, c := range []string{"0", "-0", "-4.335609822760", "0.000123", "1234567890123456", "1e5", "inf", "1.", ".5", "-00.0001", "", "-", "1.2.3"} {
+		for _, suffix := range []string{"", ",7,8"} {
+			b := []byte(c + suffix)
+			v, n, ok := scanFloat(b)
+			if n != len(c) {
+				t.Errorf("%q: length %d, want %d", c+suffix, n, len(c))
+			}
+			want, err := strconv.ParseFloat(c, 64)
+			if ok && (err != nil || v != want) {
+				t.Errorf("%q: fast %v, strconv %v %v", c, v, want, err)
+			}
+			if !ok {
+				if got, gerr := slowParse(b[:n]); (gerr == nil) != (err == nil) || gerr == nil && got != want && got == got {
+					t.Errorf("%q: slow path %v %v, strconv %v %v", c, got, gerr, want, err)
+				}
+			}
+		}
+	}
+}
