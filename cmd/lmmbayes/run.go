@@ -128,7 +128,7 @@ func cmdRun(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if msg := dropped.report(); msg != "" {
+	if msg := dropped.Report(); msg != "" {
 		fmt.Fprintln(e.stderr, msg)
 	}
 	if err := checkRunnable(cfg, d); err != nil {
@@ -162,7 +162,7 @@ func cmdRun(e *env, args []string) error {
 	}
 	defer out.discard()
 	defer e.cleanup.add(out.discard)()
-	out.opt.Sink = out.sinks.make
+	out.opt.Sink = out.openSink
 	start := time.Now()
 	res, err := sampler.Run(e.ctx, spec, out.opt)
 	if logger != nil {
@@ -233,84 +233,17 @@ func buildSpec(cfg *config, d *model.Design) (*sampler.Spec, *priors.Assignment,
 			return nil, nil, err
 		}
 	}
-	spec := &sampler.Spec{Design: d, ConjugateInvGamma: cfg.Sampler.ConjugateInvGamma}
-	bad := func(e priors.Entry, why string) error {
+	spec, err := sampler.NewSpec(d, asg, cfg.Sampler.ConjugateInvGamma)
+	var pe *sampler.PriorError
+	if errors.As(err, &pe) {
 		where := cfg.path
-		if e.Key != "" {
-			where = cfg.where("priors." + e.Key)
+		if pe.Entry.Key != "" {
+			where = cfg.where("priors." + pe.Entry.Key)
 		}
-		return inputErrorf("%s: prior %s on %s: %s", where, e.Prior, e.Param, why)
+		return nil, nil, inputErrorf("%s: %v", where, pe)
 	}
-	for _, e := range asg.Fixed {
-		u, ok := e.Prior.(priors.Univariate)
-		if !ok {
-			return nil, nil, bad(e, "not a prior on a coefficient")
-		}
-		switch u.(type) {
-		case priors.Flat, priors.Normal, priors.StudentT, priors.Cauchy, priors.Laplace, priors.Horseshoe:
-		default:
-			return nil, nil, bad(e, "the sampler supports flat, normal, student_t, cauchy, laplace and horseshoe on fixed effects")
-		}
-		spec.Fixed = append(spec.Fixed, u)
-	}
-	sp, ok := asg.Sigma.Prior.(priors.ScalePrior)
-	if !ok {
-		return nil, nil, bad(asg.Sigma, "not a prior on a standard deviation")
-	}
-	spec.Sigma = sp
-	spec.Cov = make([]*priors.InvWishart, len(asg.Terms))
-	for ti, tp := range asg.Terms {
-		if tp.Cov != nil {
-			w, ok := tp.Cov.Prior.(priors.InvWishart)
-			if !ok {
-				return nil, nil, bad(*tp.Cov, "a covariance matrix needs an inv_wishart prior")
-			}
-			if err := w.CheckDim(d.Terms[ti].K); err != nil {
-				return nil, nil, bad(*tp.Cov, err.Error())
-			}
-			// S must be positive definite: every pivot of Gaussian
-			// elimination without pivoting is positive.
-			sm, k := w.ScaleMatrix(d.Terms[ti].K), d.Terms[ti].K
-			a := make([]float64, k*k)
-			for i := range k {
-				for j := range k {
-					a[i*k+j] = sm.At(i, j)
-				}
-			}
-			for j := range k {
-				if !(a[j*k+j] > 0) {
-					return nil, nil, bad(*tp.Cov, "the scale matrix S is not positive definite")
-				}
-				for i := j + 1; i < k; i++ {
-					f := a[i*k+j] / a[j*k+j]
-					for m := j; m < k; m++ {
-						a[i*k+m] -= f * a[j*k+m]
-					}
-				}
-			}
-			spec.Cov[ti] = &w
-			spec.SD = append(spec.SD, nil)
-			spec.CorEta = append(spec.CorEta, 1)
-			continue
-		}
-		var sds []priors.ScalePrior
-		for _, e := range tp.SD {
-			s, ok := e.Prior.(priors.ScalePrior)
-			if !ok {
-				return nil, nil, bad(e, "not a prior on a standard deviation")
-			}
-			sds = append(sds, s)
-		}
-		spec.SD = append(spec.SD, sds)
-		eta := 1.0
-		if tp.Cor != nil {
-			l, ok := tp.Cor.Prior.(priors.LKJ)
-			if !ok {
-				return nil, nil, bad(*tp.Cor, "a correlation matrix needs an lkj prior")
-			}
-			eta = l.Eta
-		}
-		spec.CorEta = append(spec.CorEta, eta)
+	if err != nil {
+		return nil, nil, err
 	}
 	return spec, asg, nil
 }

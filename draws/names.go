@@ -1,4 +1,4 @@
-package sampler
+package draws
 
 import (
 	"strconv"
@@ -39,7 +39,8 @@ type REColumn struct {
 }
 
 // Names lists the columns of the draws in order: lp__, b, sd, cor,
-// sigma, then r (when kept).
+// sigma, then r (when kept). It is the one place that names the draws'
+// columns; Layout maps them back to the parameters of a design.
 type Names struct {
 	// Columns are all CSV headers in order.
 	Columns []string
@@ -54,8 +55,10 @@ type Names struct {
 	RE []REColumn
 }
 
-// columnNames builds the names for design d.
-func columnNames(d *model.Design, re bool) *Names {
+// ColumnNames returns the draws-file column names for design d, in file
+// order (lp__, b, sd, cor, sigma, then the r_ columns when re is true),
+// with the mapping of every r_ column to its term, level and effect.
+func ColumnNames(d *model.Design, re bool) *Names {
 	n := &Names{Columns: []string{"lp__"}}
 	for _, x := range d.XNames {
 		n.B = append(n.B, "b_"+brmsRename(x))
