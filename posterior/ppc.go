@@ -24,8 +24,9 @@ import (
 // uses stream PredictStream+c+1, the PPC plot PredictStream−1.
 const PredictStream = 0x707265646963 // "predic"
 
-// ppcChunkValues bounds rows × draws held in memory at once by writePPC.
-const ppcChunkValues = 1 << 23
+// ppcChunkValues bounds rows × draws of one chunk of WritePPC: each
+// worker holds its epred and pred draws (2 × 16 MiB).
+const ppcChunkValues = 1 << 21
 
 // Predictions holds the predictive draws of N rows: row i's S draws are
 // contiguous (Epred[i*S+s], Pred[i*S+s]). Epred is the expected response
@@ -49,24 +50,37 @@ func Predict(d *model.Design, nd *model.NewData, post *draws.Draws, opt model.Pr
 	if err != nil {
 		return nil, err
 	}
-	s := post.NumDraws()
-	n := nd.N
-	out := &Predictions{N: n, S: s, Epred: make([]float64, n*s), Pred: make([]float64, n*s)}
+	out := &Predictions{}
 	pd := draws.NewParamDraw(d, post.HasRE && !opt.Population)
+	if err := predictInto(out, pr, lay, pd, nd.N, post, seed, stream); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// predictInto is Predict with the predictor, layout and parameter
+// buffer made, reusing out's slices when they are long enough.
+func predictInto(out *Predictions, pr *model.Predictor, lay *draws.Layout, pd *model.ParamDraw, n int, post *draws.Draws, seed, stream uint64) error {
+	s := post.NumDraws()
+	out.N, out.S = n, s
+	if cap(out.Epred) < n*s {
+		out.Epred, out.Pred = make([]float64, n*s), make([]float64, n*s)
+	}
+	out.Epred, out.Pred = out.Epred[:n*s], out.Pred[:n*s]
 	rng := rand.New(rand.NewPCG(seed, stream))
 	ep := make([]float64, n)
 	pp := make([]float64, n)
 	for k := range s {
 		lay.Fill(post.Row(k), pd)
 		if err := pr.Draw(pd, rng, ep, pp); err != nil {
-			return nil, err
+			return err
 		}
 		for i := range n {
 			out.Epred[i*s+k] = ep[i]
 			out.Pred[i*s+k] = pp[i]
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // CheckSeenLevels returns an *draws.InputError when nd has rows of
@@ -115,6 +129,36 @@ func (pd *Predictions) Summary(i int) RowSummary {
 		PredMean: diagnostics.Mean(p), PredSD: diagnostics.SD(p),
 		PredLo: pq[0], PredMed: pq[1], PredHi: pq[2],
 	}
+}
+
+// summaryInPlace is Summary reordering row i's draws in place (the
+// quantiles select instead of copying); the summary is the same.
+func (pd *Predictions) summaryInPlace(i int) RowSummary {
+	e := pd.Epred[i*pd.S : (i+1)*pd.S]
+	p := pd.Pred[i*pd.S : (i+1)*pd.S]
+	var r RowSummary
+	r.EpredMean, r.EpredSD = meanSD(e)
+	r.PredMean, r.PredSD = meanSD(p)
+	eq := diagnostics.QuantilesInPlace(e, []float64{0.025, 0.975})
+	pq := diagnostics.QuantilesInPlace(p, []float64{0.025, 0.5, 0.975})
+	r.EpredLo, r.EpredHi = eq[0], eq[1]
+	r.PredLo, r.PredMed, r.PredHi = pq[0], pq[1], pq[2]
+	return r
+}
+
+// meanSD returns diagnostics.Mean(x) and diagnostics.SD(x) (the same
+// values, bit for bit) with the mean computed once.
+func meanSD(x []float64) (float64, float64) {
+	m := diagnostics.Mean(x)
+	if len(x) < 2 {
+		return m, math.NaN()
+	}
+	var ss float64
+	for _, v := range x {
+		d := v - m
+		ss += d * d
+	}
+	return m, math.Sqrt(ss / float64(len(x)-1))
 }
 
 // Summaries summarises rows 0 … n−1 on every core, in row order.
@@ -180,15 +224,30 @@ const PPCMaxDraws = 4000
 // PredColumns) and ppc_stats.csv (for T in mean, sd, min, max: T(y), the
 // mean and 2.5%/97.5% quantiles of T(y_rep), and the posterior predictive
 // p-value P(T(y_rep) ≥ T(y))). At most PPCMaxDraws posterior draws are
-// used (evenly thinned); draws are seeded by seed. Each file is written
-// atomically.
+// used (evenly thinned); draws are seeded by seed, chunk c of the rows
+// with stream PredictStream+c+1, so that the files do not depend on the
+// number of cores. Each file is written atomically.
 func WritePPC(dir string, d *model.Design, post *draws.Draws, seed uint64) error {
+	return WritePPCProgress(dir, d, post, seed, nil)
+}
+
+// WritePPCProgress is WritePPC calling progress (when not nil) with the
+// rows done so far and d.N, from the calling goroutine, as the rows are
+// simulated and summarised, and once more (done = total) before the
+// files are written.
+func WritePPCProgress(dir string, d *model.Design, post *draws.Draws, seed uint64, progress func(done, total int)) error {
 	post = post.Thinned(PPCMaxDraws)
 	s := post.NumDraws()
 	if s == 0 {
 		return fmt.Errorf("ppc: no draws")
 	}
+	lay, err := post.Layout(d)
+	if err != nil {
+		return fmt.Errorf("ppc: %w", err)
+	}
 	chunk := max(1, ppcChunkValues/s)
+	nChunks := (d.N + chunk - 1) / chunk
+	workers := max(1, min(runtime.GOMAXPROCS(0), nChunks))
 	sums := make([]float64, s)
 	sq := make([]float64, s)
 	mins := make([]float64, s)
@@ -196,23 +255,90 @@ func WritePPC(dir string, d *model.Design, post *draws.Draws, seed uint64) error
 	for k := range s {
 		mins[k], maxs[k] = math.Inf(1), math.Inf(-1)
 	}
-	rows := make([]RowSummary, 0, d.N)
-	for c, lo := 0, 0; lo < d.N; c, lo = c+1, lo+chunk {
+	rows := make([]RowSummary, d.N)
+	// Each worker simulates and summarises whole chunks into buffers of
+	// its own; the chunks' statistics are folded in chunk order, so that
+	// the result does not depend on the number of workers.
+	type work struct {
+		pd                    Predictions
+		psum, psq, pmin, pmax []float64
+		err                   error
+	}
+	ws := make([]*work, workers)
+	for w := range ws {
+		ws[w] = &work{psum: make([]float64, s), psq: make([]float64, s), pmin: make([]float64, s), pmax: make([]float64, s)}
+	}
+	run := func(wk *work, c int) {
+		lo := c * chunk
 		hi := min(d.N, lo+chunk)
 		nd := TrainingRows(d, lo, hi)
-		pd, err := Predict(d, nd, post, model.PredictOptions{}, seed, PredictStream+uint64(c)+1)
+		pr, err := model.NewPredictor(d, nd, model.PredictOptions{})
 		if err != nil {
-			return fmt.Errorf("ppc: %w", err)
+			wk.err = err
+			return
 		}
-		rows = append(rows, pd.Summaries(nd.N)...)
+		pdraw := draws.NewParamDraw(d, post.HasRE)
+		if err := predictInto(&wk.pd, pr, lay, pdraw, nd.N, post, seed, PredictStream+uint64(c)+1); err != nil {
+			wk.err = err
+			return
+		}
+		for k := range s {
+			wk.psum[k], wk.psq[k], wk.pmin[k], wk.pmax[k] = 0, 0, math.Inf(1), math.Inf(-1)
+		}
 		for i := range nd.N {
-			r := pd.Pred[i*s : (i+1)*s]
+			r := wk.pd.Pred[i*s : (i+1)*s]
 			for k, v := range r {
-				sums[k] += v
-				sq[k] += v * v
-				mins[k] = math.Min(mins[k], v)
-				maxs[k] = math.Max(maxs[k], v)
+				wk.psum[k] += v
+				wk.psq[k] += v * v
+				wk.pmin[k] = math.Min(wk.pmin[k], v)
+				wk.pmax[k] = math.Max(wk.pmax[k], v)
 			}
+		}
+		if workers == 1 && nChunks == 1 {
+			// One chunk: summarise its rows on every core.
+			pd := &wk.pd
+			nw := min(runtime.GOMAXPROCS(0), nd.N)
+			var wg sync.WaitGroup
+			for w := range nw {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := w; i < nd.N; i += nw {
+						rows[lo+i] = pd.summaryInPlace(i)
+					}
+				}()
+			}
+			wg.Wait()
+			return
+		}
+		for i := range nd.N {
+			rows[lo+i] = wk.pd.summaryInPlace(i)
+		}
+	}
+	for c0 := 0; c0 < nChunks; c0 += workers {
+		var wg sync.WaitGroup
+		for w := range min(workers, nChunks-c0) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				run(ws[w], c0+w)
+			}()
+		}
+		wg.Wait()
+		for w := range min(workers, nChunks-c0) {
+			wk := ws[w]
+			if wk.err != nil {
+				return fmt.Errorf("ppc: %w", wk.err)
+			}
+			for k := range s {
+				sums[k] += wk.psum[k]
+				sq[k] += wk.psq[k]
+				mins[k] = math.Min(mins[k], wk.pmin[k])
+				maxs[k] = math.Max(maxs[k], wk.pmax[k])
+			}
+		}
+		if progress != nil {
+			progress(min(d.N, (c0+workers)*chunk), d.N)
 		}
 	}
 	n := float64(d.N)
@@ -229,18 +355,8 @@ func WritePPC(dir string, d *model.Design, post *draws.Draws, seed uint64) error
 		{"min", ys[0], mins},
 		{"max", ys[len(ys)-1], maxs},
 	}
-	err := outfile.SaveAtomically(filepath.Join(dir, "ppc.csv"), func(w io.Writer) error {
-		cw := csv.NewWriter(w)
-		cw.Write(append([]string{"row", "y"}, PredColumns...))
-		for i, r := range rows {
-			rec := []string{strconv.Itoa(d.Rows[i] + 1), formatNum(d.Y[i])}
-			for _, v := range r.Values() {
-				rec = append(rec, formatNum(v))
-			}
-			cw.Write(rec)
-		}
-		cw.Flush()
-		return cw.Error()
+	err = outfile.SaveAtomically(filepath.Join(dir, "ppc.csv"), func(w io.Writer) error {
+		return writePPCRows(w, d, rows)
 	})
 	if err != nil {
 		return err
@@ -248,6 +364,44 @@ func WritePPC(dir string, d *model.Design, post *draws.Draws, seed uint64) error
 	return outfile.SaveAtomically(filepath.Join(dir, "ppc_stats.csv"), func(w io.Writer) error {
 		return writePPCStats(w, stats)
 	})
+}
+
+// writePPCRows writes ppc.csv's header and rows: numbers need no
+// quoting, so each line is appended into one reused buffer (what
+// csv.Writer would write, without a string per value).
+func writePPCRows(w io.Writer, d *model.Design, rows []RowSummary) error {
+	buf := make([]byte, 0, 512)
+	buf = append(buf, "row,y"...)
+	for _, c := range PredColumns {
+		buf = append(buf, ',')
+		buf = append(buf, c...)
+	}
+	buf = append(buf, '\n')
+	if _, err := w.Write(buf); err != nil {
+		return err
+	}
+	for i, r := range rows {
+		buf = strconv.AppendInt(buf[:0], int64(d.Rows[i]+1), 10)
+		buf = append(buf, ',')
+		buf = appendNum(buf, d.Y[i])
+		for _, v := range [...]float64{r.EpredMean, r.EpredSD, r.EpredLo, r.EpredHi, r.PredMean, r.PredSD, r.PredLo, r.PredMed, r.PredHi} {
+			buf = append(buf, ',')
+			buf = appendNum(buf, v)
+		}
+		buf = append(buf, '\n')
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendNum appends formatNum(v).
+func appendNum(b []byte, v float64) []byte {
+	if math.IsNaN(v) {
+		return append(b, "NA"...)
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
 // writePPCStats writes the statistic table of ppc_stats.csv.
@@ -307,8 +461,9 @@ func Coef(d *model.Design, post *draws.Draws) ([]CoefRow, error) {
 				for k := range s {
 					v[k] = get(post.Row(k))
 				}
-				q := diagnostics.Quantiles(v, []float64{0.025, 0.975})
-				out = append(out, CoefRow{t.Group, lev, effect, diagnostics.Mean(v), diagnostics.SD(v), q[0], q[1]})
+				m, sd := meanSD(v)
+				q := diagnostics.QuantilesInPlace(v, []float64{0.025, 0.975})
+				out = append(out, CoefRow{t.Group, lev, effect, m, sd, q[0], q[1]})
 			}
 			for xi, xn := range d.XNames {
 				e := slices.Index(t.Names, xn)

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/csv"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
 
+	"github.com/lmmbayes/lmmbayes/diagnostics"
 	"github.com/lmmbayes/lmmbayes/draws"
 	"github.com/lmmbayes/lmmbayes/model"
 	"github.com/lmmbayes/lmmbayes/priors"
@@ -190,4 +193,54 @@ func postFromResult(res *sampler.Result) *draws.Draws {
 		p.AddChain(ch.NDraws, ch.Draws)
 	}
 	return p
+}
+
+// TestMeanSD checks meanSD against diagnostics.Mean and SD bit for bit.
+func TestMeanSD(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := range 50 {
+		x := make([]float64, n*37)
+		for i := range x {
+			x[i] = 250 + 40*rng.NormFloat64()
+		}
+		m, sd := meanSD(x)
+		wm, wsd := diagnostics.Mean(x), diagnostics.SD(x)
+		if !(m == wm || math.IsNaN(m) && math.IsNaN(wm)) || !(sd == wsd || math.IsNaN(sd) && math.IsNaN(wsd)) {
+			t.Fatalf("n=%d: meanSD %v %v, diagnostics %v %v", len(x), m, sd, wm, wsd)
+		}
+	}
+}
+
+// TestWritePPCCores checks that ppc.csv and ppc_stats.csv of a design of
+// several chunks are byte-identical on one core and on several (chunks
+// run in parallel; their statistics are folded in chunk order), and that
+// the progress callback ends at the total.
+func TestWritePPCCores(t *testing.T) {
+	d, post := benchPost(t, 1500, 2000) // 2 chunks of 1048 rows
+	dirs := []string{t.TempDir(), t.TempDir()}
+	for i, procs := range []int{1, 3} {
+		old := runtime.GOMAXPROCS(procs)
+		last := 0
+		err := WritePPCProgress(dirs[i], d, post, 5, func(done, total int) {
+			if done < last || total != d.N {
+				t.Errorf("progress %d of %d after %d", done, total, last)
+			}
+			last = done
+		})
+		runtime.GOMAXPROCS(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last != d.N {
+			t.Errorf("GOMAXPROCS %d: progress ended at %d of %d", procs, last, d.N)
+		}
+	}
+	for _, f := range []string{"ppc.csv", "ppc_stats.csv"} {
+		if readFileT(t, filepath.Join(dirs[0], f)) != readFileT(t, filepath.Join(dirs[1], f)) {
+			t.Errorf("%s differs between 1 and 3 cores", f)
+		}
+	}
+	if _, recs := readCSVT(t, filepath.Join(dirs[0], "ppc.csv")); len(recs) != d.N {
+		t.Errorf("ppc.csv: %d rows, want %d", len(recs), d.N)
+	}
 }

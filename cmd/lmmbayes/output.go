@@ -52,6 +52,9 @@ type runOutput struct {
 	// thinPost is the thinning of the draws read back for ppc.csv,
 	// coef.csv and the plots (1: all; more when they exceed memory_mb).
 	thinPost int
+	// phases times the post-processing and prints its progress (nil:
+	// silent).
+	phases *phaseLog
 	// filled by summarize
 	names    []string // summary names (b, sd, cor, sigma, r)
 	cols     []int    // their columns in the draws
@@ -374,6 +377,7 @@ func (o *runOutput) writeAll(dir string) error {
 	if err := o.summarize(); err != nil {
 		return err
 	}
+	big := bigPost(o.d.N, min(o.totalDraws(), posterior.PPCMaxDraws))
 	type job struct {
 		name string
 		fill func(w *bufio.Writer) error
@@ -405,6 +409,7 @@ func (o *runOutput) writeAll(dir string) error {
 			return err
 		}
 	}
+	o.phases.done("summary.csv, ml_fit.json")
 	// ppc.csv, coef.csv and the plots need whole draws: read them back,
 	// every draw when they fit in memory_mb, else evenly thinned.
 	post := o.mem
@@ -417,29 +422,54 @@ func (o *runOutput) writeAll(dir string) error {
 		if post, err = draws.Load(o.files, o.res.Names, o.thinPost, dir); err != nil {
 			return fmt.Errorf("output: reading the draws back: %w", err)
 		}
+		o.phases.done("reading the draws back")
+	}
+	// coef.csv is written beside the posterior predictive check (the
+	// PPC's draws run on one core while a chunk is simulated).
+	coefDone := make(chan error, 1)
+	if len(o.res.Names.RE) > 0 {
+		go func() {
+			_, err := posterior.WriteCoef(dir, o.d, post)
+			coefDone <- err
+		}()
+	} else {
+		coefDone <- nil
 	}
 	// The posterior predictive of the training rows needs every level's
 	// effects; without r_ columns it is skipped, and run.json says so.
-	if len(o.res.Names.RE) > 0 || len(o.d.Terms) == 0 {
-		if err := posterior.WritePPC(dir, o.d, post, o.opt.Seed); err != nil {
-			return err
-		}
-	} else {
+	var ppcErr error
+	switch {
+	case !o.cfg.Output.PPC:
+	case len(o.res.Names.RE) > 0 || len(o.d.Terms) == 0:
+		s := min(post.NumDraws(), posterior.PPCMaxDraws)
+		o.phases.progress(big, "ppc.csv: simulating %d rows × %d draws (skip it with [output] ppc = false)", o.d.N, s)
+		start, next := time.Now(), 0.25
+		ppcErr = posterior.WritePPCProgress(dir, o.d, post, o.opt.Seed, func(done, total int) {
+			if f := float64(done) / float64(total); f >= next && done < total {
+				o.phases.progress(big, "ppc.csv: %d of %d rows (%.0f s)", done, total, time.Since(start).Seconds())
+				next += 0.25
+			}
+		})
+	default:
 		o.warnings = append(o.warnings, "ppc.csv and coef.csv were not written: they need [output] random_effects = true")
 	}
-	if len(o.res.Names.RE) > 0 {
-		if _, err := posterior.WriteCoef(dir, o.d, post); err != nil {
-			return err
-		}
+	coefErr := <-coefDone
+	if ppcErr != nil {
+		return ppcErr
 	}
+	if coefErr != nil {
+		return coefErr
+	}
+	o.phases.done("ppc.csv, ppc_stats.csv, coef.csv")
 	// run.json after every file it reports on; the report reads it.
 	if err := outfile.WriteFile(filepath.Join(dir, "run.json"), func(w *bufio.Writer) error { return o.writeJSON(w) }); err != nil {
 		return err
 	}
 	if o.cfg.Output.Plots {
-		if err := writeReport(dir, o.d, post); err != nil {
+		if err := writeReportPPC(dir, o.d, post, o.cfg.Output.PPC); err != nil {
 			return fmt.Errorf("plots: %w", err)
 		}
+		o.phases.done("plots, report.html")
 	}
 	return nil
 }

@@ -70,6 +70,8 @@ type plotRun struct {
 	summary    [][]string          // summary.csv rows
 	re         map[string][]string // r_ column → summary name, group, level, effect
 	notes      []string
+	// noPPC leaves the PPC plot out ([output] ppc = false).
+	noPPC bool
 }
 
 func cmdPlot(e *env, args []string) error {
@@ -139,6 +141,12 @@ func parsePlotOptions(dir, vars, format, out string) (plotOptions, error) {
 // true with the design and draws it holds (d and post may be nil: they
 // are then read from dir and the config named in run.json).
 func writeReport(dir string, d *model.Design, post *draws.Draws) error {
+	return writeReportPPC(dir, d, post, true)
+}
+
+// writeReportPPC is writeReport with the PPC plot left out when ppc is
+// false ([output] ppc = false).
+func writeReportPPC(dir string, d *model.Design, post *draws.Draws, ppc bool) error {
 	opt, err := parsePlotOptions(dir, "", "png", "")
 	if err != nil {
 		return err
@@ -147,6 +155,9 @@ func writeReport(dir string, d *model.Design, post *draws.Draws) error {
 	run, err := loadPlotRun(dir, d, post)
 	if err != nil {
 		return err
+	}
+	if !ppc {
+		run.noPPC = true
 	}
 	_, err = run.write(opt)
 	return err
@@ -411,7 +422,7 @@ func firstN(s []string, n int) []string {
 // simulated from draws spread evenly over the chains, seeded by the
 // run's seed; nil (with a note) when the design is not known.
 func (r *plotRun) renderPPC(f plots.Format) (*plotImage, error) {
-	if r.d == nil {
+	if r.d == nil || r.noPPC {
 		return nil, nil
 	}
 	if !r.post.HasRE {

@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/lmmbayes/lmmbayes/model"
+	"github.com/lmmbayes/lmmbayes/posterior"
 	"github.com/lmmbayes/lmmbayes/priors"
 	"github.com/lmmbayes/lmmbayes/sampler"
 )
@@ -124,10 +125,12 @@ func cmdRun(e *env, args []string) error {
 	} else if err := checkOutputDir(cfg, *rf.force); err != nil {
 		return err
 	}
+	phases := newPhaseLog(e.stderr, *rf.quiet)
 	d, dropped, err := buildDesignDropped(cfg)
 	if err != nil {
 		return err
 	}
+	phases.done("reading the data")
 	if msg := dropped.Report(); msg != "" {
 		fmt.Fprintln(e.stderr, msg)
 	}
@@ -156,7 +159,8 @@ func cmdRun(e *env, args []string) error {
 	// The draws stream to disk as they are made: into a staging dir put
 	// in place once every file is written (or, in chain mode, under
 	// temporary names in the output dir); a failure leaves nothing.
-	out := &runOutput{cfg: cfg, d: d, asg: asg, opt: opt, dropped: dropped}
+	phases.done("priors, spec")
+	out := &runOutput{cfg: cfg, d: d, asg: asg, opt: opt, dropped: dropped, phases: phases}
 	if err := out.begin(chainMode, e.stderr); err != nil {
 		return err
 	}
@@ -185,6 +189,13 @@ func cmdRun(e *env, args []string) error {
 	if interrupted {
 		out.warnings = append(out.warnings, fmt.Sprintf("the run was interrupted: %d of %d draws per chain were made", res.Chains[0].NDraws, opt.Draws))
 	}
+	if res != nil {
+		var chainWall time.Duration
+		for _, ch := range res.Chains {
+			chainWall = max(chainWall, ch.Wall)
+		}
+		phases.done(fmt.Sprintf("sampling (chains %.3f s)", chainWall.Seconds()))
+	}
 	if err := out.finishDraws(); err != nil {
 		return err
 	}
@@ -198,18 +209,33 @@ func cmdRun(e *env, args []string) error {
 		}
 		return nil
 	}
-	if err := out.summarize(); err != nil {
+	if bigPost(d.N, min(out.totalDraws(), posterior.PPCMaxDraws)) {
+		phases.progress(true, "sampling done in %.0f s; summarising %d columns", out.wall.Seconds(), len(res.Names.Columns))
+	}
+	// The ML fit for ml_fit.json (compare fits the model itself when the
+	// file is absent: [output] ml_fit = false) runs beside the summaries;
+	// its warnings follow theirs.
+	var mlWarnings []string
+	mlDone := make(chan struct{})
+	go func() {
+		defer close(mlDone)
+		if cfg.Output.MLFit {
+			mlWarnings = out.fitML()
+		}
+	}()
+	err = out.summarize()
+	<-mlDone
+	if err != nil {
 		return err
 	}
-	// The ML fit for ml_fit.json; compare fits the model itself when the
-	// file is absent ([output] ml_fit = false).
-	if cfg.Output.MLFit {
-		out.fitML()
-	}
+	out.warnings = append(out.warnings, mlWarnings...)
+	phases.done("summaries, ML fit")
 	if err := out.write(*rf.force); err != nil {
 		return err
 	}
+	phases.done("files in place")
 	out.printSummary(e.stdout)
+	phases.done("printed summary")
 	if interrupted {
 		return fmt.Errorf("%w: the output in %s holds the draws made before the signal (run.json: \"incomplete\": true)", errInterrupted, out.outDir())
 	}
@@ -251,16 +277,16 @@ func buildSpec(cfg *config, d *model.Design) (*sampler.Spec, *priors.Assignment,
 // fitML fits the model by ML for ml_fit.json, and warns when the fit says
 // the model reproduces the response exactly (the posterior of σ is then
 // degenerate). A failed fit is a warning, not an error: the posterior
-// stands without it.
-func (o *runOutput) fitML() {
+// stands without it. It returns the warnings (the caller adds them).
+func (o *runOutput) fitML() []string {
 	ml, err := model.Fit(o.d, model.FitOptions{})
 	if err != nil {
-		o.warnings = append(o.warnings, fmt.Sprintf("the ML fit for ml_fit.json failed: %v", err))
-		return
+		return []string{fmt.Sprintf("the ML fit for ml_fit.json failed: %v", err)}
 	}
 	o.ml = ml
 	if sy := stat.StdDev(o.d.Y, nil); ml.Sigma < 1e-5*sy {
-		o.warnings = append(o.warnings, fmt.Sprintf(
-			"the model fits the response exactly (ML residual SD %.3g against SD(y) %.3g): the posterior of sigma piles up at zero and the chains cannot mix; check the formula for a term that reproduces y", ml.Sigma, sy))
+		return []string{fmt.Sprintf(
+			"the model fits the response exactly (ML residual SD %.3g against SD(y) %.3g): the posterior of sigma piles up at zero and the chains cannot mix; check the formula for a term that reproduces y", ml.Sigma, sy)}
 	}
+	return nil
 }
