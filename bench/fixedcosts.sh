@@ -5,8 +5,8 @@
 #   bench/fixedcosts.sh [--repeats N] [--bin LMMBAYES]
 #
 # Per run: the whole process's wall time (shell clock around it), the
-# sampling's wall time (the longest chain, from LMMBAYES_TIMING=1's
-# "sampling (chains X s)" line), everything else = process − sampling
+# sampling's wall time (the longest chain's wall_seconds in run.json),
+# everything else = process − sampling
 # (start-up, reading, mode search and method pilots, summaries, ML fit,
 # ppc, coef, files), the process's CPU time, min bulk-ESS over b_, sd_,
 # cor_ and sigma (summary.csv) and whole-process min bulk-ESS per
@@ -44,7 +44,7 @@ for r in $(seq 1 "$repeats"); do
 		LMMBAYES_TIMING=1 "$bin" run configs/sleepstudy.toml --out "$out" --quiet >"$work/stdout" 2>"$work/stderr"
 	fi
 	t1=$(date +%s.%N)
-	chains=$(sed -n 's/.*sampling (chains \([0-9.]*\) s).*/\1/p' "$work/stderr")
+	chains=$(awk '/"chain_stats"/ { in_chains = 1 } in_chains && /"wall_seconds"/ { gsub(/[^0-9.e-]/, "", $2); if ($2 + 0 > m) m = $2 + 0 } END { print m }' "$out/run.json")
 	cpu=$(awk '/^cpu /{print $2 + $3}' "$work/stderr")
 	ess=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "ess_bulk") c = i; next }
 		$1 ~ /^(b_|sd_|cor_|sigma$)/ { if (m == "" || $c + 0 < m) m = $c + 0 } END { print m }' "$out/summary.csv")
