@@ -2,6 +2,7 @@ package draws
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/lmmbayes/lmmbayes/model"
 	"github.com/lmmbayes/lmmbayes/priors"
@@ -47,6 +48,8 @@ type Names struct {
 	// B, SD, Cor are the brms names of the fixed effects, SDs and
 	// correlations; Sigma is "sigma".
 	B, SD, Cor []string
+	// BLabel are the fixed effects' labels without "b_" ("Days").
+	BLabel []string
 	// SDLabel and CorLabel are the summary labels "sd(Days)",
 	// "cor(Intercept,Days)"; SDGroup and CorGroup their groups.
 	SDLabel, CorLabel, SDGroup, CorGroup []string
@@ -62,6 +65,7 @@ func ColumnNames(d *model.Design, re bool) *Names {
 	n := &Names{Columns: []string{"lp__"}}
 	for _, x := range d.XNames {
 		n.B = append(n.B, "b_"+brmsRename(x))
+		n.BLabel = append(n.BLabel, brmsRename(x))
 	}
 	for _, t := range d.Terms {
 		g := brmsRename(t.Group)
@@ -114,3 +118,7 @@ func ColumnNames(d *model.Design, re bool) *Names {
 	}
 	return n
 }
+
+// IsREColumn reports whether a draws column (or summary name) is a
+// random effect's: "r_" followed by the group.
+func IsREColumn(name string) bool { return strings.HasPrefix(name, "r_") && len(name) > 2 }

@@ -151,34 +151,14 @@ func columnMismatch(got, want []string) string {
 	return fmt.Sprintf("the file has %d columns, the model %d: %q is extra", len(got), len(want), got[len(want)])
 }
 
-// Seed returns the seed recorded in dir/run.json ("seed" at the top
-// level or under "sampler"), and whether one was found.
+// Seed returns the seed recorded in dir/run.json, and whether there is
+// a readable run.json.
 func Seed(dir string) (uint64, bool) {
-	raw, err := os.ReadFile(filepath.Join(dir, "run.json"))
+	m, err := ReadMetaFile(filepath.Join(dir, "run.json"))
 	if err != nil {
 		return 0, false
 	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(raw, &top) != nil {
-		return 0, false
-	}
-	get := func(m map[string]json.RawMessage) (uint64, bool) {
-		var s uint64
-		if v, ok := m["seed"]; ok && json.Unmarshal(v, &s) == nil {
-			return s, true
-		}
-		return 0, false
-	}
-	if s, ok := get(top); ok {
-		return s, true
-	}
-	if v, ok := top["sampler"]; ok {
-		var sub map[string]json.RawMessage
-		if json.Unmarshal(v, &sub) == nil {
-			return get(sub)
-		}
-	}
-	return 0, false
+	return m.Seed, true
 }
 
 // MetaFile returns the file that records a run in dir: run.json, or for

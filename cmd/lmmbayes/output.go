@@ -629,10 +629,7 @@ func (o *runOutput) printSummary(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "Population-Level Effects:")
-	var labels []string
-	for _, b := range n.B {
-		labels = append(labels, strings.TrimPrefix(b, "b_"))
-	}
+	labels := n.BLabel
 	width := labelWidth(labels)
 	header(width)
 	for i, b := range n.B {

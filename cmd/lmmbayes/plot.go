@@ -629,7 +629,7 @@ func (r *plotRun) summaryTables(opt plotOptions) (main, re *plots.Table, nwarn i
 			row = append(row, c)
 		}
 		switch {
-		case reNames[rec[0]] || strings.HasPrefix(rec[0], "r_"):
+		case reNames[rec[0]] || draws.IsREColumn(rec[0]):
 			re.Rows = append(re.Rows, row)
 		case opt.vars.MatchString(rec[0]):
 			main.Rows = append(main.Rows, row)

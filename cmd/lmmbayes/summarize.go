@@ -75,7 +75,7 @@ func cmdSummarize(e *env, args []string) error {
 		name := h
 		if m, ok := reMap[h]; ok {
 			name = m[0]
-		} else if len(h) > 2 && h[:2] == "r_" {
+		} else if draws.IsREColumn(h) {
 			return inputErrorf("%s: column %s is not in %s", files[0], h, filepath.Join(dir, "random_effects.csv"))
 		}
 		names = append(names, name)
