@@ -11,9 +11,9 @@ import (
 	"github.com/lmmbayes/lmmbayes/model"
 )
 
-// MaxDroppedLines is how many line numbers of dropped rows DataInfo (and
+// maxDroppedLines is how many line numbers of dropped rows DataInfo (and
 // run.json) lists.
-const MaxDroppedLines = 20
+const maxDroppedLines = 20
 
 // DataInfo describes the data file a design was built from: what a run
 // records of it in run.json (DataFile, dropped_rows, dropped_lines,
@@ -23,7 +23,7 @@ type DataInfo struct {
 	Source string
 	// Rows is the number of data rows of the file; Dropped of them were
 	// left out for a missing value in a column the model uses, Lines
-	// are the file lines of the first MaxDroppedLines of those.
+	// are the file lines of the first maxDroppedLines of those.
 	Rows, Dropped int
 	Lines         []int
 	// Size and SHA256 fingerprint the file as it was read (bytes and hex
@@ -56,7 +56,7 @@ func ReadData(r io.Reader, path string, f *model.Formula, fo model.FrameOptions,
 	info := &DataInfo{Source: path, Rows: fr.NRows, Dropped: fr.NRows - len(d.Rows), Lines: []int{},
 		Size: cnt.n, SHA256: hex.EncodeToString(h.Sum(nil)), Categorical: CategoricalColumns(fr)}
 	next := 0 // d.Rows is increasing
-	for i := 0; i < fr.NRows && len(info.Lines) < MaxDroppedLines; i++ {
+	for i := 0; i < fr.NRows && len(info.Lines) < maxDroppedLines; i++ {
 		if next < len(d.Rows) && d.Rows[next] == i {
 			next++
 			continue
@@ -94,6 +94,7 @@ func (dr *DataInfo) Report() string {
 // countWriter counts the bytes written to it.
 type countWriter struct{ n int64 }
 
+// Write counts p.
 func (c *countWriter) Write(p []byte) (int, error) {
 	c.n += int64(len(p))
 	return len(p), nil

@@ -12,6 +12,7 @@ import (
 // with errors.As.
 type InputError struct{ Err error }
 
+// Error returns the underlying error's message.
 func (e *InputError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the underlying error.

@@ -93,14 +93,14 @@ type NUTSMeta struct {
 	MeanLeapfrog    float64 `json:"mean_n_leapfrog"`
 }
 
-// REMapColumns is the header of random_effects.csv.
-var REMapColumns = []string{"column", "summary_name", "group", "level", "effect"}
+// reMapColumns is the header of random_effects.csv.
+var reMapColumns = []string{"column", "summary_name", "group", "level", "effect"}
 
 // WriteREMap writes random_effects.csv, one line per r_ column of names:
 // its column, summary name, group, level and effect.
 func WriteREMap(w io.Writer, names *Names) error {
 	bw := bufio.NewWriter(w)
-	bw.WriteString(strings.Join(REMapColumns, ",") + "\n")
+	bw.WriteString(strings.Join(reMapColumns, ",") + "\n")
 	for _, re := range names.RE {
 		fmt.Fprintf(bw, "%s,%s,%s,%s,%s\n", re.Column, csvField(re.Summary), csvField(re.Group), csvField(re.Level), csvField(re.Effect))
 	}
@@ -131,8 +131,8 @@ func ReadREMap(path string) (map[string][]string, error) {
 	if err != nil {
 		return nil, Inputf("%s: %v", path, err)
 	}
-	if len(recs) == 0 || !slices.Equal(recs[0], REMapColumns) {
-		return nil, Inputf("%s:1: expected the header %s", path, strings.Join(REMapColumns, ","))
+	if len(recs) == 0 || !slices.Equal(recs[0], reMapColumns) {
+		return nil, Inputf("%s:1: expected the header %s", path, strings.Join(reMapColumns, ","))
 	}
 	m := make(map[string][]string, len(recs)-1)
 	for _, r := range recs[1:] {

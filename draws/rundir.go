@@ -161,10 +161,10 @@ func Seed(dir string) (uint64, bool) {
 	return m.Seed, true
 }
 
-// MetaFile returns the file that records a run in dir: run.json, or for
+// metaFile returns the file that records a run in dir: run.json, or for
 // chains run as separate processes the first run_K.json ("" when there
 // is none).
-func MetaFile(dir string) string {
+func metaFile(dir string) string {
 	p := filepath.Join(dir, "run.json")
 	if _, err := os.Stat(p); err == nil {
 		return p
@@ -185,10 +185,11 @@ func MetaFile(dir string) string {
 
 var runChainJSONRE = regexp.MustCompile(`^run_(\d+)\.json$`)
 
-// ReadMeta reads the record of the run in dir (MetaFile) and returns it
-// with the file it came from: nil, "" when there is none.
+// ReadMeta reads the record of the run in dir (run.json, or in chain mode
+// the first run_K.json) and returns it with the file it came from: nil,
+// "" when there is none.
 func ReadMeta(dir string) (*RunMeta, string, error) {
-	p := MetaFile(dir)
+	p := metaFile(dir)
 	if p == "" {
 		return nil, "", nil
 	}
@@ -222,7 +223,7 @@ func CheckData(what, path, dir string, meta *RunMeta, metaPath string) (warning 
 		}
 		return fmt.Sprintf("%s records no fingerprint of the data file (a run made before lmmbayes recorded one): %s cannot check that %s is the data the run was fitted to", where, what, path), nil
 	}
-	size, sum, err := Fingerprint(path)
+	size, sum, err := fingerprint(path)
 	if err != nil {
 		return "", Inputf("%s: %s: data: %v", path, what, err)
 	}
@@ -234,8 +235,8 @@ func CheckData(what, path, dir string, meta *RunMeta, metaPath string) (warning 
 	return "", nil
 }
 
-// Fingerprint returns the size and hex SHA-256 of the file at path.
-func Fingerprint(path string) (int64, string, error) {
+// fingerprint returns the size and hex SHA-256 of the file at path.
+func fingerprint(path string) (int64, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, "", err

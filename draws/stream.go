@@ -83,9 +83,9 @@ type FileSink struct {
 	keep []float64
 }
 
-// NewFileSink creates path and writes the header of chain id, whose
+// newFileSink creates path and writes the header of chain id, whose
 // draws have the columns of names, made by method.
-func NewFileSink(path string, hdr *Header, id int, method string, names *Names) (*FileSink, error) {
+func newFileSink(path string, hdr *Header, id int, method string, names *Names) (*FileSink, error) {
 	f, err := outfile.CreateFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
@@ -241,7 +241,7 @@ type SinkSet struct {
 
 // Open creates the file of chain id (columns names, method method).
 func (ss *SinkSet) Open(id int, method string, names *Names) (*FileSink, error) {
-	s, err := NewFileSink(ss.Path(id), &ss.Header, id, method, names)
+	s, err := newFileSink(ss.Path(id), &ss.Header, id, method, names)
 	if err != nil {
 		return nil, err
 	}
@@ -408,10 +408,10 @@ func ReadHeader(path string) ([]string, map[string]string, error) {
 	}
 }
 
-// CountRows returns the number of data rows of a CmdStan CSV file (lines
+// countRows returns the number of data rows of a CmdStan CSV file (lines
 // that are neither blank nor comments, less the header; saved warmup
 // included), reading it once without parsing.
-func CountRows(path string) (int, error) {
+func countRows(path string) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -453,11 +453,11 @@ func CountRows(path string) (int, error) {
 	return max(lines-1, 0), nil
 }
 
-// CountAllRows is the sum of CountRows over files.
+// CountAllRows is the sum of countRows over files.
 func CountAllRows(files []string) (int, error) {
 	total := 0
 	for _, f := range files {
-		n, err := CountRows(f)
+		n, err := countRows(f)
 		if err != nil {
 			return 0, err
 		}

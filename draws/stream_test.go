@@ -37,10 +37,10 @@ func TestSummarizeFilesBatches(t *testing.T) {
 		}
 	}
 	for _, f := range files {
-		n, err := CountRows(f)
+		n, err := countRows(f)
 		// The files hold their saved warmup too.
 		if want := all.NumDraws() + all.Chains[0].Warmup; err != nil || n != want {
-			t.Errorf("CountRows(%s) = %d, %v; want %d", f, n, err, want)
+			t.Errorf("countRows(%s) = %d, %v; want %d", f, n, err, want)
 		}
 	}
 	h, set, err := ReadHeader(files[0])
@@ -55,7 +55,7 @@ func TestSummarizeFilesBatches(t *testing.T) {
 // TestDrawsSinkNoAllocs checks that streaming a row allocates nothing.
 func TestDrawsSinkNoAllocs(t *testing.T) {
 	names := &Names{Columns: []string{"lp__", "b_x", "sigma"}}
-	s, err := NewFileSink(filepath.Join(t.TempDir(), "d.csv"), &Header{Draws: 1000, Thin: 1}, 1, "collapsed", names)
+	s, err := newFileSink(filepath.Join(t.TempDir(), "d.csv"), &Header{Draws: 1000, Thin: 1}, 1, "collapsed", names)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestDrawsSinkNoAllocs(t *testing.T) {
 func TestSinkRefusesNonFinite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "draws_2.csv")
 	names := &Names{Columns: []string{"lp__", "b_x", "sigma"}}
-	s, err := NewFileSink(path, &Header{Draws: 2, Thin: 1}, 2, "collapsed", names)
+	s, err := newFileSink(path, &Header{Draws: 2, Thin: 1}, 2, "collapsed", names)
 	if err != nil {
 		t.Fatal(err)
 	}

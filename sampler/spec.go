@@ -19,6 +19,7 @@ type PriorError struct {
 	Why string
 }
 
+// Error says which prior on which parameter, and why.
 func (e *PriorError) Error() string {
 	return fmt.Sprintf("prior %s on %s: %s", e.Entry.Prior, e.Entry.Param, e.Why)
 }
