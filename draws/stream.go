@@ -64,8 +64,9 @@ func (h *Header) write(w io.Writer, id, n int, cols []string) error {
 }
 
 // FileSink streams one chain's draws into a CmdStan CSV file as the
-// sampler makes them (it is a sampler.DrawSink): memory holds one formatted
-// value at a time, whatever the number of draws and columns. It refuses
+// sampler makes them (it is a sampler.DrawSink): memory holds at most
+// 64 KiB of a formatted line at a time, whatever the number of draws and
+// columns. It refuses
 // a non-finite value, naming the column, so that numerical trouble never
 // reaches a file silently.
 type FileSink struct {
@@ -103,19 +104,25 @@ func newFileSink(path string, hdr *Header, id int, method string, names *Names) 
 
 // WriteDraw appends one row.
 func (s *FileSink) WriteDraw(r Row) error {
+	// The line is formatted into s.buf and handed to the writer in
+	// pieces of at most 64 KiB, whatever the number of columns.
+	s.buf = s.buf[:0]
 	for j := range r.Len() {
 		v := r.At(j)
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("%s is %v; numerical trouble in the sampler (try rescaling the predictors or a more informative prior)", s.cols[j], v)
 		}
-		s.buf = s.buf[:0]
 		if j > 0 {
 			s.buf = append(s.buf, ',')
 		}
 		s.buf = strconv.AppendFloat(s.buf, v, 'g', -1, 64)
-		s.w.Write(s.buf)
+		if len(s.buf) >= 1<<16 {
+			s.w.Write(s.buf)
+			s.buf = s.buf[:0]
+		}
 	}
-	if err := s.w.WriteByte('\n'); err != nil {
+	s.buf = append(s.buf, '\n')
+	if _, err := s.w.Write(s.buf); err != nil {
 		return fmt.Errorf("output: %s: %w", filepath.Base(s.path), err)
 	}
 	if s.keep != nil {

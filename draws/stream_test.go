@@ -145,3 +145,22 @@ func sameValues(a, b []float64) bool {
 	}
 	return true
 }
+
+// BenchmarkFileSink times streaming sleepstudy-sized rows (47 columns).
+func BenchmarkFileSink(b *testing.B) {
+	cols := make([]string, 47)
+	vals := make([]float64, 47)
+	for i := range cols {
+		cols[i] = "c"
+		vals[i] = 1.0/float64(i+3) + 250
+	}
+	s, err := newFileSink(filepath.Join(b.TempDir(), "d.csv"), &Header{Draws: 1 << 30, Thin: 1}, 1, "collapsed", &Names{Columns: cols})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Abort()
+	row := RowOf(vals)
+	for b.Loop() {
+		s.WriteDraw(row)
+	}
+}
