@@ -28,7 +28,7 @@ func cmdFit(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if msg := dropped.report(); msg != "" {
+	if msg := dropped.Report(); msg != "" {
 		fmt.Fprintln(e.stderr, msg)
 	}
 	fit, err := model.Fit(d, model.FitOptions{REML: *reml})

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lmmbayes/lmmbayes/draws"
+	"github.com/lmmbayes/lmmbayes/internal/outfile"
 	"github.com/lmmbayes/lmmbayes/loo"
 	"github.com/lmmbayes/lmmbayes/model"
 	"github.com/lmmbayes/lmmbayes/sampler"
@@ -223,13 +225,11 @@ func (p *kfoldPlan) fitFold(e *env, dir string, k int, force bool) error {
 	if err != nil {
 		return samplerInputError(p.cfg, fmt.Errorf("kfold: fold %d: %w", k, err))
 	}
-	post := &postDraws{names: res.Names, hasRE: true, source: fmt.Sprintf("fold %d", k)}
+	post := draws.New(res.Names, true, fmt.Sprintf("fold %d", k))
 	for _, ch := range res.Chains {
-		post.chains = append(post.chains, ch.Draws)
-		post.rows = append(post.rows, ch.NDraws)
+		post.AddChain(ch.NDraws, ch.Draws)
 	}
-	post.index()
-	lay, err := post.layout(dTrain)
+	lay, err := post.Layout(dTrain)
 	if err != nil {
 		return err
 	}
@@ -237,7 +237,7 @@ func (p *kfoldPlan) fitFold(e *env, dir string, k int, force bool) error {
 	if err != nil {
 		return err
 	}
-	S := post.numDraws()
+	S := post.NumDraws()
 	ll := make([][]float64, nd.N)
 	for i := range ll {
 		ll[i] = make([]float64, S)
@@ -247,10 +247,10 @@ func (p *kfoldPlan) fitFold(e *env, dir string, k int, force bool) error {
 	for g := range gll {
 		gll[g] = make([]float64, S)
 	}
-	pd := newParamDraw(dTrain, true)
+	pd := draws.NewParamDraw(dTrain, true)
 	mu, row, grow := make([]float64, nd.N), make([]float64, nd.N), make([]float64, len(groups))
 	for s := range S {
-		lay.fill(post.row(s), pd)
+		lay.Fill(post.Row(s), pd)
 		if err := ho.LogLik(pd, mu, row); err != nil {
 			return fmt.Errorf("kfold: fold %d: %w", k, err)
 		}
@@ -273,7 +273,7 @@ func (p *kfoldPlan) fitFold(e *env, dir string, k int, force bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return inputErrorf("kfold: %s: %v", dir, err)
 	}
-	err = saveAtomically(path, func(w io.Writer) error {
+	err = outfile.SaveAtomically(path, func(w io.Writer) error {
 		fmt.Fprintf(w, "# fold = %d of %d, group = %s, seed = %d, draws = %d, seconds = %.2f\n", k, p.K, p.group, p.cfg.Sampler.Seed, S, time.Since(start).Seconds())
 		io.WriteString(w, "row,"+csvQuote(p.group)+",elpd_kfold,elpd_kfold_group\n")
 		for i, r := range test {
@@ -427,7 +427,7 @@ func (p *kfoldPlan) combine(w io.Writer, dir string) error {
 		ge = append(ge, groupElpd[lev])
 	}
 	gest := loo.EstimateOf(ge)
-	err := saveAtomically(filepath.Join(dir, "kfold.csv"), func(w io.Writer) error {
+	err := outfile.SaveAtomically(filepath.Join(dir, "kfold.csv"), func(w io.Writer) error {
 		io.WriteString(w, "row,"+csvQuote(p.group)+",fold,elpd_kfold\n")
 		for i, v := range elpd {
 			fmt.Fprintf(w, "%d,%s,%d,%s\n", p.d.Rows[i]+1, csvQuote(p.levelOf[i]), p.foldOf[p.levelOf[i]], formatNum(v))
@@ -443,7 +443,7 @@ func (p *kfoldPlan) combine(w io.Writer, dir string) error {
 	if pk != nil {
 		js.PKfold, js.SEPKfold = &pk.Estimate, &pk.SE
 	}
-	err = saveAtomically(filepath.Join(dir, "kfold.json"), func(w io.Writer) error {
+	err = outfile.SaveAtomically(filepath.Join(dir, "kfold.json"), func(w io.Writer) error {
 		b, err := json.MarshalIndent(js, "", "  ")
 		if err != nil {
 			return err
@@ -474,12 +474,12 @@ func (p *kfoldPlan) combine(w io.Writer, dir string) error {
 // dir; nil and why not when it has no log_lik files or another design.
 func (p *kfoldPlan) fullLpd() ([]float64, string) {
 	dir := p.cfg.resolve(p.cfg.Output.Dir)
-	files, err := drawsFiles(dir)
+	files, err := draws.Files(dir)
 	if err != nil {
 		return nil, fmt.Sprintf("no run of the config in %s (run it with --log-lik for brms's p_kfold)", dir)
 	}
 	for i, f := range files {
-		files[i] = logLikPath(f)
+		files[i] = draws.LogLikPath(f)
 		if _, err := os.Stat(files[i]); err != nil {
 			return nil, fmt.Sprintf("the run in %s has no log_lik files (run it with --log-lik for brms's p_kfold)", dir)
 		}

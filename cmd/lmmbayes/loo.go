@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/lmmbayes/lmmbayes/draws"
+	"github.com/lmmbayes/lmmbayes/internal/outfile"
 	"github.com/lmmbayes/lmmbayes/loo"
 )
 
@@ -266,7 +268,7 @@ func nameWidth(rows []loo.CompareRow) int {
 // looRun is one run dir being evaluated.
 type looRun struct {
 	dir, name string
-	meta      *runJSON
+	meta      *draws.RunMeta
 	metaPath  string
 	src       *loo.Source // the log_lik columns (nil with --group)
 	n         int         // observations (rows, or levels with --group)
@@ -280,11 +282,11 @@ type looRun struct {
 // openLooRun checks a run dir: its draws files and record, and the log_lik
 // columns (unless --group).
 func openLooRun(dir string, f *looFlags) (*looRun, error) {
-	files, err := drawsFiles(dir)
+	files, err := draws.Files(dir)
 	if err != nil {
 		return nil, err
 	}
-	meta, metaPath, err := readRunMeta(dir)
+	meta, metaPath, err := draws.ReadMeta(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +303,7 @@ func openLooRun(dir string, f *looFlags) (*looRun, error) {
 	llFiles := make([]string, len(files))
 	have := 0
 	for i, f := range files {
-		llFiles[i] = logLikPath(f)
+		llFiles[i] = draws.LogLikPath(f)
 		if _, err := os.Stat(llFiles[i]); err == nil {
 			have++
 		}
@@ -485,7 +487,7 @@ func (r *looRun) pointwisePath(f *looFlags) string {
 // write writes the pointwise CSVs.
 func (r *looRun) write(f *looFlags) error {
 	path := r.pointwisePath(f)
-	err := saveAtomically(path, func(w io.Writer) error {
+	err := outfile.SaveAtomically(path, func(w io.Writer) error {
 		hdr := "elpd_loo,mcse_elpd_loo,p_loo,looic,influence_pareto_k"
 		if r.group != nil {
 			hdr = r.group.name + "," + hdr
@@ -511,7 +513,7 @@ func (r *looRun) write(f *looFlags) error {
 	}
 	if r.r2 != nil {
 		// Per draw, as brms's bayes_R2(summary = FALSE).
-		err := saveAtomically(filepath.Join(filepath.Dir(path), "bayes_R2.csv"), func(w io.Writer) error {
+		err := outfile.SaveAtomically(filepath.Join(filepath.Dir(path), "bayes_R2.csv"), func(w io.Writer) error {
 			io.WriteString(w, "R2_conditional,R2_marginal\n")
 			for s := range r.r2.cond {
 				if _, err := io.WriteString(w, formatNum(r.r2.cond[s])+","+formatNum(r.r2.marg[s])+"\n"); err != nil {
@@ -528,7 +530,7 @@ func (r *looRun) write(f *looFlags) error {
 		return nil
 	}
 	wpath := filepath.Join(filepath.Dir(path), "waic.csv")
-	return saveAtomically(wpath, func(w io.Writer) error {
+	return outfile.SaveAtomically(wpath, func(w io.Writer) error {
 		io.WriteString(w, "elpd_waic,p_waic,waic\n")
 		for _, p := range r.waic.Pointwise {
 			if _, err := io.WriteString(w, formatNum(p.ElpdWAIC)+","+formatNum(p.PWAIC)+","+formatNum(p.WAIC)+"\n"); err != nil {

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/lmmbayes/lmmbayes/diagnostics"
+	"github.com/lmmbayes/lmmbayes/draws"
 	"github.com/lmmbayes/lmmbayes/loo"
 	"github.com/lmmbayes/lmmbayes/model"
 )
@@ -17,14 +18,14 @@ import (
 // out and Bayesian R².
 type runPosterior struct {
 	d    *model.Design
-	post *postDraws
-	lay  *paramLayout
+	post *draws.Draws
+	lay  *draws.Layout
 }
 
 // openRunPosterior loads the config recorded in the run's run.json, checks
 // that the data file is the one the run read, rebuilds the design and reads
 // the draws.
-func openRunPosterior(dir string, meta *runJSON, metaPath string) (*runPosterior, error) {
+func openRunPosterior(dir string, meta *draws.RunMeta, metaPath string) (*runPosterior, error) {
 	if meta == nil || meta.Config == "" {
 		return nil, inputErrorf("loo: %s records no config file (run.json \"config\"), needed to rebuild the model", dir)
 	}
@@ -32,7 +33,7 @@ func openRunPosterior(dir string, meta *runJSON, metaPath string) (*runPosterior
 	if err != nil {
 		return nil, err
 	}
-	if err := checkDataUnchanged(nil, "loo", cfg.resolve(cfg.Data.Path), dir, meta, metaPath); err != nil {
+	if _, err := draws.CheckData("loo", cfg.resolve(cfg.Data.Path), dir, meta, metaPath); err != nil {
 		return nil, err
 	}
 	if cfg.Model.Formula != meta.Formula {
@@ -43,14 +44,14 @@ func openRunPosterior(dir string, meta *runJSON, metaPath string) (*runPosterior
 	if err != nil {
 		return nil, err
 	}
-	post, err := readPostDraws(dir, d)
+	post, err := draws.Read(dir, d, draws.ReadOptions{})
 	if err != nil {
 		return nil, err
 	}
-	if !post.hasRE {
+	if !post.HasRE {
 		return nil, inputErrorf("loo: the run in %s kept no random effects ([output] random_effects = false): the conditional fit and the other factors' effects need them", dir)
 	}
-	lay, err := post.layout(d)
+	lay, err := post.Layout(d)
 	if err != nil {
 		return nil, err
 	}
@@ -59,9 +60,9 @@ func openRunPosterior(dir string, meta *runJSON, metaPath string) (*runPosterior
 
 // each calls fn with every draw in chain order.
 func (rp *runPosterior) each(fn func(s int, pd *model.ParamDraw) error) error {
-	pd := newParamDraw(rp.d, true)
-	for s := range rp.post.numDraws() {
-		rp.lay.fill(rp.post.row(s), pd)
+	pd := draws.NewParamDraw(rp.d, true)
+	for s := range rp.post.NumDraws() {
+		rp.lay.Fill(rp.post.Row(s), pd)
 		if err := fn(s, pd); err != nil {
 			return err
 		}
@@ -79,7 +80,7 @@ type r2Summary struct {
 // split over GOMAXPROCS goroutines (each draw's value depends on that draw
 // only, so the result does not depend on the split).
 func (rp *runPosterior) bayesR2() (*r2Summary, error) {
-	S := rp.post.numDraws()
+	S := rp.post.NumDraws()
 	r := &r2Summary{cond: make([]float64, S), marg: make([]float64, S)}
 	workers := max(1, min(runtime.GOMAXPROCS(0), S))
 	errs := make([]error, workers)
@@ -88,10 +89,10 @@ func (rp *runPosterior) bayesR2() (*r2Summary, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pd := newParamDraw(rp.d, true)
+			pd := draws.NewParamDraw(rp.d, true)
 			fixed, full := make([]float64, rp.d.N), make([]float64, rp.d.N)
 			for s := w; s < S; s += workers {
-				rp.lay.fill(rp.post.row(s), pd)
+				rp.lay.Fill(rp.post.Row(s), pd)
 				if err := loo.FittedBoth(rp.d, pd, fixed, full); err != nil {
 					errs[w] = err
 					return
@@ -137,7 +138,7 @@ type groupLoo struct {
 	gll  *loo.GroupLogLik
 }
 
-func openGroupLoo(dir string, meta *runJSON, metaPath, group string) (*groupLoo, error) {
+func openGroupLoo(dir string, meta *draws.RunMeta, metaPath, group string) (*groupLoo, error) {
 	rp, err := openRunPosterior(dir, meta, metaPath)
 	if err != nil {
 		return nil, err
@@ -155,7 +156,7 @@ func (g *groupLoo) levelNames() []string { return g.gll.Levels() }
 // compute evaluates each level's marginal log-likelihood for every draw and
 // runs PSIS over the levels.
 func (g *groupLoo) compute(r *looRun, f *looFlags) error {
-	S := g.rp.post.numDraws()
+	S := g.rp.post.NumDraws()
 	G := g.levels()
 	cols := make([][]float64, G)
 	for j := range cols {
@@ -174,9 +175,10 @@ func (g *groupLoo) compute(r *looRun, f *looFlags) error {
 	if err != nil {
 		return fmt.Errorf("loo: %s: %w", r.dir, err)
 	}
-	chains := len(g.rp.post.rows)
-	for _, n := range g.rp.post.rows {
-		if n != g.rp.post.rows[0] {
+	lens := g.rp.post.ChainLengths()
+	chains := len(lens)
+	for _, n := range lens {
+		if n != lens[0] {
 			return inputErrorf("loo: %s: chains of different lengths", r.dir)
 		}
 	}
