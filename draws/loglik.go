@@ -74,32 +74,40 @@ func appendLogLik(b []byte, v float64) []byte {
 	if u == 0 {
 		return append(b, '0')
 	}
-	if v < 0 {
-		b = append(b, '-')
-	}
 	const scale = 1_000_000_000_000
 	ip, fp := u/scale, u%scale
+	// At most "-999999." and 12 decimals: 20 bytes, written in place.
+	n0 := len(b)
+	if cap(b)-n0 < 24 {
+		b = append(b, make([]byte, 24)...)[:n0]
+	}
+	out := b[n0 : n0+24]
+	i := 0
+	if v < 0 {
+		out[0] = '-'
+		i = 1
+	}
 	if ip < 10 {
-		b = append(b, byte('0'+ip))
+		out[i] = byte('0' + ip)
+		i++
 	} else {
-		b = strconv.AppendUint(b, ip, 10)
+		i += len(strconv.AppendUint(out[i:i], ip, 10))
 	}
-	if fp == 0 {
-		return b
+	if fp != 0 {
+		out[i] = '.'
+		d := out[i+1 : i+13]
+		for j := 10; j >= 0; j -= 2 {
+			q := fp % 100
+			fp /= 100
+			d[j], d[j+1] = digitPairs[2*q], digitPairs[2*q+1]
+		}
+		n := 12
+		for d[n-1] == '0' {
+			n--
+		}
+		i += 1 + n
 	}
-	// Twelve decimals, two at a time, then trailing zeros dropped.
-	var d [12]byte
-	for i := 10; i >= 0; i -= 2 {
-		q := fp % 100
-		fp /= 100
-		d[i], d[i+1] = digitPairs[2*q], digitPairs[2*q+1]
-	}
-	n := 12
-	for d[n-1] == '0' {
-		n--
-	}
-	b = append(b, '.')
-	return append(b, d[:n]...)
+	return b[:n0+i]
 }
 
 // digitPairs holds "00" … "99".
