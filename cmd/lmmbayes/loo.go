@@ -97,9 +97,6 @@ func cmdLoo(e *env, args []string) error {
 				return err
 			}
 		}
-		if err := r.write(f); err != nil {
-			return err
-		}
 		js.Models = append(js.Models, r.json(f))
 		models = append(models, loo.Model{Name: r.name, Pointwise: r.res.ElpdPointwise(), Elpd: r.res.ElpdLoo, P: r.res.PLoo, IC: r.res.LooIC})
 		if r.waic != nil {
@@ -108,6 +105,13 @@ func cmdLoo(e *env, args []string) error {
 				e[j] = p.ElpdWAIC
 			}
 			waicModels = append(waicModels, loo.Model{Name: r.name, Pointwise: e, Elpd: r.waic.ElpdWAIC, P: r.waic.PWAIC, IC: r.waic.WAIC})
+		}
+	}
+	// The pointwise files are written once every run is computed, so that
+	// a failure leaves none of them behind.
+	for _, r := range runs {
+		if err := r.write(f); err != nil {
+			return err
 		}
 	}
 	if len(runs) > 1 {
