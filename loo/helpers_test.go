@@ -3,7 +3,6 @@ package loo
 import (
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -265,4 +264,3 @@ func check(t *testing.T, what string, got, want, tol float64) {
 	}
 }
 
-var _ = fmt.Sprintf

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -507,4 +506,3 @@ func (p *kfoldPlan) fullLpd() ([]float64, string) {
 	return lpd, ""
 }
 
-var _ = math.Inf
