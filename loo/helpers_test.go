@@ -263,4 +263,3 @@ func check(t *testing.T, what string, got, want, tol float64) {
 		t.Errorf("%s = %.17g, R %.17g (rel. diff %.3g)", what, got, want, math.Abs(got-want)/math.Abs(want))
 	}
 }
-

@@ -505,4 +505,3 @@ func (p *kfoldPlan) fullLpd() ([]float64, string) {
 	}
 	return lpd, ""
 }
-
