@@ -87,7 +87,10 @@ func cmdLoo(e *env, args []string) error {
 	js := &looJSON{}
 	for i, r := range runs {
 		if len(runs) > 1 && *f.format == "table" {
-			fmt.Fprintf(e.stdout, "%sModel %s (%s)\n", map[bool]string{true: "", false: "\n"}[i == 0], r.name, r.dir)
+			if i > 0 {
+				fmt.Fprintln(e.stdout)
+			}
+			fmt.Fprintf(e.stdout, "Model %s\n", r.name)
 		}
 		if err := r.compute(f); err != nil {
 			return err
