@@ -1,0 +1,181 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+)
+
+// glmWork is what Reweight keeps between calls: for each block A[i][j]
+// (i > j) below the diagonal, the entry of each row.
+type glmWork struct {
+	entry [][][]int32
+}
+
+// Reweight recomputes the crossproducts A = [Z X z]ᵀ W [Z X z] of the
+// kernel for row weights w (W = diag(w), all w > 0) and the working
+// response z in place of y, keeping the block layout (the pattern of
+// each block depends only on the levels). It is how the penalised
+// iteratively reweighted least squares of a GLMM and the Pólya-Gamma
+// sampler re-form the mixed-model equations each iteration; the next
+// SetTheta refactors L from the new A. The prior of SetFixedPrecision is
+// unaffected. It allocates only on its first call.
+func (m *MixedModel) Reweight(w, z []float64) error {
+	n := m.n
+	if len(w) != n || len(z) != n {
+		return fmt.Errorf("model: Reweight: %d weights and %d responses for %d rows", len(w), len(z), n)
+	}
+	nt := len(m.terms)
+	if m.glm == nil {
+		m.glm = &glmWork{entry: make([][][]int32, nt)}
+		for i := range nt {
+			m.glm.entry[i] = make([][]int32, i)
+			for j := range i {
+				b := m.a[i][j]
+				ti, tj := m.terms[i], m.terms[j]
+				ent := make([]int32, n)
+				for r := range n {
+					c := int(tj.refs[r])
+					lo, hi := int(b.colptr[c]), int(b.colptr[c+1])
+					e, ok := slices.BinarySearch(b.rowlev[lo:hi], ti.refs[r])
+					if !ok {
+						return fmt.Errorf("model: Reweight: internal error locating Z'Z entry")
+					}
+					ent[r] = int32(lo + e)
+				}
+				m.glm.entry[i][j] = ent
+			}
+		}
+	}
+	d := m.d
+	p := m.p
+	for i, t := range m.terms {
+		k := t.k
+		dg := m.a[i][i]
+		clear(dg.val)
+		zt := t.t.Z
+		if k == 1 {
+			for r := range n {
+				dg.val[t.refs[r]] += w[r] * zt[r] * zt[r]
+			}
+		} else {
+			for r := range n {
+				l := int(t.refs[r])
+				b := dg.val[l*k*k : (l+1)*k*k]
+				for e := range k {
+					ze := w[r] * zt[e*n+r]
+					for f := range k {
+						b[e*k+f] += ze * zt[f*n+r]
+					}
+				}
+			}
+		}
+		for j := range i {
+			b := m.a[i][j]
+			clear(b.val)
+			tj := m.terms[j]
+			ent := m.glm.entry[i][j]
+			if k == 1 && tj.k == 1 {
+				zj := tj.t.Z
+				for r := range n {
+					b.val[ent[r]] += w[r] * zt[r] * zj[r]
+				}
+				continue
+			}
+			sz := k * tj.k
+			for r := range n {
+				v := b.val[int(ent[r])*sz : int(ent[r]+1)*sz]
+				for a := range k {
+					za := w[r] * zt[a*n+r]
+					for f := range tj.k {
+						v[a*tj.k+f] += za * tj.t.Z[f*n+r]
+					}
+				}
+			}
+		}
+	}
+	xr := d.X.RawMatrix()
+	xz := func(c, r int) float64 {
+		if c == p {
+			return z[r]
+		}
+		return xr.Data[r*xr.Stride+c]
+	}
+	for j, t := range m.terms {
+		b := m.a[nt][j]
+		clear(b.val)
+		k := t.k
+		for r := range n {
+			l := int(t.refs[r])
+			for c := 0; c <= p; c++ {
+				v := w[r] * xz(c, r)
+				if v == 0 {
+					continue
+				}
+				row := b.val[c*t.q+l*k:]
+				for e := range k {
+					row[e] += v * t.t.Z[e*n+r]
+				}
+			}
+		}
+	}
+	xx := m.a[nt][nt]
+	clear(xx.val)
+	row := make([]float64, p+1)
+	for r := range n {
+		for c := 0; c <= p; c++ {
+			row[c] = xz(c, r)
+		}
+		for c := 0; c <= p; c++ {
+			v := w[r] * row[c]
+			for c2 := 0; c2 <= c; c2++ {
+				xx.val[c*(p+1)+c2] += v * row[c2]
+			}
+		}
+	}
+	m.ok = false
+	return nil
+}
+
+// ModesU writes into u (kernel order, Design level order within a term,
+// as Modes) the conditional modes of u with β held at 0: the solution of
+// (ΛᵀZᵀWZΛ + I) u = ΛᵀZᵀW y, y being the response the kernel was built
+// or last reweighted with. The fixed effects are left out by putting
+// Xβ into the offset of that response.
+func (m *MixedModel) ModesU(u []float64) {
+	nt := len(m.terms)
+	x := m.x
+	p := m.p
+	for j, t := range m.terms {
+		b := m.l[nt][j]
+		copy(x[t.uoff:t.uoff+t.q], b.val[p*b.cols:(p+1)*b.cols])
+	}
+	for j := nt - 1; j >= 0; j-- {
+		t := m.terms[j]
+		xj := x[t.uoff : t.uoff+t.q]
+		for i := nt - 1; i > j; i-- {
+			ti := m.terms[i]
+			b := m.l[i][j]
+			subTransMul(xj, b, x[ti.uoff:ti.uoff+ti.q], b.rows)
+		}
+		backSolveDiag(xj, m.l[j][j], t.q)
+	}
+	copy(u, x[:m.q])
+	for _, t := range m.terms {
+		if t.perm != nil {
+			for lev, kl := range t.perm {
+				u[t.uoff+lev] = x[t.uoff+int(kl)]
+			}
+		}
+	}
+}
+
+// DiagL returns, for a model with one scalar random-effect term, the
+// diagonal of L_Z (one entry per level, in Design level order): 1/L_jj
+// is the conditional SD of u_j at the current weights, which adaptive
+// Gauss–Hermite quadrature scales its nodes by.
+func (m *MixedModel) DiagL() ([]float64, error) {
+	if len(m.terms) != 1 || m.terms[0].k != 1 {
+		return nil, fmt.Errorf("model: DiagL needs a single scalar random-effect term")
+	}
+	return slices.Clone(m.l[0][0].val), nil
+}
