@@ -478,7 +478,12 @@ func (r *GLMMFitResult) WriteSummary(w io.Writer) error {
 	tw.Flush()
 	b.WriteString("\nRandom effects:\n")
 	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, " Groups\tName\tVariance\tStd.Dev.\tCorr")
+	hasCorr := slices.ContainsFunc(r.VarCorr, func(v VarCorrRow) bool { return v.Var2 != "" })
+	if hasCorr {
+		fmt.Fprintln(tw, " Groups\tName\tVariance\tStd.Dev.\tCorr")
+	} else {
+		fmt.Fprintln(tw, " Groups\tName\tVariance\tStd.Dev.")
+	}
 	for i, v := range r.VarCorr {
 		if v.Var2 != "" {
 			continue
@@ -493,7 +498,11 @@ func (r *GLMMFitResult) WriteSummary(w io.Writer) error {
 				corr = append(corr, fmt.Sprintf("%5.2f", c.SDCor))
 			}
 		}
-		fmt.Fprintf(tw, " %s\t%s\t%.4g\t%.4g\t%s\n", g, v.Var1, v.Vcov, v.SDCor, strings.Join(corr, " "))
+		if hasCorr {
+			fmt.Fprintf(tw, " %s\t%s\t%.4g\t%.4g\t%s\n", g, v.Var1, v.Vcov, v.SDCor, strings.Join(corr, " "))
+		} else {
+			fmt.Fprintf(tw, " %s\t%s\t%.4g\t%.4g\n", g, v.Var1, v.Vcov, v.SDCor)
+		}
 	}
 	tw.Flush()
 	fmt.Fprintf(&b, "Number of obs: %d", r.NObs)

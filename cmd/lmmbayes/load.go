@@ -20,14 +20,16 @@ type modelFlags struct {
 	data    *string
 	formula *string
 	factors *string
+	family  *string
 }
 
-// addModelFlags registers --data, --formula and --factors on fs.
+// addModelFlags registers --data, --formula, --factors and --family on fs.
 func addModelFlags(fs *flagSet) *modelFlags {
 	return &modelFlags{
 		data:    fs.String("data", "", "CSV `file` with a header row (overrides [data] path)"),
 		formula: fs.String("formula", "", "lme4-style model `formula` (overrides [model] formula)"),
 		factors: fs.String("factors", "", "comma-separated `columns` to treat as categorical (overrides [data] factors)"),
+		family:  fs.String("family", "", "response `family`: gaussian, bernoulli, binomial, poisson or negbinomial (overrides [model] family)"),
 	}
 }
 
@@ -65,6 +67,13 @@ func (m *modelFlags) config(pos []string) (*config, error) {
 	if *m.formula != "" {
 		cfg.Model.Formula = *m.formula
 		cfg.flagKeys["model.formula"] = "--formula"
+	}
+	if *m.family != "" {
+		if _, err := model.ParseFamily(*m.family); err != nil {
+			return nil, inputErrorf("--family: %v", err)
+		}
+		cfg.Model.Family = *m.family
+		cfg.flagKeys["model.family"] = "--family"
 	}
 	if *m.factors != "" {
 		cfg.Data.Factors = splitList(*m.factors)
@@ -160,7 +169,11 @@ func buildDesignFrame(cfg *config) (*model.Design, *model.Frame, *droppedRows, e
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return nil, nil, nil, inputErrorf("%s: data: %v", cfg.where("data.path"), err)
 	}
-	d, err := model.Build(f, fr, model.BuildOptions{Reference: cfg.Data.Reference})
+	fam, err := model.ParseFamily(cfg.Model.Family)
+	if err != nil {
+		return nil, nil, nil, inputErrorf("%s: key \"model.family\": %v", cfg.where("model.family"), err)
+	}
+	d, err := model.Build(f, fr, model.BuildOptions{Reference: cfg.Data.Reference, Family: fam})
 	if err != nil {
 		var fe *model.FormulaError
 		if errors.As(err, &fe) {

@@ -62,7 +62,10 @@ for (nm in which) {
   wh <- function(w) { msgs <<- c(msgs, conditionMessage(w)); invokeRestart("muffleWarning") }
   t <- system.time(m <- withCallingHandlers(
     if (isTRUE(s$tight)) {
-      if (s$family == "negbinomial") glmer.nb(as.formula(s$f), data = d, control = tightCtrl)
+      # glmer.nb's refits stop with "pwrssUpdate did not converge" at
+      # tolPwrss 1e-13 and 1e-11; 1e-10 runs.
+      if (s$family == "negbinomial") glmer.nb(as.formula(s$f), data = d,
+        control = glmerControl(tolPwrss = 1e-10, optCtrl = list(FtolAbs = 1e-12, FtolRel = 1e-15, XtolRel = 1e-12, maxfun = 1e5)))
       else glmer(as.formula(s$f), data = d, family = s$family, nAGQ = nagq, control = tightCtrl)
     } else if (s$family == "negbinomial") glmer.nb(as.formula(s$f), data = d)
     else glmer(as.formula(s$f), data = d, family = s$family, nAGQ = nagq), warning = wh))[["elapsed"]]
