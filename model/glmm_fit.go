@@ -42,6 +42,7 @@ type glmm struct {
 	// scratch
 	un, bn, uc, bc, etac []float64
 	started              bool
+	lastTheta            []float64 // θ̂ of the last fit, the start of a refit
 }
 
 func newGLMM(d *Design, nagq int) (*glmm, error) {
@@ -379,8 +380,9 @@ type glmmFit struct {
 
 // fit runs glmer's two stages: BOBYQA over θ with β in PIRLS, then over
 // (θ, β) with β scaled by its stage-one standard errors, each followed by
-// lme4's boundary check.
-func (g *glmm) fit(maxEval int) (*glmmFit, error) {
+// lme4's boundary check; with hessian, the finite-difference Hessian at
+// the optimum for the standard errors.
+func (g *glmm) fit(maxEval int, hessian bool) (*glmmFit, error) {
 	m := g.m
 	nth := m.nth
 	lower := m.ThetaLower()
@@ -390,11 +392,18 @@ func (g *glmm) fit(maxEval int) (*glmmFit, error) {
 			x0[i] = 1
 		}
 	}
+	rhoBeg := 0.1
+	if g.lastTheta != nil {
+		// A refit (glmer.nb's search over the shape): start at the last
+		// optimum with a smaller first trust region.
+		copy(x0, g.lastTheta)
+		rhoBeg = 0.02
+	}
 	f0 := g.devStage1(x0)
 	if math.IsInf(f0, 1) {
 		return nil, errors.New("fit: the mixed-model equations are singular at the starting θ (are the fixed-effects columns linearly dependent?)")
 	}
-	res := bobyqa(g.devStage1, x0, lower, nil, 0.1, 1e-6, maxEval, 0)
+	res := bobyqa(g.devStage1, x0, lower, nil, rhoBeg, 1e-6, maxEval, 0)
 	evals := 1 + res.evals
 	th1, f1 := res.x, res.f
 	th1, f1, evals = g.boundary(func(th []float64) float64 { return g.devStage1(th) }, th1, f1, lower, nil, evals, maxEval)
@@ -424,11 +433,14 @@ func (g *glmm) fit(maxEval int) (*glmmFit, error) {
 	x, fx := r2.x, r2.f
 	x, fx, evals = g.boundary(f2, x, fx, lo2, nil, evals, maxEval)
 	out := &glmmFit{theta: slices.Clone(x[:nth]), beta: toBeta(x), obj: fx, evals: evals, conv: r2.conv}
+	g.lastTheta = slices.Clone(out.theta)
 	// The Hessian of the stage-two deviance over (θ, β), as lme4's
 	// deriv12 computes it (central differences, δ = 1e-4), for vcov.
-	xt := slices.Concat(out.theta, out.beta)
-	fb := func(v []float64) float64 { return g.devStage2(v[:nth], v[nth:]) }
-	out.hess = deriv12(fb, xt, 1e-4)
+	if hessian {
+		xt := slices.Concat(out.theta, out.beta)
+		fb := func(v []float64) float64 { return g.devStage2(v[:nth], v[nth:]) }
+		out.hess = deriv12(fb, xt, 1e-4)
+	}
 	// Leave the state at the optimum.
 	out.obj = g.devStage2(out.theta, out.beta)
 	out.seRX = g.seRX()

@@ -197,7 +197,11 @@ func TestFitGLMMReferences(t *testing.T) {
 	fits := map[string]*GLMMFitResult{} // by data set: both variants fit the same model
 	for _, c := range glmmCases {
 		base := c.name
-		for _, variant := range []string{"", "_tight"} {
+		variants := []string{"", "_tight"}
+		if c.name == "grouseticks_nb" {
+			variants = variants[:1] // glmer.nb cannot be run tight (glmm_refs.R)
+		}
+		for _, variant := range variants {
 			c := c
 			c.name += variant
 			t.Run(c.name, func(t *testing.T) {

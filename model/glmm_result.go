@@ -99,7 +99,7 @@ func FitGLMM(d *Design, opt GLMMOptions) (*GLMMFitResult, error) {
 		return nil, err
 	}
 	if d.Family != NegBinomial {
-		f, err := g.fit(maxEval)
+		f, err := g.fit(maxEval, true)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +107,7 @@ func FitGLMM(d *Design, opt GLMMOptions) (*GLMMFitResult, error) {
 	}
 	// glmer.nb: Poisson start, theta.ml, then optimise over log shape.
 	g.fam = Poisson
-	if _, err := g.fit(maxEval); err != nil {
+	if _, err := g.fit(maxEval, false); err != nil {
 		return nil, err
 	}
 	mu := make([]float64, g.n)
@@ -116,31 +116,29 @@ func FitGLMM(d *Design, opt GLMMOptions) (*GLMMFitResult, error) {
 	}
 	k0 := thetaML(g.y, mu)
 	g.fam = NegBinomial
-	fits := map[float64]*glmmFit{}
 	var ferr error
 	devAt := func(lk float64) float64 {
 		g.shape = math.Exp(lk)
-		f, err := g.fit(maxEval)
+		f, err := g.fit(maxEval, false)
 		if err != nil {
 			ferr = err
 			return math.Inf(1)
 		}
-		fits[lk] = f
 		return f.obj
 	}
 	// lme4's interval: log(θ₀) ± 3.
 	l0 := math.Log(k0)
 	lo, hi := l0-3, l0+3
-	lk := brentMin(devAt, lo, hi, 1e-7)
+	lk := brentMin(devAt, lo, hi, 1e-5)
 	if ferr != nil {
 		return nil, ferr
 	}
 	g.shape = math.Exp(lk)
-	f, ok := fits[lk]
-	if !ok {
-		if f, err = g.fit(maxEval); err != nil {
-			return nil, err
-		}
+	// The final fit at the chosen shape, with the Hessian (warm-started
+	// from the modes of the last evaluation).
+	f, err := g.fit(maxEval, true)
+	if err != nil {
+		return nil, err
 	}
 	r, err := g.result(f)
 	if err != nil {

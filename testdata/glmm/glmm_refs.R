@@ -53,7 +53,9 @@ specs <- list(
 # Nelder-Mead's stage-two tolerances far below the defaults), to show where
 # glmer's default answer stops short of its own optimum.
 tightCtrl <- glmerControl(tolPwrss = 1e-13, optCtrl = list(FtolAbs = 1e-12, FtolRel = 1e-15, XtolRel = 1e-12, maxfun = 1e5))
-for (nm in names(specs)) { s <- specs[[nm]]; s$tight <- TRUE; specs[[paste0(nm, "_tight")]] <- s }
+# No grouseticks_nb_tight: glmer.nb's refits stop with "pwrssUpdate did not
+# converge in (maxit) iterations" at tolPwrss 1e-13, 1e-11 and 1e-10.
+for (nm in setdiff(names(specs), "grouseticks_nb")) { s <- specs[[nm]]; s$tight <- TRUE; specs[[paste0(nm, "_tight")]] <- s }
 which <- if (length(args) > 1) args[-1] else names(specs)
 for (nm in which) {
   s <- specs[[nm]]; d <- rd(file.path(outdir, s$file), s$factors)
@@ -62,11 +64,7 @@ for (nm in which) {
   wh <- function(w) { msgs <<- c(msgs, conditionMessage(w)); invokeRestart("muffleWarning") }
   t <- system.time(m <- withCallingHandlers(
     if (isTRUE(s$tight)) {
-      # glmer.nb's refits stop with "pwrssUpdate did not converge" at
-      # tolPwrss 1e-13 and 1e-11; 1e-10 runs.
-      if (s$family == "negbinomial") glmer.nb(as.formula(s$f), data = d,
-        control = glmerControl(tolPwrss = 1e-10, optCtrl = list(FtolAbs = 1e-12, FtolRel = 1e-15, XtolRel = 1e-12, maxfun = 1e5)))
-      else glmer(as.formula(s$f), data = d, family = s$family, nAGQ = nagq, control = tightCtrl)
+      glmer(as.formula(s$f), data = d, family = s$family, nAGQ = nagq, control = tightCtrl)
     } else if (s$family == "negbinomial") glmer.nb(as.formula(s$f), data = d)
     else glmer(as.formula(s$f), data = d, family = s$family, nAGQ = nagq), warning = wh))[["elapsed"]]
   vc <- as.data.frame(VarCorr(m))
