@@ -179,3 +179,82 @@ func (m *MixedModel) DiagL() ([]float64, error) {
 	}
 	return slices.Clone(m.l[0][0].val), nil
 }
+
+// MulLT writes w = Lᵀ v for v = (u, β) (u in kernel order with Design
+// level order within a term, as Modes and Draw use), with L the current
+// factor of the mixed-model equations restricted to (u, β) (the y row
+// left out): for Draw's x = x̂ + σL⁻ᵀz, MulLT(x − x̂) = σz. The result is
+// in the kernel's numbering, as Draw's z (it differs from the Design's
+// only for a term reordered by minimum degree). It allocates scratch on
+// each call.
+func (m *MixedModel) MulLT(u, beta, wu, wbeta []float64) {
+	nt := len(m.terms)
+	p := m.p
+	x := make([]float64, m.q) // v_u in the kernel's numbering
+	copy(x, u)
+	for _, t := range m.terms {
+		if t.perm != nil {
+			for lev, kl := range t.perm {
+				x[t.uoff+int(kl)] = u[t.uoff+lev]
+			}
+		}
+	}
+	out := make([]float64, m.q)
+	// β block: L_XXᵀ β (upper triangular product of the p × p block).
+	xx := m.l[nt][nt]
+	ob := make([]float64, p)
+	for c := range p {
+		var s float64
+		for r := c; r < p; r++ {
+			s += xx.val[r*(p+1)+c] * beta[r]
+		}
+		ob[c] = s
+	}
+	neg := make([]float64, max(p, 1))
+	for i := range p {
+		neg[i] = -beta[i]
+	}
+	for j, t := range m.terms {
+		oj := out[t.uoff : t.uoff+t.q]
+		// Diagonal block: L_jjᵀ x_j.
+		d := m.l[j][j]
+		xj := x[t.uoff : t.uoff+t.q]
+		switch d.kind {
+		case kindDiag:
+			k := t.k
+			for lev := range t.nl {
+				l := d.val[lev*k*k : (lev+1)*k*k]
+				for c := range k {
+					var s float64
+					for r := c; r < k; r++ {
+						s += l[r*k+c] * xj[lev*k+r]
+					}
+					oj[lev*k+c] = s
+				}
+			}
+		default:
+			n := t.q
+			for c := range n {
+				var s float64
+				for r := c; r < n; r++ {
+					s += d.val[r*d.cols+c] * xj[r]
+				}
+				oj[c] = s
+			}
+		}
+		// Blocks below: + L_ijᵀ x_i (subTransMul subtracts, so pass −x_i).
+		for i := j + 1; i < nt; i++ {
+			ti := m.terms[i]
+			b := m.l[i][j]
+			xi := x[ti.uoff : ti.uoff+ti.q]
+			nx := make([]float64, len(xi))
+			for e, v := range xi {
+				nx[e] = -v
+			}
+			subTransMul(oj, b, nx, b.rows)
+		}
+		subTransMul(oj, m.l[nt][j], neg, p)
+	}
+	copy(wu, out)
+	copy(wbeta, ob)
+}
