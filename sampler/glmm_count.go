@@ -12,54 +12,47 @@ import (
 	"github.com/lmmbayes/lmmbayes/priors"
 )
 
-// countChain is one chain of the Poisson sampler: Metropolis–Hastings on
-// (β, u) jointly with Gamerman's (1997) iteratively-weighted-least-squares
-// proposal, and Metropolis steps on the log SDs in both the non-centred
-// (u fixed) and centred (b = τu fixed) parameterisations.
+// countChain is one chain of the Poisson sampler. Its state is ψ (the log
+// SDs, kernel term order) and the whitened coordinates ε of (u, β):
+// x = (u, β) = x̂(ψ) + L(ψ)⁻ᵀε, with x̂(ψ) the conditional mode of (u, β)
+// given ψ and L(ψ)L(ψ)ᵀ the Fisher information there (the Laplace
+// approximation of p(u, β | ψ, y)).
 type countChain struct {
 	d          *model.Design
-	fam        model.Family
-	cur, prp   *model.MixedModel
+	cur, prp   *model.MixedModel // cur: factored at x̂(ψ); prp: scratch
 	n, p, q    int
 	order      []int
 	sdPrior    []priors.ScalePrior
 	prec, mean []float64
 	y          []float64
-	// state
-	u, beta []float64
-	psi     []float64 // log SD per kernel term
-	b       [][]float64
-	eta     []float64
-	// current kernel's proposal quantities (at the current state)
-	ldCur float64
-	// scratch
-	up, bp, eps, etap, w, z, wp, zp, th []float64
-	um, bm, du, dbeta, ev               []float64
-	bb, bv                              [][]float64
-	h                                   float64 // proposal scale
-	rng                                 *rand.Rand
-	scaleNC, scaleC                     []float64
-	acc                                 int
-	// planted bug for the Geweke test: the reverse proposal density is
-	// left out of the acceptance ratio.
+	// state, and x derived from it
+	psi, eps []float64
+	u, beta  []float64
+	b        [][]float64
+	eta      []float64
+	// the conditional mode given ψ, the weights there and log det H(ψ)
+	mu, mbeta, mw []float64
+	mld           float64
+	// proposals and scratch
+	up, bp, epsp, etap, mwp []float64
+	bb                      [][]float64
+	psiScale, rho           float64
+	acc, modeFail           int
+	rng                     *rand.Rand
+	// noReverse plants a bug for the Geweke test: the Jacobian
+	// exp(−½ log det H) is left out of the ψ move.
 	noReverse bool
 }
 
 // RunCount samples the posterior of a Poisson mixed model (Design.Family
 // Poisson; one effect per random-effect term; normal or flat priors on
-// the fixed effects) by Metropolis–Hastings within Gibbs:
-//
-//   - (β, u) | τ, y: Gamerman's (1997) proposal, the Gaussian of one
-//     IWLS step from the current state, N(m(x), Q(x)⁻¹) with Q = [X ZΛ]ᵀW[X ZΛ]
-//   - the prior precisions, drawn by the blocked kernel
-//     (Reweight, Draw); accepted with the exact Metropolis–Hastings ratio
-//     including the reverse proposal density (a second factorisation at
-//     the proposal, which becomes the current one on acceptance);
-//   - log τₖ | u, β, y (non-centred: η moves) and log τₖ | b (centred:
-//     only p(b | τ) p(τ) moves, u = b/τ follows), random walks with scales
-//     adapted in warmup.
-//
-// Each step leaves the posterior invariant, so the cycle does.
+// the fixed effects) by Metropolis–Hastings in Laplace-whitened
+// coordinates (docs/sampler.md): each iteration moves ψ = log τ by a
+// random walk with ε fixed (the conditional mode and factor recomputed at
+// ψ' by PIRLS on the blocked kernel), then ε given ψ by preconditioned
+// Crank–Nicolson moves. Both are exact Metropolis–Hastings moves on
+// (ψ, ε) whose target is the posterior times the Jacobian of x(ψ, ε), so
+// the draws of (ψ, x) follow the posterior.
 func RunCount(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResult, error) {
 	if err := checkCountSpec(spec); err != nil {
 		return nil, err
@@ -86,9 +79,6 @@ func RunCount(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResult
 				if it%64 == 0 && ctx.Err() != nil {
 					errs[ci] = ctx.Err()
 					return
-				}
-				if it == opt.Warmup {
-					c.acc = 0
 				}
 				if err := c.step(it, opt.Warmup); err != nil {
 					errs[ci] = err
@@ -139,7 +129,7 @@ func checkCountSpec(s *GLMMSpec) error {
 
 func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 	d := s.Design
-	c := &countChain{d: d, fam: d.Family, y: d.Y, rng: rand.New(rand.NewPCG(opt.Seed, uint64(id)))}
+	c := &countChain{d: d, y: d.Y, rng: rand.New(rand.NewPCG(opt.Seed, uint64(id)))}
 	var err error
 	if c.cur, err = model.NewMixedModel(d); err != nil {
 		return nil, err
@@ -163,87 +153,46 @@ func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 	}
 	c.cur.SetFixedPrecision(c.prec, c.mean)
 	c.prp.SetFixedPrecision(c.prec, c.mean)
-	c.u, c.up = make([]float64, c.q), make([]float64, c.q)
-	c.beta, c.bp = make([]float64, c.p), make([]float64, c.p)
-	c.eps = make([]float64, c.q+c.p)
-	c.um, c.du, c.bm, c.dbeta, c.ev = make([]float64, c.q), make([]float64, c.q), make([]float64, c.p), make([]float64, c.p), make([]float64, c.n)
-	c.h = 0.5
+	c.u, c.up, c.mu = make([]float64, c.q), make([]float64, c.q), make([]float64, c.q)
+	c.beta, c.bp, c.mbeta = make([]float64, c.p), make([]float64, c.p), make([]float64, c.p)
+	c.eps, c.epsp = make([]float64, c.q+c.p), make([]float64, c.q+c.p)
 	c.eta, c.etap = make([]float64, c.n), make([]float64, c.n)
-	c.w, c.z, c.wp, c.zp = make([]float64, c.n), make([]float64, c.n), make([]float64, c.n), make([]float64, c.n)
-	c.th = make([]float64, nt)
-	c.psi = make([]float64, nt)
-	c.scaleNC, c.scaleC = make([]float64, nt), make([]float64, nt)
-	for k := range c.psi {
-		c.psi[k] = math.Log(0.5) + 0.5*c.rng.NormFloat64()
-		c.scaleNC[k], c.scaleC[k] = 0.5, 0.5
-	}
-	c.b, c.bb, c.bv = make([][]float64, len(d.Terms)), make([][]float64, len(d.Terms)), make([][]float64, len(d.Terms))
+	c.mw, c.mwp = make([]float64, c.n), make([]float64, c.n)
+	c.b, c.bb = make([][]float64, len(d.Terms)), make([][]float64, len(d.Terms))
 	for i, t := range d.Terms {
 		c.b[i] = make([]float64, len(t.Levels))
 		c.bb[i] = make([]float64, len(t.Levels))
-		c.bv[i] = make([]float64, len(t.Levels))
 	}
-	// Start β at the log of the mean count in the intercept direction.
+	c.psiScale = 2.38 / math.Sqrt(float64(nt))
+	c.rho = 0.5
+	c.psi = make([]float64, nt)
+	for k := range c.psi {
+		c.psi[k] = math.Log(0.5) + 0.5*c.rng.NormFloat64()
+	}
+	// Start at the conditional mode given the initial ψ (from β₀ = log of
+	// the mean count, everything else 0), with ε = 0.
 	var ym float64
 	for _, v := range c.y {
 		ym += v
 	}
 	ym /= float64(c.n)
+	b0 := make([]float64, c.p)
 	for j, n := range d.XNames {
 		if n == "(Intercept)" {
-			c.beta[j] = math.Log(ym + 0.1)
+			b0[j] = math.Log(ym + 0.1)
 		}
 	}
-	if err := c.cur.SetTheta(thetaOf(c.psi, c.th)); err != nil {
+	if c.mld, err = c.condMode(c.cur, c.psi, make([]float64, c.q), b0, c.mu, c.mbeta, c.mw); err != nil {
 		return nil, err
 	}
-	c.linpred(c.cur, c.u, c.beta, c.b, c.eta)
-	if err := c.refresh(); err != nil {
-		return nil, err
-	}
-	// Start at the conditional mode of (β, u) given the initial τ
-	// (Newton's method by IWLS with step halving on the log posterior):
-	// far from it the IWLS proposal is poor (one step from a flat start
-	// overshoots where counts are large) and would rarely be accepted.
-	lp := c.logPost(c.eta, c.u, c.beta)
-	for range 100 {
-		c.cur.Modes(c.up, c.bp)
-		f := 1.0
-		var lpn float64
-		for range 30 {
-			for i := range c.up {
-				c.up[i] = c.u[i] + f*(c.up[i]-c.u[i])
-			}
-			for i := range c.bp {
-				c.bp[i] = c.beta[i] + f*(c.bp[i]-c.beta[i])
-			}
-			c.linpred(c.cur, c.up, c.bp, c.bb, c.etap)
-			if lpn = c.logPost(c.etap, c.up, c.bp); lpn >= lp {
-				break
-			}
-			f /= 2
-		}
-		if lpn < lp {
-			break
-		}
-		c.u, c.up = c.up, c.u
-		c.beta, c.bp = c.bp, c.beta
-		c.eta, c.etap = c.etap, c.eta
-		c.b, c.bb = c.bb, c.b
-		done := lpn-lp < 1e-8
-		lp = lpn
-		if err := c.refresh(); err != nil {
-			return nil, err
-		}
-		if done {
-			break
-		}
-	}
+	c.cur.Draw(c.eps, 1, c.u, c.beta)
+	c.linpred(c.psi, c.u, c.beta, c.b, c.eta)
 	return c, nil
 }
 
-// linpred sets eta = Xβ + ZΛu (b = Λu) with k's current Λ.
-func (c *countChain) linpred(k *model.MixedModel, u, beta []float64, b [][]float64, eta []float64) {
+// linpred sets eta = Xβ + ZΛu and b = Λu for the SDs exp(ψ) (ψ and u in
+// kernel order; b in Design order). It does not touch any kernel.
+func (c *countChain) linpred(psi, u, beta []float64, b [][]float64, eta []float64) {
 	d := c.d
 	xr := d.X.RawMatrix()
 	for i := range c.n {
@@ -253,10 +202,17 @@ func (c *countChain) linpred(k *model.MixedModel, u, beta []float64, b [][]float
 		}
 		eta[i] = s
 	}
-	k.ToB(u, b)
-	for ti, t := range d.Terms {
+	off := 0
+	for k, di := range c.order {
+		tau := math.Exp(psi[k])
+		bt := b[di]
+		for l := range bt {
+			bt[l] = tau * u[off+l]
+		}
+		off += len(bt)
+		t := d.Terms[di]
 		for i, l := range t.Refs {
-			eta[i] += t.Z[i] * b[ti][l]
+			eta[i] += t.Z[i] * bt[l]
 		}
 	}
 }
@@ -288,7 +244,7 @@ func sumSq(x []float64) float64 {
 	return s
 }
 
-// irls sets the IWLS weights and working response at eta.
+// irlsPoisson sets the IWLS weights and working response at eta.
 func irlsPoisson(y, eta, w, z []float64) {
 	for i, e := range eta {
 		mu := math.Exp(e)
@@ -297,179 +253,22 @@ func irlsPoisson(y, eta, w, z []float64) {
 	}
 }
 
-// quadForm returns vᵀQv for v = (du, dbeta), Q = [X ZΛ]ᵀW[X ZΛ] + I +
-// diag(prec) with k's Λ and the weights w.
-func (c *countChain) quadForm(k *model.MixedModel, w, du, dbeta []float64) float64 {
-	c.linpred(k, du, dbeta, c.bv, c.ev)
-	var s float64
-	for i, e := range c.ev {
-		s += w[i] * e * e
-	}
-	s += sumSq(du)
-	for j, v := range dbeta {
-		s += c.prec[j] * v * v
-	}
-	return s
-}
-
-// quad returns (x − m)ᵀQ(x − m) for the kernel k reweighted with (w, z),
-// whose minimum PWRSS is at its mode m: PWRSS(x) − PWRSS(m), PWRSS(x) =
-// Σ wᵢ(zᵢ − ηᵢ(x))² + ‖u‖² + Σ precⱼ(βⱼ − meanⱼ)².
-func (c *countChain) quad(k *model.MixedModel, w, z, eta, u, beta []float64) float64 {
-	var s float64
-	for i := range eta {
-		r := z[i] - eta[i]
-		s += w[i] * r * r
-	}
-	s += sumSq(u)
-	for j, v := range beta {
-		d := v - c.mean[j]
-		s += c.prec[j] * d * d
-	}
-	return s - k.PWRSS()
-}
-
-// refresh re-forms the current kernel at the current state (after θ
-// moved).
-func (c *countChain) refresh() error {
-	irlsPoisson(c.y, c.eta, c.w, c.z)
-	if err := c.cur.Reweight(c.w, c.z); err != nil {
+// step runs one iteration: a random-walk move of ψ with the whitened
+// coordinates ε held fixed, then pcnMoves preconditioned Crank–Nicolson
+// moves of ε given ψ.
+func (c *countChain) step(it, warmup int) error {
+	if err := c.psiStep(it, warmup); err != nil {
 		return err
 	}
-	if err := c.cur.SetTheta(thetaOf(c.psi, c.th)); err != nil {
-		return err
+	for range pcnMoves {
+		c.pcnStep(it, warmup)
 	}
-	c.ldCur = c.cur.LogDetZ() + c.cur.LogDetX()
 	return nil
 }
 
-// step runs one iteration.
-func (c *countChain) step(it, warmup int) error {
-	// (β, u): the IWLS (Fisher-scoring) proposal from the current kernel,
-	// N(x + (h/2)(m(x) − x), h Q(x)⁻¹): Gamerman's proposal N(m(x), Q(x)⁻¹)
-	// is h = 2 with the covariance halved; h adapts in warmup (see
-	// docs/sampler.md for why h = 2 fails).
-	h := c.h
-	c.cur.Modes(c.um, c.bm)
-	for i := range c.eps {
-		c.eps[i] = c.rng.NormFloat64()
-	}
-	c.cur.Draw(c.eps, math.Sqrt(h), c.up, c.bp)
-	for i := range c.up {
-		c.up[i] -= (1 - h/2) * (c.um[i] - c.u[i])
-	}
-	for i := range c.bp {
-		c.bp[i] -= (1 - h/2) * (c.bm[i] - c.beta[i])
-	}
-	logQfwd := 0.5*c.ldCur - 0.5*sumSq(c.eps)
-	if err := c.prp.SetTheta(thetaOf(c.psi, c.th)); err != nil {
-		return err
-	}
-	c.linpred(c.prp, c.up, c.bp, c.bb, c.etap)
-	irlsPoisson(c.y, c.etap, c.wp, c.zp)
-	if err := c.prp.Reweight(c.wp, c.zp); err != nil {
-		return err
-	}
-	if err := c.prp.SetTheta(c.th); err != nil {
-		return err
-	}
-	ldPrp := c.prp.LogDetZ() + c.prp.LogDetX()
-	// Reverse: x − μ(x'), μ(x') = x' + (h/2)(m(x') − x').
-	c.prp.Modes(c.um, c.bm)
-	for i := range c.du {
-		c.du[i] = c.u[i] - c.up[i] - h/2*(c.um[i]-c.up[i])
-	}
-	for i := range c.dbeta {
-		c.dbeta[i] = c.beta[i] - c.bp[i] - h/2*(c.bm[i]-c.bp[i])
-	}
-	logQrev := 0.5*ldPrp - c.quadForm(c.prp, c.wp, c.du, c.dbeta)/(2*h)
-	if c.noReverse {
-		logQrev = logQfwd
-	}
-	lr := c.logPost(c.etap, c.up, c.bp) - c.logPost(c.eta, c.u, c.beta) + logQrev - logQfwd
-	accX := math.Log(c.rng.Float64()) < lr
-	if accX {
-		c.cur, c.prp = c.prp, c.cur
-		c.u, c.up = c.up, c.u
-		c.beta, c.bp = c.bp, c.beta
-		c.eta, c.etap = c.etap, c.eta
-		c.b, c.bb = c.bb, c.b
-		c.w, c.wp = c.wp, c.w
-		c.z, c.zp = c.zp, c.z
-		c.ldCur = ldPrp
-		if it >= warmup {
-			c.acc++
-		}
-	}
-	if it < warmup {
-		a := 0.0
-		if accX {
-			a = 1
-		}
-		c.h = math.Min(2, c.h*math.Exp((a-0.574)/math.Pow(float64(it+10), 0.6)))
-	}
-	// log τ, non-centred (u fixed) then centred (b fixed), per term.
-	d := c.d
-	for k, di := range c.order {
-		t := d.Terms[di]
-		// Non-centred: η changes by Z(τ' − τ)u.
-		old := c.psi[k]
-		prop := old + c.scaleNC[k]*c.rng.NormFloat64()
-		r := math.Exp(prop) / math.Exp(old)
-		for i, l := range t.Refs {
-			c.etap[i] = c.eta[i] + t.Z[i]*c.b[di][l]*(r-1)
-		}
-		lp := c.logLik(c.etap) + c.sdPrior[k].LogDensitySD(math.Exp(prop)) + prop
-		lc := c.logLik(c.eta) + c.sdPrior[k].LogDensitySD(math.Exp(old)) + old
-		accNC := math.Log(c.rng.Float64()) < lp-lc
-		if accNC {
-			c.psi[k] = prop
-			copy(c.eta, c.etap)
-			for l := range c.b[di] {
-				c.b[di][l] *= r
-			}
-		}
-		// Centred: b fixed, u = b/τ; target Σ log N(b; 0, τ²) + prior.
-		old = c.psi[k]
-		prop = old + c.scaleC[k]*c.rng.NormFloat64()
-		bs := sumSq(c.b[di])
-		nl := float64(len(c.b[di]))
-		lcen := func(ps float64) float64 {
-			return -nl*ps - bs/(2*math.Exp(2*ps)) + c.sdPrior[k].LogDensitySD(math.Exp(ps)) + ps
-		}
-		accC := math.Log(c.rng.Float64()) < lcen(prop)-lcen(old)
-		if accC {
-			c.psi[k] = prop
-		}
-		if it < warmup {
-			adapt := func(s *float64, acc bool) {
-				a := 0.0
-				if acc {
-					a = 1
-				}
-				*s *= math.Exp((a - 0.44) / math.Pow(float64(it+10), 0.6))
-			}
-			adapt(&c.scaleNC[k], accNC)
-			adapt(&c.scaleC[k], accC)
-		}
-	}
-	// u = b/τ in kernel order (the kernel's u of term k at its offset).
-	c.syncU()
-	return c.refresh()
-}
-
-// syncU sets u = Λ⁻¹b from b and ψ (u in kernel order, levels in Design
-// order within each term).
-func (c *countChain) syncU() {
-	off := 0
-	for k, di := range c.order {
-		tau := math.Exp(c.psi[k])
-		for l, v := range c.b[di] {
-			c.u[off+l] = v / tau
-		}
-		off += len(c.b[di])
-	}
-}
+// pcnMoves is the number of ε moves per iteration (each costs one
+// back-substitution and one pass over the data, no factorisation).
+const pcnMoves = 3
 
 // record writes the chain's state in GLMMResult.Columns order.
 func (c *countChain) record(row []float64, re bool) {
@@ -483,4 +282,207 @@ func (c *countChain) record(row []float64, re bool) {
 			i += copy(row[i:], bt)
 		}
 	}
+}
+
+// condMode finds the mode of p(u, β | ψ, y) in kernel k by Newton's
+// method (IWLS with step halving on the log posterior), starting from
+// (u0, β0); on return k is factored at the weights of the mode, (um, bm)
+// hold the mode and w the weights there. It returns log det of the
+// precision at the mode.
+func (c *countChain) condMode(k *model.MixedModel, psi, u0, b0, um, bm, w []float64) (float64, error) {
+	th := make([]float64, len(psi))
+	thetaOf(psi, th)
+	copy(um, u0)
+	copy(bm, b0)
+	eta := make([]float64, c.n)
+	etan := make([]float64, c.n)
+	z := make([]float64, c.n)
+	un, bn := make([]float64, c.q), make([]float64, c.p)
+	bb := make([][]float64, len(c.b))
+	for i := range bb {
+		bb[i] = make([]float64, len(c.b[i]))
+	}
+	c.linpred(psi, um, bm, bb, eta)
+	lp := c.logPost(eta, um, bm)
+	for range 200 {
+		irlsPoisson(c.y, eta, w, z)
+		if err := k.Reweight(w, z); err != nil {
+			return 0, err
+		}
+		if err := k.SetTheta(th); err != nil {
+			return 0, err
+		}
+		k.Modes(un, bn)
+		f := 1.0
+		var lpn float64
+		ok := false
+		var du float64
+		for range 40 {
+			du = 0
+			for i := range un {
+				v := um[i] + f*(un[i]-um[i])
+				du = math.Max(du, math.Abs(v-um[i]))
+				un[i] = v
+			}
+			for i := range bn {
+				v := bm[i] + f*(bn[i]-bm[i])
+				du = math.Max(du, math.Abs(v-bm[i]))
+				bn[i] = v
+			}
+			c.linpred(psi, un, bn, bb, etan)
+			lpn = c.logPost(etan, un, bn)
+			if lpn >= lp-1e-10*(1+math.Abs(lp)) {
+				ok = true
+				break
+			}
+			f /= 2
+		}
+		if !ok {
+			break
+		}
+		copy(um, un)
+		copy(bm, bn)
+		copy(eta, etan)
+		lp = lpn
+		if du < 1e-10 {
+			break
+		}
+	}
+	// Factor at the mode's weights.
+	irlsPoisson(c.y, eta, w, z)
+	if err := k.Reweight(w, z); err != nil {
+		return 0, err
+	}
+	if err := k.SetTheta(th); err != nil {
+		return 0, err
+	}
+	return k.LogDetZ() + k.LogDetX(), nil
+}
+
+// psiStep moves ψ by a random walk with ε fixed: x' = x̂(ψ') + L(ψ')⁻ᵀε,
+// x̂(ψ') the conditional mode given ψ' and L(ψ') the Cholesky factor of
+// the Fisher information there. In the coordinates (ψ, ε) the target is
+// π(ψ, x(ψ, ε))·|∂x/∂ε| = π(ψ, x)·exp(−½ log det H(ψ)); the random walk
+// is symmetric, so that ratio is the acceptance ratio.
+func (c *countChain) psiStep(it, warmup int) error {
+	prop := make([]float64, len(c.psi))
+	for k := range prop {
+		prop[k] = c.psi[k] + c.psiScale*c.rng.NormFloat64()
+	}
+	// Start the mode search at the current mode's b (u scaled by τ/τ'),
+	// so that η starts where it was.
+	um, bm := make([]float64, c.q), make([]float64, c.p)
+	u0 := make([]float64, c.q)
+	off := 0
+	for k, di := range c.order {
+		r := math.Exp(c.psi[k] - prop[k])
+		for l := range c.b[di] {
+			u0[off+l] = c.mu[off+l] * r
+		}
+		off += len(c.b[di])
+	}
+	acc := false
+	ld, err := c.condMode(c.prp, prop, u0, c.mbeta, um, bm, c.mwp)
+	if err != nil {
+		// The equations are numerically singular at ψ' (an extreme SD,
+		// where the target is negligible): reject.
+		c.modeFail++
+	} else {
+		c.prp.Draw(c.eps, 1, c.up, c.bp)
+		c.linpred(prop, c.up, c.bp, c.bb, c.etap)
+		lr := c.logPost(c.etap, c.up, c.bp) + c.psiPrior(prop) - 0.5*ld -
+			(c.logPost(c.eta, c.u, c.beta) + c.psiPrior(c.psi) - 0.5*c.mld)
+		if c.noReverse {
+			lr += 0.5 * (ld - c.mld) // planted bug: the Jacobian left out
+		}
+		if math.Log(c.rng.Float64()) < lr {
+			acc = true
+			c.cur, c.prp = c.prp, c.cur
+			c.psi = prop
+			c.u, c.up = c.up, c.u
+			c.beta, c.bp = c.bp, c.beta
+			c.eta, c.etap = c.etap, c.eta
+			c.b, c.bb = c.bb, c.b
+			c.mu, c.mbeta = um, bm
+			c.mw, c.mwp = c.mwp, c.mw
+			c.mld = ld
+			if it >= warmup {
+				c.acc++
+			}
+		}
+	}
+	if it < warmup {
+		a := 0.0
+		if acc {
+			a = 1
+		}
+		c.psiScale *= math.Exp((a - 0.3) / math.Pow(float64(it+10), 0.6))
+	}
+	return nil
+}
+
+// psiPrior is Σ log p(τₖ) + ψₖ (the prior of the SDs and the Jacobian of
+// ψ = log τ).
+func (c *countChain) psiPrior(psi []float64) float64 {
+	var s float64
+	for k, v := range psi {
+		s += c.sdPrior[k].LogDensitySD(math.Exp(v)) + v
+	}
+	return s
+}
+
+// pcnStep is a preconditioned Crank–Nicolson move of ε given ψ:
+// ε' = √(1−ρ²)ε + ρξ, ξ ~ N(0, I), reversible with respect to N(0, I),
+// so the acceptance ratio is π(ψ, x')e^{‖ε'‖²/2} / π(ψ, x)e^{‖ε‖²/2}
+// (exactly 1 if the conditional posterior were the Gaussian at the mode).
+// ρ adapts in warmup towards acceptance 0.4.
+func (c *countChain) pcnStep(it, warmup int) {
+	a := math.Sqrt(1 - c.rho*c.rho)
+	for i := range c.epsp {
+		c.epsp[i] = a*c.eps[i] + c.rho*c.rng.NormFloat64()
+	}
+	c.cur.Draw(c.epsp, 1, c.up, c.bp)
+	c.linpred(c.psi, c.up, c.bp, c.bb, c.etap)
+	lr := c.logPost(c.etap, c.up, c.bp) + 0.5*sumSq(c.epsp) - c.logPost(c.eta, c.u, c.beta) - 0.5*sumSq(c.eps)
+	acc := math.Log(c.rng.Float64()) < lr
+	if acc {
+		c.eps, c.epsp = c.epsp, c.eps
+		c.u, c.up = c.up, c.u
+		c.beta, c.bp = c.bp, c.beta
+		c.eta, c.etap = c.etap, c.eta
+		c.b, c.bb = c.bb, c.b
+	}
+	if it < warmup {
+		v := 0.0
+		if acc {
+			v = 1
+		}
+		c.rho = math.Min(1, c.rho*math.Exp((v-0.4)/math.Pow(float64(it+10), 0.6)))
+	}
+}
+
+// setEps sets ε = L(ψ)ᵀ(x − x̂(ψ)) from the current x, with the current
+// kernel (factored at the mode given ψ).
+func (c *countChain) setEps() {
+	um, bm := make([]float64, c.q), make([]float64, c.p)
+	c.cur.Modes(um, bm)
+	for i := range um {
+		um[i] = c.u[i] - um[i]
+	}
+	for i := range bm {
+		bm[i] = c.beta[i] - bm[i]
+	}
+	c.cur.MulLT(um, bm, c.eps[:c.q], c.eps[c.q:])
+}
+
+// setY replaces the response (the Geweke test's successive-conditional
+// simulator) and recomputes the cached conditional mode.
+func (c *countChain) setY(y []float64) error {
+	copy(c.y, y)
+	var err error
+	if c.mld, err = c.condMode(c.cur, c.psi, c.u, c.beta, c.mu, c.mbeta, c.mw); err != nil {
+		return err
+	}
+	c.setEps()
+	return nil
 }

@@ -33,10 +33,11 @@ func countGewekeChain(spec *GLMMSpec, opt GLMMOptions, iters, id int, noReverse 
 		if err := c.step(it, burn); err != nil {
 			panic(err)
 		}
+		ynew := make([]float64, len(d.Y))
 		for i, e := range c.eta {
-			d.Y[i] = poissonDraw(math.Exp(e), c)
+			ynew[i] = poissonDraw(math.Exp(e), c)
 		}
-		if err := c.refresh(); err != nil {
+		if err := c.setY(ynew); err != nil {
 			panic(err)
 		}
 		if it >= burn {
@@ -67,8 +68,8 @@ func poissonDraw(mu float64, c *countChain) float64 {
 
 // TestCountGeweke is the joint-distribution test of RunCount (Poisson,
 // y ~ x + (1 | g), β ~ N(0, 1), τ ~ half-N(0, 1)), as TestLogisticGeweke;
-// leaving the reverse proposal density out of the Metropolis–Hastings
-// ratio (a planted bug) must be caught.
+// leaving the Jacobian exp(−½ log det H) out of the ψ move (a planted
+// bug) must be caught.
 func TestCountGeweke(t *testing.T) {
 	iters := 20000
 	if testing.Short() {
@@ -163,5 +164,5 @@ func TestRunCountShort(t *testing.T) {
 		}
 		t.Logf("%s: mean %.4f sd %.4f (ML %.4f) bulk-ESS %.0f", name, m, sd, want[name], diagnostics.ESSBulk(x))
 	}
-	t.Logf("acceptance of the IWLS proposal %v", r.Accept)
+	t.Logf("acceptance of the ψ move %v", r.Accept)
 }
