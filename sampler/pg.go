@@ -26,37 +26,63 @@ const pgTrunc = 0.64
 
 // RandPG returns a draw from PG(b, c) for a whole number b ≥ 1.
 func RandPG(b int, c float64, rng *rand.Rand) float64 {
+	pc := newPG1(c)
 	var s float64
 	for range b {
-		s += randPG1(c, rng)
+		s += pc.draw(rng)
 	}
 	return s
 }
 
-// randPG1 draws PG(1, c) = J*(1, |c|/2)/4.
-func randPG1(c float64, rng *rand.Rand) float64 {
+
+// pg1 holds what Algorithm 1 computes once per c: z = |c|/2, the
+// exponential rate K = π²/8 + z²/2 of the right piece, and the
+// probability p/(p+q) of proposing from it.
+type pg1 struct {
+	z, k, pRight float64
+}
+
+func newPG1(c float64) pg1 {
 	z := math.Abs(c) / 2
 	t := pgTrunc
 	k := math.Pi*math.Pi/8 + z*z/2
 	p := math.Pi / (2 * k) * math.Exp(-k*t)
 	q := 2 * math.Exp(-z) * igCDF(t, z)
+	return pg1{z: z, k: k, pRight: p / (p + q)}
+}
+
+// draw is one PG(1, c) draw by Algorithm 1.
+func (pc pg1) draw(rng *rand.Rand) float64 {
+	t := pgTrunc
 	for {
 		var x float64
-		if rng.Float64() < p/(p+q) {
-			x = t + rng.ExpFloat64()/k
+		if rng.Float64() < pc.pRight {
+			x = t + rng.ExpFloat64()/pc.k
 		} else {
-			x = randTruncIG(z, t, rng)
+			x = randTruncIG(pc.z, t, rng)
 		}
-		s := pgCoef(0, x, t)
+		// a_n(x) = π(n+½)·g(x)·exp(−(n+½)²·r(x)) with, left of t,
+		// g = (2/(πx))^{3/2}, r = 2/x, and right of t, g = 1, r = π²x/2
+		// (the paper's eq. 15), g and r computed once per proposal.
+		g, r := 1.0, math.Pi*math.Pi*x/2
+		if x <= t {
+			a := 2 / (math.Pi * x)
+			g, r = a*math.Sqrt(a), 2/x
+		}
+		coef := func(n int) float64 {
+			h := float64(n) + 0.5
+			return math.Pi * h * g * math.Exp(-h*h*r)
+		}
+		s := coef(0)
 		y := rng.Float64() * s
 		for n := 1; ; n++ {
 			if n%2 == 1 {
-				s -= pgCoef(n, x, t)
+				s -= coef(n)
 				if y <= s {
 					return x / 4
 				}
 			} else {
-				s += pgCoef(n, x, t)
+				s += coef(n)
 				if y > s {
 					break
 				}
@@ -65,15 +91,6 @@ func randPG1(c float64, rng *rand.Rand) float64 {
 	}
 }
 
-// pgCoef is the piecewise coefficient a_n(x) of J*(1, 0)'s density
-// (the paper's eq. 15).
-func pgCoef(n int, x, t float64) float64 {
-	h := float64(n) + 0.5
-	if x <= t {
-		return math.Pi * h * math.Pow(2/(math.Pi*x), 1.5) * math.Exp(-2*h*h/x)
-	}
-	return math.Pi * h * math.Exp(-h*h*math.Pi*math.Pi*x/2)
-}
 
 // igCDF is P(X < t) for X inverse Gaussian with mean 1/z and shape 1
 // (z = 0: the Lévy distribution, P = 2Φ(−1/√t)).
@@ -107,7 +124,10 @@ func randTruncIG(z, t float64, rng *rand.Rand) float64 {
 				}
 			}
 			x := t / ((1 + t*e1) * (1 + t*e1))
-			if rng.Float64() <= math.Exp(-z*z*x/2) {
+			// Accept with probability exp(−z²x/2); 1 − a ≤ e^{−a} decides
+			// most draws without the exponential.
+			a, u := z*z*x/2, rng.Float64()
+			if u <= 1-a || u <= math.Exp(-a) {
 				return x
 			}
 		}
