@@ -24,6 +24,9 @@ type GLMMSpec struct {
 	Fixed []priors.Univariate
 	// SD holds the prior of each term's SD, in Design.Terms order.
 	SD []priors.ScalePrior
+	// ShapeA and ShapeB are the gamma(a, b) prior (shape a, rate b) on a
+	// negative binomial's shape, as brms's default gamma(0.01, 0.01).
+	ShapeA, ShapeB float64
 }
 
 // GLMMOptions control RunLogistic.
@@ -278,6 +281,9 @@ func glmmColumns(d *model.Design, re bool) []string {
 			n = "Intercept"
 		}
 		cols = append(cols, "sd_"+t.Group+"__"+n)
+	}
+	if d.Family == model.NegBinomial {
+		cols = append(cols, "shape")
 	}
 	if re {
 		for _, t := range d.Terms {

@@ -25,6 +25,10 @@ type countChain struct {
 	sdPrior    []priors.ScalePrior
 	prec, mean []float64
 	y          []float64
+	nb         bool    // negative binomial: ψ's last coordinate is log shape
+	shapeA     float64 // gamma(a, b) prior on the shape
+	shapeB     float64
+	lgy1       float64 // Σ lgamma(y + 1)
 	// state, and x derived from it
 	psi, eps []float64
 	u, beta  []float64
@@ -106,8 +110,11 @@ func checkCountSpec(s *GLMMSpec) error {
 	if d == nil || d.X == nil {
 		return errors.New("sampler: no design")
 	}
-	if d.Family != model.Poisson {
-		return fmt.Errorf("sampler: RunCount needs family poisson, not %s", d.Family)
+	if d.Family != model.Poisson && d.Family != model.NegBinomial {
+		return fmt.Errorf("sampler: RunCount needs family poisson or negbinomial, not %s", d.Family)
+	}
+	if d.Family == model.NegBinomial && !(s.ShapeA > 0 && s.ShapeB > 0) {
+		return fmt.Errorf("sampler: the negative binomial needs a gamma(a, b) prior on its shape (a, b > 0), got (%g, %g)", s.ShapeA, s.ShapeB)
 	}
 	if len(s.Fixed) != len(d.XNames) || len(s.SD) != len(d.Terms) {
 		return fmt.Errorf("sampler: %d fixed-effect and %d SD priors for %d columns and %d terms", len(s.Fixed), len(s.SD), len(d.XNames), len(d.Terms))
@@ -129,7 +136,7 @@ func checkCountSpec(s *GLMMSpec) error {
 
 func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 	d := s.Design
-	c := &countChain{d: d, y: d.Y, rng: rand.New(rand.NewPCG(opt.Seed, uint64(id)))}
+	c := &countChain{d: d, y: d.Y, rng: rand.New(rand.NewPCG(opt.Seed, uint64(id))), nb: d.Family == model.NegBinomial, shapeA: s.ShapeA, shapeB: s.ShapeB}
 	var err error
 	if c.cur, err = model.NewMixedModel(d); err != nil {
 		return nil, err
@@ -163,11 +170,18 @@ func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 		c.b[i] = make([]float64, len(t.Levels))
 		c.bb[i] = make([]float64, len(t.Levels))
 	}
-	c.psiScale = 2.38 / math.Sqrt(float64(nt))
 	c.rho = 0.5
-	c.psi = make([]float64, nt)
-	for k := range c.psi {
+	np := nt
+	if c.nb {
+		np++
+	}
+	c.psiScale = 2.38 / math.Sqrt(float64(np))
+	c.psi = make([]float64, np)
+	for k := range nt {
 		c.psi[k] = math.Log(0.5) + 0.5*c.rng.NormFloat64()
+	}
+	if c.nb {
+		c.psi[nt] = math.Log(2) + 0.5*c.rng.NormFloat64()
 	}
 	// Start at the conditional mode given the initial ψ (from β₀ = log of
 	// the mean count, everything else 0), with ε = 0.
@@ -217,8 +231,21 @@ func (c *countChain) linpred(psi, u, beta []float64, b [][]float64, eta []float6
 	}
 }
 
-// logLik is log p(y | η) (Poisson, constants dropped).
-func (c *countChain) logLik(eta []float64) float64 {
+// logLik is log p(y | η) (without Σ lgamma(y + 1)); psi carries the
+// negative binomial's log shape.
+func (c *countChain) logLik(psi, eta []float64) float64 {
+	if c.nb {
+		k := math.Exp(psi[len(psi)-1])
+		lk, _ := math.Lgamma(k)
+		var s float64
+		for i, e := range eta {
+			y := c.y[i]
+			ly, _ := math.Lgamma(y + k)
+			lkm := math.Log(k + math.Exp(e))
+			s += ly - lk + k*(math.Log(k)-lkm) + y*(e-lkm)
+		}
+		return s
+	}
 	var s float64
 	for i, e := range eta {
 		s += c.y[i]*e - math.Exp(e)
@@ -227,8 +254,8 @@ func (c *countChain) logLik(eta []float64) float64 {
 }
 
 // logPost is log p(y | η) + log N(u; 0, I) + log p(β) (up to constants).
-func (c *countChain) logPost(eta, u, beta []float64) float64 {
-	s := c.logLik(eta) - sumSq(u)/2
+func (c *countChain) logPost(psi, eta, u, beta []float64) float64 {
+	s := c.logLik(psi, eta) - sumSq(u)/2
 	for j, v := range beta {
 		d := v - c.mean[j]
 		s -= c.prec[j] * d * d / 2
@@ -244,12 +271,18 @@ func sumSq(x []float64) float64 {
 	return s
 }
 
-// irlsPoisson sets the IWLS weights and working response at eta.
-func irlsPoisson(y, eta, w, z []float64) {
+// irls sets the IWLS (Fisher-scoring) weights and working response at
+// eta: w = μ (Poisson) or μ/(1 + μ/k) (negative binomial, shape k), z = η +
+// (y − μ)/μ.
+func (c *countChain) irls(psi, eta, w, z []float64) {
+	inv := 0.0
+	if c.nb {
+		inv = math.Exp(-psi[len(psi)-1])
+	}
 	for i, e := range eta {
 		mu := math.Exp(e)
-		w[i] = mu
-		z[i] = e + (y[i]-mu)/mu
+		w[i] = mu / (1 + mu*inv)
+		z[i] = e + (c.y[i]-mu)/mu
 	}
 }
 
@@ -277,6 +310,10 @@ func (c *countChain) record(row []float64, re bool) {
 		row[i+di] = math.Exp(c.psi[k])
 	}
 	i += len(c.order)
+	if c.nb {
+		row[i] = math.Exp(c.psi[len(c.psi)-1])
+		i++
+	}
 	if re {
 		for _, bt := range c.b {
 			i += copy(row[i:], bt)
@@ -290,8 +327,8 @@ func (c *countChain) record(row []float64, re bool) {
 // hold the mode and w the weights there. It returns log det of the
 // precision at the mode.
 func (c *countChain) condMode(k *model.MixedModel, psi, u0, b0, um, bm, w []float64) (float64, error) {
-	th := make([]float64, len(psi))
-	thetaOf(psi, th)
+	th := make([]float64, len(c.order))
+	thetaOf(psi[:len(c.order)], th)
 	copy(um, u0)
 	copy(bm, b0)
 	eta := make([]float64, c.n)
@@ -303,9 +340,9 @@ func (c *countChain) condMode(k *model.MixedModel, psi, u0, b0, um, bm, w []floa
 		bb[i] = make([]float64, len(c.b[i]))
 	}
 	c.linpred(psi, um, bm, bb, eta)
-	lp := c.logPost(eta, um, bm)
+	lp := c.logPost(psi, eta, um, bm)
 	for range 200 {
-		irlsPoisson(c.y, eta, w, z)
+		c.irls(psi, eta, w, z)
 		if err := k.Reweight(w, z); err != nil {
 			return 0, err
 		}
@@ -330,7 +367,7 @@ func (c *countChain) condMode(k *model.MixedModel, psi, u0, b0, um, bm, w []floa
 				bn[i] = v
 			}
 			c.linpred(psi, un, bn, bb, etan)
-			lpn = c.logPost(etan, un, bn)
+			lpn = c.logPost(psi, etan, un, bn)
 			if lpn >= lp-1e-10*(1+math.Abs(lp)) {
 				ok = true
 				break
@@ -349,7 +386,7 @@ func (c *countChain) condMode(k *model.MixedModel, psi, u0, b0, um, bm, w []floa
 		}
 	}
 	// Factor at the mode's weights.
-	irlsPoisson(c.y, eta, w, z)
+	c.irls(psi, eta, w, z)
 	if err := k.Reweight(w, z); err != nil {
 		return 0, err
 	}
@@ -390,8 +427,8 @@ func (c *countChain) psiStep(it, warmup int) error {
 	} else {
 		c.prp.Draw(c.eps, 1, c.up, c.bp)
 		c.linpred(prop, c.up, c.bp, c.bb, c.etap)
-		lr := c.logPost(c.etap, c.up, c.bp) + c.psiPrior(prop) - 0.5*ld -
-			(c.logPost(c.eta, c.u, c.beta) + c.psiPrior(c.psi) - 0.5*c.mld)
+		lr := c.logPost(prop, c.etap, c.up, c.bp) + c.psiPrior(prop) - 0.5*ld -
+			(c.logPost(c.psi, c.eta, c.u, c.beta) + c.psiPrior(c.psi) - 0.5*c.mld)
 		if c.noReverse {
 			lr += 0.5 * (ld - c.mld) // planted bug: the Jacobian left out
 		}
@@ -425,8 +462,14 @@ func (c *countChain) psiStep(it, warmup int) error {
 // ψ = log τ).
 func (c *countChain) psiPrior(psi []float64) float64 {
 	var s float64
-	for k, v := range psi {
+	for k, v := range psi[:len(c.order)] {
 		s += c.sdPrior[k].LogDensitySD(math.Exp(v)) + v
+	}
+	if c.nb {
+		// gamma(a, b) on the shape k = e^v, plus the Jacobian v.
+		v := psi[len(psi)-1]
+		la, _ := math.Lgamma(c.shapeA)
+		s += c.shapeA*math.Log(c.shapeB) - la + c.shapeA*v - c.shapeB*math.Exp(v)
 	}
 	return s
 }
@@ -443,7 +486,7 @@ func (c *countChain) pcnStep(it, warmup int) {
 	}
 	c.cur.Draw(c.epsp, 1, c.up, c.bp)
 	c.linpred(c.psi, c.up, c.bp, c.bb, c.etap)
-	lr := c.logPost(c.etap, c.up, c.bp) + 0.5*sumSq(c.epsp) - c.logPost(c.eta, c.u, c.beta) - 0.5*sumSq(c.eps)
+	lr := c.logPost(c.psi, c.etap, c.up, c.bp) + 0.5*sumSq(c.epsp) - c.logPost(c.psi, c.eta, c.u, c.beta) - 0.5*sumSq(c.eps)
 	acc := math.Log(c.rng.Float64()) < lr
 	if acc {
 		c.eps, c.epsp = c.epsp, c.eps

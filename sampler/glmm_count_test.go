@@ -26,6 +26,9 @@ func countGewekeChain(spec *GLMMSpec, opt GLMMOptions, iters, id int, noReverse 
 	}
 	c.noReverse = noReverse
 	np := c.p + len(d.Terms)
+	if c.nb {
+		np++
+	}
 	out := make([][]float64, np)
 	row := make([]float64, np)
 	burn := iters / 10
@@ -35,7 +38,13 @@ func countGewekeChain(spec *GLMMSpec, opt GLMMOptions, iters, id int, noReverse 
 		}
 		ynew := make([]float64, len(d.Y))
 		for i, e := range c.eta {
-			ynew[i] = poissonDraw(math.Exp(e), c)
+			mu := math.Exp(e)
+			if c.nb {
+				// NB2 as a gamma–Poisson mixture: λ ~ Gamma(k, rate k/μ).
+				k := math.Exp(c.psi[len(c.psi)-1])
+				mu = gammaDraw(k, c) * mu / k
+			}
+			ynew[i] = poissonDraw(mu, c)
 		}
 		if err := c.setY(ynew); err != nil {
 			panic(err)
@@ -48,6 +57,28 @@ func countGewekeChain(spec *GLMMSpec, opt GLMMOptions, iters, id int, noReverse 
 		}
 	}
 	return out
+}
+
+// gammaDraw draws Gamma(a, 1) (Marsaglia & Tsang 2000; a < 1 by
+// boosting).
+func gammaDraw(a float64, c *countChain) float64 {
+	if a < 1 {
+		return gammaDraw(a+1, c) * math.Pow(c.rng.Float64(), 1/a)
+	}
+	d := a - 1.0/3
+	cc := 1 / math.Sqrt(9*d)
+	for {
+		x := c.rng.NormFloat64()
+		v := 1 + cc*x
+		if v <= 0 {
+			continue
+		}
+		v = v * v * v
+		u := c.rng.Float64()
+		if math.Log(u) < 0.5*x*x+d-d*v+d*math.Log(v) {
+			return d * v
+		}
+	}
 }
 
 // poissonDraw draws Poisson(mu) by inversion (mu is small here).
@@ -66,8 +97,9 @@ func poissonDraw(mu float64, c *countChain) float64 {
 	return k
 }
 
-// TestCountGeweke is the joint-distribution test of RunCount (Poisson,
-// y ~ x + (1 | g), β ~ N(0, 1), τ ~ half-N(0, 1)), as TestLogisticGeweke;
+// TestCountGeweke is the joint-distribution test of RunCount (Poisson and
+// negative binomial, y ~ x + (1 | g), β ~ N(0, 1), τ ~ half-N(0, 1), shape ~
+// gamma(2, 1)), as TestLogisticGeweke;
 // leaving the Jacobian exp(−½ log det H) out of the ψ move (a planted
 // bug) must be caught.
 func TestCountGeweke(t *testing.T) {
@@ -75,16 +107,18 @@ func TestCountGeweke(t *testing.T) {
 	if testing.Short() {
 		iters = 5000
 	}
-	for _, bug := range []bool{false, true} {
-		p, what := gewekeGLMM(t, model.Poisson, func(spec *GLMMSpec, n, id int) [][]float64 {
-			return countGewekeChain(spec, GLMMOptions{Seed: 5}, n, id, bug)
-		}, iters)
-		t.Logf("planted bug %v: worst adjusted p %.3g (%s)", bug, p, what)
-		if !bug && p < gwAlpha {
-			t.Errorf("Geweke test fails: adjusted p %.3g at %s", p, what)
-		}
-		if bug && p >= gwAlpha {
-			t.Errorf("the planted bug is not caught: adjusted p %.3g", p)
+	for _, fam := range []model.Family{model.Poisson, model.NegBinomial} {
+		for _, bug := range []bool{false, true} {
+			p, what := gewekeGLMM(t, fam, func(spec *GLMMSpec, n, id int) [][]float64 {
+				return countGewekeChain(spec, GLMMOptions{Seed: 5}, n, id, bug)
+			}, iters)
+			t.Logf("%s, planted bug %v: worst adjusted p %.3g (%s)", fam, bug, p, what)
+			if !bug && p < gwAlpha {
+				t.Errorf("%s: Geweke test fails: adjusted p %.3g at %s", fam, p, what)
+			}
+			if bug && p >= gwAlpha {
+				t.Errorf("%s: the planted bug is not caught: adjusted p %.3g", fam, p)
+			}
 		}
 	}
 }

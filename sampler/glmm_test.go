@@ -94,7 +94,7 @@ func glmmGeweke(t *testing.T, fam model.Family, opt GLMMOptions, iters int) (flo
 // glmmGeweke's result.
 func gewekeGLMM(t *testing.T, fam model.Family, run func(spec *GLMMSpec, iters, id int) [][]float64, iters int) (float64, string) {
 	d := glmmGwDesign(t, fam)
-	spec := &GLMMSpec{Design: d, SD: []priors.ScalePrior{priors.Normal{Mu: 0, Sigma: 1}}}
+	spec := &GLMMSpec{Design: d, SD: []priors.ScalePrior{priors.Normal{Mu: 0, Sigma: 1}}, ShapeA: 2, ShapeB: 1}
 	for range d.XNames {
 		spec.Fixed = append(spec.Fixed, priors.Normal{Mu: 0, Sigma: 1})
 	}
@@ -116,7 +116,9 @@ func gewekeGLMM(t *testing.T, fam model.Family, run func(spec *GLMMSpec, iters, 
 	for j := range np {
 		for _, q := range gwProbs {
 			var qt float64
-			if j < len(d.XNames) {
+			if fam == model.NegBinomial && j == np-1 {
+				qt = distuv.Gamma{Alpha: 2, Beta: 1}.Quantile(q) // the shape
+			} else if j < len(d.XNames) {
 				qt = std.Quantile(q)
 			} else {
 				qt = std.Quantile((1 + q) / 2)
