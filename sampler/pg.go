@@ -34,7 +34,6 @@ func RandPG(b int, c float64, rng *rand.Rand) float64 {
 	return s
 }
 
-
 // pg1 holds what Algorithm 1 computes once per c: z = |c|/2, the
 // exponential rate K = π²/8 + z²/2 of the right piece, and the
 // probability p/(p+q) of proposing from it.
@@ -90,7 +89,6 @@ func (pc pg1) draw(rng *rand.Rand) float64 {
 		}
 	}
 }
-
 
 // igCDF is P(X < t) for X inverse Gaussian with mean 1/z and shape 1
 // (z = 0: the Lévy distribution, P = 2Φ(−1/√t)).
