@@ -169,16 +169,6 @@ func (m *MixedModel) ModesU(u []float64) {
 	}
 }
 
-// DiagL returns, for a model with one scalar random-effect term, the
-// diagonal of L_Z (one entry per level, in Design level order): 1/L_jj
-// is the conditional SD of u_j at the current weights, which adaptive
-// Gauss–Hermite quadrature scales its nodes by.
-func (m *MixedModel) DiagL() ([]float64, error) {
-	if len(m.terms) != 1 || m.terms[0].k != 1 {
-		return nil, fmt.Errorf("model: DiagL needs a single scalar random-effect term")
-	}
-	return slices.Clone(m.l[0][0].val), nil
-}
 
 // MulLT writes w = Lᵀ v for v = (u, β) (u in kernel order with Design
 // level order within a term, as Modes and Draw use), with L the current
