@@ -169,7 +169,6 @@ func (m *MixedModel) ModesU(u []float64) {
 	}
 }
 
-
 // MulLT writes w = Lᵀ v for v = (u, β) (u in kernel order with Design
 // level order within a term, as Modes and Draw use), with L the current
 // factor of the mixed-model equations restricted to (u, β) (the y row
