@@ -44,6 +44,8 @@ specs <- list(
     f = "cbind(incidence, size - incidence) ~ period + (1 | herd)"),
   verbagg = list(file = "verbagg.csv", factors = c("id", "item"), family = "binomial",
     f = "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)"),
+  verbagg_slope = list(file = "verbagg.csv", factors = c("id", "item"), family = "binomial",
+    f = "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 + Gender | item)"),
   grouseticks = list(file = "grouseticks.csv", factors = c("YEAR", "BROOD", "LOCATION"), family = "poisson",
     f = "TICKS ~ YEAR + HEIGHT + (1 | BROOD) + (1 | LOCATION)"),
   grouseticks_nb = list(file = "grouseticks.csv", factors = c("YEAR", "BROOD", "LOCATION"), family = "negbinomial",
@@ -78,7 +80,7 @@ for (nm in which) {
     varcorr = lapply(seq_len(nrow(vc)), function(i) list(group = vc$grp[i], var1 = vc$var1[i],
       var2 = vc$var2[i], vcov = vc$vcov[i], sdcor = vc$sdcor[i])),
     lme4_seconds = t, lme4_version = as.character(packageVersion("lme4")),
-    converged_warnings = unique(msgs))
+    converged_warnings = I(unique(msgs)))
   if (s$family == "negbinomial") out$nb_theta <- getME(m, "glmer.nb.theta")
   re <- ranef(m); out$ranef <- lapply(re, function(x) { x <- as.data.frame(x); list(levels = rownames(x), values = as.list(x)) })
   cf <- coef(m); out$coef <- lapply(cf, function(x) { x <- as.data.frame(x); list(levels = rownames(x), values = as.list(x)) })
