@@ -80,6 +80,9 @@ type logitChain struct {
 	lt       float64
 	rng      *rand.Rand
 	scale    float64
+	// psiSD scales the random walk per coordinate: the SDs of ψ over
+	// the second half of warmup (1 before).
+	psiSD []float64
 	sdPrior  []priors.ScalePrior // per kernel term
 	order    []int
 }
@@ -166,6 +169,10 @@ func newLogitChain(s *GLMMSpec, opt GLMMOptions, id int) (*logitChain, error) {
 		c.psi[k] = math.Log(0.5) + 0.5*c.rng.NormFloat64()
 	}
 	c.scale = 2.38 / math.Sqrt(float64(c.nt))
+	c.psiSD = make([]float64, c.nt)
+	for k := range c.psiSD {
+		c.psiSD[k] = 1
+	}
 	return c, nil
 }
 
@@ -232,7 +239,7 @@ func (c *logitChain) step() bool {
 	for range psiMoves {
 		prop := make([]float64, c.nt)
 		for k := range prop {
-			prop[k] = c.psi[k] + c.scale*c.rng.NormFloat64()
+			prop[k] = c.psi[k] + c.scale*c.psiSD[k]*c.rng.NormFloat64()
 		}
 		lp := c.logTarget(c.prp, prop, th)
 		a := math.Log(c.rng.Float64()) < lp-c.lt
@@ -329,7 +336,8 @@ func RunLogistic(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMRes
 			}
 			nc := len(res.Columns)
 			out := make([]float64, opt.Draws*nc)
-			var nacc int
+			var nacc, nw int
+			sum, sum2 := make([]float64, c.nt), make([]float64, c.nt)
 			for it := range opt.Warmup + opt.Draws {
 				if it%64 == 0 && ctx.Err() != nil {
 					errs[ci] = ctx.Err()
@@ -337,12 +345,28 @@ func RunLogistic(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMRes
 				}
 				acc := c.step()
 				if it < opt.Warmup {
-					// Robbins–Monro on the log scale towards acceptance 0.35.
+					// Robbins–Monro on the log scale towards acceptance 0.35,
+					// and per-coordinate SDs of ψ from the second half of
+					// warmup, set at its end (the scale then restarts).
 					a := 0.0
 					if acc {
 						a = 1
 					}
-					c.scale *= math.Exp((a - 0.35) / math.Pow(float64(it+10), 0.6))
+					c.scale *= math.Exp((a - 0.35) / math.Pow(float64(it%max(opt.Warmup/2, 1)+10), 0.6))
+					if it >= opt.Warmup/2 {
+						for k, v := range c.psi {
+							sum[k] += v
+							sum2[k] += v * v
+						}
+						nw++
+					}
+					if it == opt.Warmup-1 && nw >= 20 {
+						for k := range c.psiSD {
+							m := sum[k] / float64(nw)
+							c.psiSD[k] = math.Max(math.Sqrt(math.Max(sum2[k]/float64(nw)-m*m, 0)), 1e-3)
+						}
+						c.scale = 2.38 / math.Sqrt(float64(c.nt))
+					}
 					continue
 				}
 				if acc {
