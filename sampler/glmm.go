@@ -82,9 +82,9 @@ type logitChain struct {
 	scale    float64
 	// psiSD scales the random walk per coordinate: the SDs of ψ over
 	// the second half of warmup (1 before).
-	psiSD []float64
-	sdPrior  []priors.ScalePrior // per kernel term
-	order    []int
+	psiSD   []float64
+	sdPrior []priors.ScalePrior // per kernel term
+	order   []int
 }
 
 // checkGLMMSpec validates the spec.
