@@ -22,8 +22,13 @@ type GLMMSpec struct {
 	// Fixed holds the prior of each column of X: priors.Normal or
 	// priors.Flat.
 	Fixed []priors.Univariate
-	// SD holds the prior of each term's SD, in Design.Terms order.
+	// SD holds, per Design.Terms entry, the prior of each of its SDs
+	// (all effects of a term share it).
 	SD []priors.ScalePrior
+	// CorEta holds, per Design.Terms entry, the LKJ shape η of a
+	// correlated term's correlation matrix (nil or 0: 1, brms's
+	// default). RunLogistic only.
+	CorEta []float64
 	// ShapeA and ShapeB are the gamma(a, b) prior (shape a, rate b) on a
 	// negative binomial's shape, as brms's default gamma(0.01, 0.01).
 	ShapeA, ShapeB float64
@@ -74,7 +79,9 @@ type logitChain struct {
 	omega, z []float64
 	eta      []float64
 	b        [][]float64
-	psi      []float64 // log SD per kernel term
+	psi      []float64 // per kernel term: log SDs, then corr-Cholesky coordinates
+	terms    []logitTerm
+	th       []float64 // θ
 	u, beta  []float64
 	zstd     []float64
 	lt       float64
@@ -85,6 +92,18 @@ type logitChain struct {
 	psiSD   []float64
 	sdPrior []priors.ScalePrior // per kernel term
 	order   []int
+}
+
+// logitTerm is where a kernel term's parameters sit in ψ and θ.
+type logitTerm struct {
+	di           int // Design.Terms index
+	k            int
+	corr         bool
+	sdOff        int // log SDs at psi[sdOff : sdOff+k]
+	corOff, ncor int // corr-Cholesky coordinates (corr only)
+	thOff        int
+	eta          float64   // LKJ shape
+	lom, cm      []float64 // scratch: chol(Ω) and diag(τ)·chol(Ω), k × k
 }
 
 // checkGLMMSpec validates the spec.
@@ -110,11 +129,11 @@ func checkGLMMSpec(s *GLMMSpec) error {
 		return fmt.Errorf("sampler: %d SD priors for %d terms", len(s.SD), len(d.Terms))
 	}
 	for i, t := range d.Terms {
-		if t.K != 1 {
-			return fmt.Errorf("sampler: term (… | %s) has %d effects: the logistic sampler takes one effect per term so far", t.Group, t.K)
-		}
 		if s.SD[i] == nil {
 			return fmt.Errorf("sampler: no SD prior for (… | %s)", t.Group)
+		}
+		if i < len(s.CorEta) && s.CorEta[i] < 0 {
+			return fmt.Errorf("sampler: term (… | %s): LKJ shape must be positive, got %g", t.Group, s.CorEta[i])
 		}
 	}
 	return nil
@@ -160,23 +179,81 @@ func newLogitChain(s *GLMMSpec, opt GLMMOptions, id int) (*logitChain, error) {
 	c.omega, c.z, c.eta = make([]float64, c.n), make([]float64, c.n), make([]float64, c.n)
 	c.b = make([][]float64, len(d.Terms))
 	for i, t := range d.Terms {
-		c.b[i] = make([]float64, len(t.Levels))
+		c.b[i] = make([]float64, t.K*len(t.Levels))
 	}
+	// ψ and θ layout, kernel term order.
+	np, thOff := 0, 0
+	for _, di := range c.order {
+		t := d.Terms[di]
+		lt := logitTerm{di: di, k: t.K, corr: t.K > 1 && t.Correlated, sdOff: np, thOff: thOff, eta: 1,
+			lom: make([]float64, t.K*t.K), cm: make([]float64, t.K*t.K)}
+		np += t.K
+		if lt.corr {
+			lt.corOff, lt.ncor = np, t.K*(t.K-1)/2
+			np += lt.ncor
+		}
+		if di < len(s.CorEta) && s.CorEta[di] > 0 {
+			lt.eta = s.CorEta[di]
+		}
+		thOff += t.K * (t.K + 1) / 2
+		c.terms = append(c.terms, lt)
+	}
+	c.th = make([]float64, thOff)
 	c.u, c.beta = make([]float64, c.q), make([]float64, c.p)
 	c.zstd = make([]float64, c.q+c.p)
-	c.psi = make([]float64, c.nt)
-	for k := range c.psi {
-		c.psi[k] = math.Log(0.5) + 0.5*c.rng.NormFloat64()
+	c.psi = make([]float64, np)
+	for _, lt := range c.terms {
+		for e := range lt.k {
+			c.psi[lt.sdOff+e] = math.Log(0.5) + 0.5*c.rng.NormFloat64()
+		}
+		for e := range lt.ncor {
+			c.psi[lt.corOff+e] = 0.2 * c.rng.NormFloat64()
+		}
 	}
-	c.scale = 2.38 / math.Sqrt(float64(c.nt))
-	c.psiSD = make([]float64, c.nt)
+	c.scale = 2.38 / math.Sqrt(float64(np))
+	c.psiSD = make([]float64, np)
 	for k := range c.psiSD {
 		c.psiSD[k] = 1
 	}
 	return c, nil
 }
 
-// theta returns Λθ's diagonal (σ = 1): the SDs exp(ψ).
+// fillTheta sets c.th from ψ (Λ = diag(τ)·chol(Ω) per term, σ = 1, θ the
+// column-wise lower triangle) and returns the log prior of ψ: the SD
+// priors, LKJ and the Jacobians (ψ for log τ, corrCholesky's for Ω).
+func (c *logitChain) fillTheta(psi []float64) float64 {
+	var lp float64
+	for ti, lt := range c.terms {
+		k := lt.k
+		if lt.corr {
+			lp += corrCholesky(psi[lt.corOff:lt.corOff+lt.ncor], k, lt.lom)
+			lp += lkjCholeskyLogDensity(lt.lom, k, lt.eta)
+		} else {
+			clear(lt.lom)
+			for e := range k {
+				lt.lom[e*k+e] = 1
+			}
+		}
+		for e := range k {
+			v := psi[lt.sdOff+e]
+			tau := math.Exp(v)
+			lp += c.sdPrior[ti].LogDensitySD(tau) + v
+			for f := 0; f <= e; f++ {
+				lt.cm[e*k+f] = tau * lt.lom[e*k+f]
+			}
+		}
+		i := lt.thOff
+		for col := range k {
+			for r := col; r < k; r++ {
+				c.th[i] = lt.cm[r*k+col]
+				i++
+			}
+		}
+	}
+	return lp
+}
+
+// thetaOf sets out to the SDs exp(ψ) (Λ's diagonal for scalar terms).
 func thetaOf(psi []float64, out []float64) []float64 {
 	for k, v := range psi {
 		out[k] = math.Exp(v)
@@ -189,15 +266,15 @@ func thetaOf(psi []float64, out []float64) []float64 {
 // marginal likelihood of the working response with (β, u) integrated
 // out, −½(log det(ΛᵀZᵀΩZΛ + I) + log|R_X|² + r²), as docs/sampler.md's
 // marginal identity with σ = 1.
-func (c *logitChain) logTarget(k *model.MixedModel, psi []float64, th []float64) float64 {
-	if err := k.SetTheta(thetaOf(psi, th)); err != nil {
+func (c *logitChain) logTarget(k *model.MixedModel, psi []float64) float64 {
+	lp := c.fillTheta(psi)
+	if math.IsNaN(lp) || math.IsInf(lp, 0) {
 		return math.Inf(-1)
 	}
-	lt := -0.5 * (k.LogDetZ() + k.LogDetX() + k.PWRSS())
-	for i, v := range psi {
-		lt += c.sdPrior[i].LogDensitySD(math.Exp(v)) + v
+	if err := k.SetTheta(c.th); err != nil {
+		return math.Inf(-1)
 	}
-	return lt
+	return lp - 0.5*(k.LogDetZ()+k.LogDetX()+k.PWRSS())
 }
 
 // step runs one iteration: ω | η; ψ | ω, y by Metropolis on the collapsed
@@ -215,8 +292,16 @@ func (c *logitChain) step() bool {
 		c.eta[i] = s
 	}
 	for ti, t := range d.Terms {
+		if t.K == 1 {
+			for i, l := range t.Refs {
+				c.eta[i] += t.Z[i] * c.b[ti][l]
+			}
+			continue
+		}
 		for i, l := range t.Refs {
-			c.eta[i] += t.Z[i] * c.b[ti][l]
+			for e := range t.K {
+				c.eta[i] += t.Z[e*c.n+i] * c.b[ti][int(l)*t.K+e]
+			}
 		}
 	}
 	// ω ~ PG(n, η); working response κ/ω with weights ω.
@@ -231,17 +316,16 @@ func (c *logitChain) step() bool {
 	if err := c.prp.Reweight(c.omega, c.z); err != nil {
 		panic(err)
 	}
-	th := make([]float64, c.nt)
-	c.lt = c.logTarget(c.cur, c.psi, th)
+	c.lt = c.logTarget(c.cur, c.psi)
 	// Random-walk Metropolis on ψ, psiMoves times (each one
 	// factorisation; cheap next to the ω draws).
 	acc := false
 	for range psiMoves {
-		prop := make([]float64, c.nt)
+		prop := make([]float64, len(c.psi))
 		for k := range prop {
 			prop[k] = c.psi[k] + c.scale*c.psiSD[k]*c.rng.NormFloat64()
 		}
-		lp := c.logTarget(c.prp, prop, th)
+		lp := c.logTarget(c.prp, prop)
 		a := math.Log(c.rng.Float64()) < lp-c.lt
 		if a {
 			c.psi, c.lt = prop, lp
@@ -261,14 +345,43 @@ func (c *logitChain) step() bool {
 // record writes the chain's state in GLMMResult.Columns order.
 func (c *logitChain) record(row []float64, re bool) {
 	i := copy(row, c.beta)
-	sd := make([]float64, len(c.d.Terms))
-	for k, di := range c.order {
-		sd[di] = math.Exp(c.psi[k])
+	byDesign := make([]*logitTerm, len(c.d.Terms))
+	for ti := range c.terms {
+		byDesign[c.terms[ti].di] = &c.terms[ti]
 	}
-	i += copy(row[i:], sd)
+	for _, lt := range byDesign {
+		for e := range lt.k {
+			row[i] = math.Exp(c.psi[lt.sdOff+e])
+			i++
+		}
+	}
+	for _, lt := range byDesign {
+		if !lt.corr {
+			continue
+		}
+		// Correlations of Ω = LLᵀ, pairs (e, f), e < f, row by row.
+		k := lt.k
+		corrCholesky(c.psi[lt.corOff:lt.corOff+lt.ncor], k, lt.lom)
+		for e := range k {
+			for f := e + 1; f < k; f++ {
+				var v float64
+				for l := 0; l <= e; l++ {
+					v += lt.lom[e*k+l] * lt.lom[f*k+l]
+				}
+				row[i] = v
+				i++
+			}
+		}
+	}
 	if re {
-		for _, bt := range c.b {
-			i += copy(row[i:], bt)
+		for ti, t := range c.d.Terms {
+			// Effect-major, as brms orders r_ columns.
+			for e := range t.K {
+				for l := range t.Levels {
+					row[i] = c.b[ti][l*t.K+e]
+					i++
+				}
+			}
 		}
 	}
 }
@@ -282,24 +395,35 @@ func glmmColumns(d *model.Design, re bool) []string {
 		}
 		cols = append(cols, "b_"+n)
 	}
-	for _, t := range d.Terms {
-		n := t.Names[0]
+	name := func(n string) string {
 		if n == "(Intercept)" {
-			n = "Intercept"
+			return "Intercept"
 		}
-		cols = append(cols, "sd_"+t.Group+"__"+n)
+		return n
+	}
+	for _, t := range d.Terms {
+		for _, n := range t.Names {
+			cols = append(cols, "sd_"+t.Group+"__"+name(n))
+		}
+	}
+	for _, t := range d.Terms {
+		if t.K > 1 && t.Correlated {
+			for e := range t.K {
+				for f := e + 1; f < t.K; f++ {
+					cols = append(cols, "cor_"+t.Group+"__"+name(t.Names[e])+"__"+name(t.Names[f]))
+				}
+			}
+		}
 	}
 	if d.Family == model.NegBinomial {
 		cols = append(cols, "shape")
 	}
 	if re {
 		for _, t := range d.Terms {
-			n := t.Names[0]
-			if n == "(Intercept)" {
-				n = "Intercept"
-			}
-			for _, l := range t.Levels {
-				cols = append(cols, "r_"+t.Group+"["+l+","+n+"]")
+			for _, n := range t.Names {
+				for _, l := range t.Levels {
+					cols = append(cols, "r_"+t.Group+"["+l+","+name(n)+"]")
+				}
 			}
 		}
 	}
@@ -337,7 +461,7 @@ func RunLogistic(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMRes
 			nc := len(res.Columns)
 			out := make([]float64, opt.Draws*nc)
 			var nacc, nw int
-			sum, sum2 := make([]float64, c.nt), make([]float64, c.nt)
+			sum, sum2 := make([]float64, len(c.psi)), make([]float64, len(c.psi))
 			for it := range opt.Warmup + opt.Draws {
 				if it%64 == 0 && ctx.Err() != nil {
 					errs[ci] = ctx.Err()
@@ -365,7 +489,7 @@ func RunLogistic(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMRes
 							m := sum[k] / float64(nw)
 							c.psiSD[k] = math.Max(math.Sqrt(math.Max(sum2[k]/float64(nw)-m*m, 0)), 1e-3)
 						}
-						c.scale = 2.38 / math.Sqrt(float64(c.nt))
+						c.scale = 2.38 / math.Sqrt(float64(len(c.psi)))
 					}
 					continue
 				}

@@ -25,10 +25,7 @@ func countGewekeChain(spec *GLMMSpec, opt GLMMOptions, iters, id int, noReverse 
 		panic(err)
 	}
 	c.noReverse = noReverse
-	np := c.p + len(d.Terms)
-	if c.nb {
-		np++
-	}
+	np := len(glmmColumns(&d, false))
 	out := make([][]float64, np)
 	row := make([]float64, np)
 	burn := iters / 10

@@ -18,13 +18,18 @@ import (
 // glmmGwDesign is a 40-row design, 8 groups of 5, y ~ x + (1 | g), of the
 // given logistic family (binomial: 3 trials per row).
 func glmmGwDesign(t testing.TB, fam model.Family) *model.Design {
+	return glmmGwDesignFormula(t, fam, "y ~ x + (1 | g)")
+}
+
+// glmmGwDesignFormula is glmmGwDesign with another formula on y, x, g.
+func glmmGwDesignFormula(t testing.TB, fam model.Family, formula string) *model.Design {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("y,x,g\n")
 	for i := range 40 {
 		fmt.Fprintf(&b, "%d,%g,g%d\n", i%2, float64((i*7)%11)/5-1, i/5)
 	}
-	d := designFromCSV(t, "glmm.csv", b.String(), "y ~ x + (1 | g)", "g")
+	d := designFromCSV(t, "glmm.csv", b.String(), formula, "g")
 	d.Family = fam
 	if fam == model.Binomial {
 		d.Trials = make([]float64, d.N)
@@ -46,7 +51,7 @@ func glmmGewekeChain(spec *GLMMSpec, opt GLMMOptions, iters int, id int) [][]flo
 	if err != nil {
 		panic(err)
 	}
-	np := c.p + len(d.Terms)
+	np := len(glmmColumns(&d, false))
 	out := make([][]float64, np)
 	row := make([]float64, np)
 	burn := iters / 10
@@ -59,7 +64,9 @@ func glmmGewekeChain(spec *GLMMSpec, opt GLMMOptions, iters int, id int) [][]flo
 				eta += xr.Data[i*xr.Stride+j] * c.beta[j]
 			}
 			for ti, t := range d.Terms {
-				eta += t.Z[i] * c.b[ti][t.Refs[i]]
+				for e := range t.K {
+					eta += t.Z[e*c.n+i] * c.b[ti][int(t.Refs[i])*t.K+e]
+				}
 			}
 			pr := 1 / (1 + math.Exp(-eta))
 			var y float64
@@ -93,8 +100,20 @@ func glmmGeweke(t *testing.T, fam model.Family, opt GLMMOptions, iters int) (flo
 // simulator returning the β and SD draws) on glmmGwDesign and returns
 // glmmGeweke's result.
 func gewekeGLMM(t *testing.T, fam model.Family, run func(spec *GLMMSpec, iters, id int) [][]float64, iters int) (float64, string) {
-	d := glmmGwDesign(t, fam)
-	spec := &GLMMSpec{Design: d, SD: []priors.ScalePrior{priors.Normal{Mu: 0, Sigma: 1}}, ShapeA: 2, ShapeB: 1}
+	return gewekeGLMMDesign(t, glmmGwDesign(t, fam), run, iters)
+}
+
+// gewekeGLMMDesign is gewekeGLMM on design d: β ~ N(0, 1), every SD ~
+// half-N(0, 1), correlations ~ LKJ(2) (for K = 2, ρ = 2B − 1 with
+// B ~ Beta(2, 2)), shape ~ gamma(2, 1).
+func gewekeGLMMDesign(t *testing.T, d *model.Design, run func(spec *GLMMSpec, iters, id int) [][]float64, iters int) (float64, string) {
+	fam := d.Family
+	spec := &GLMMSpec{Design: d, ShapeA: 2, ShapeB: 1}
+	for range d.Terms {
+		spec.SD = append(spec.SD, priors.Normal{Mu: 0, Sigma: 1})
+		spec.CorEta = append(spec.CorEta, 2)
+	}
+	cols := glmmColumns(d, false)
 	for range d.XNames {
 		spec.Fixed = append(spec.Fixed, priors.Normal{Mu: 0, Sigma: 1})
 	}
@@ -118,6 +137,8 @@ func gewekeGLMM(t *testing.T, fam model.Family, run func(spec *GLMMSpec, iters, 
 			var qt float64
 			if fam == model.NegBinomial && j == np-1 {
 				qt = distuv.Gamma{Alpha: 2, Beta: 1}.Quantile(q) // the shape
+			} else if strings.HasPrefix(cols[j], "cor_") {
+				qt = 2*distuv.Beta{Alpha: 2, Beta: 2}.Quantile(q) - 1
 			} else if j < len(d.XNames) {
 				qt = std.Quantile(q)
 			} else {
@@ -246,4 +267,27 @@ func glmmCbpp(t testing.TB) *model.Design {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// TestLogisticGewekeSlope is TestLogisticGeweke for a correlated random
+// slope, y ~ x + (1 + x | g) (bernoulli): β, both SDs and the correlation
+// (LKJ(2)) must keep their prior quantiles, and κ + 0.03 must be caught.
+func TestLogisticGewekeSlope(t *testing.T) {
+	iters := 20000
+	if testing.Short() {
+		iters = 5000
+	}
+	for _, shift := range []float64{0, 0.03} {
+		d := glmmGwDesignFormula(t, model.Bernoulli, "y ~ x + (1 + x | g)")
+		p, what := gewekeGLMMDesign(t, d, func(spec *GLMMSpec, n, id int) [][]float64 {
+			return glmmGewekeChain(spec, GLMMOptions{Seed: 7, kappaShift: shift}, n, id)
+		}, iters)
+		t.Logf("κ shift %g: worst adjusted p %.3g (%s)", shift, p, what)
+		if shift == 0 && p < gwAlpha {
+			t.Errorf("Geweke test fails: adjusted p %.3g at %s", p, what)
+		}
+		if shift != 0 && p >= gwAlpha {
+			t.Errorf("the planted bug is not caught: adjusted p %.3g", p)
+		}
+	}
 }
