@@ -10,7 +10,7 @@ import (
 // Lᵀ(x − x̂) = z, on VerbAgg's crossed design (sparse and dense blocks)
 // after a Reweight with random weights, and on cbpp (one diagonal term).
 func TestMulLTInvertsDraw(t *testing.T) {
-	for _, c := range []glmmCase{glmmCases[0], glmmCases[2]} {
+	for _, c := range []glmmCase{glmmCases[0], glmmCases[2], glmmCases[3]} {
 		d, _ := loadGLMMCase(t, c)
 		m, err := NewMixedModel(d)
 		if err != nil {

@@ -181,24 +181,9 @@ func newLogitChain(s *GLMMSpec, opt GLMMOptions, id int) (*logitChain, error) {
 	for i, t := range d.Terms {
 		c.b[i] = make([]float64, t.K*len(t.Levels))
 	}
-	// ψ and θ layout, kernel term order.
-	np, thOff := 0, 0
-	for _, di := range c.order {
-		t := d.Terms[di]
-		lt := logitTerm{di: di, k: t.K, corr: t.K > 1 && t.Correlated, sdOff: np, thOff: thOff, eta: 1,
-			lom: make([]float64, t.K*t.K), cm: make([]float64, t.K*t.K)}
-		np += t.K
-		if lt.corr {
-			lt.corOff, lt.ncor = np, t.K*(t.K-1)/2
-			np += lt.ncor
-		}
-		if di < len(s.CorEta) && s.CorEta[di] > 0 {
-			lt.eta = s.CorEta[di]
-		}
-		thOff += t.K * (t.K + 1) / 2
-		c.terms = append(c.terms, lt)
-	}
-	c.th = make([]float64, thOff)
+	var np, nth int
+	c.terms, np, nth = glmmLayout(d, c.order, s.CorEta)
+	c.th = make([]float64, nth)
 	c.u, c.beta = make([]float64, c.q), make([]float64, c.p)
 	c.zstd = make([]float64, c.q+c.p)
 	c.psi = make([]float64, np)
@@ -218,12 +203,42 @@ func newLogitChain(s *GLMMSpec, opt GLMMOptions, id int) (*logitChain, error) {
 	return c, nil
 }
 
-// fillTheta sets c.th from ψ (Λ = diag(τ)·chol(Ω) per term, σ = 1, θ the
-// column-wise lower triangle) and returns the log prior of ψ: the SD
-// priors, LKJ and the Jacobians (ψ for log τ, corrCholesky's for Ω).
+// glmmLayout places each kernel term's parameters in ψ (log SDs, then
+// corr-Cholesky coordinates for a correlated term) and θ; it returns the
+// terms in kernel order and the lengths of ψ and θ.
+func glmmLayout(d *model.Design, order []int, corEta []float64) ([]logitTerm, int, int) {
+	var terms []logitTerm
+	np, thOff := 0, 0
+	for _, di := range order {
+		t := d.Terms[di]
+		lt := logitTerm{di: di, k: t.K, corr: t.K > 1 && t.Correlated, sdOff: np, thOff: thOff, eta: 1,
+			lom: make([]float64, t.K*t.K), cm: make([]float64, t.K*t.K)}
+		np += t.K
+		if lt.corr {
+			lt.corOff, lt.ncor = np, t.K*(t.K-1)/2
+			np += lt.ncor
+		}
+		if di < len(corEta) && corEta[di] > 0 {
+			lt.eta = corEta[di]
+		}
+		thOff += t.K * (t.K + 1) / 2
+		terms = append(terms, lt)
+	}
+	return terms, np, thOff
+}
+
+// fillTheta sets c.th from ψ and returns the log prior of ψ (fillLambda).
 func (c *logitChain) fillTheta(psi []float64) float64 {
+	return fillLambda(c.terms, c.sdPrior, psi, c.th)
+}
+
+// fillLambda sets th from ψ (Λ = diag(τ)·chol(Ω) per term, σ = 1, θ the
+// column-wise lower triangle; each term's cm holds its Λ) and returns
+// the log prior of ψ: the SD priors, LKJ and the Jacobians (ψ for log τ,
+// corrCholesky's for Ω).
+func fillLambda(terms []logitTerm, sdPrior []priors.ScalePrior, psi, th []float64) float64 {
 	var lp float64
-	for ti, lt := range c.terms {
+	for ti, lt := range terms {
 		k := lt.k
 		if lt.corr {
 			lp += corrCholesky(psi[lt.corOff:lt.corOff+lt.ncor], k, lt.lom)
@@ -237,7 +252,7 @@ func (c *logitChain) fillTheta(psi []float64) float64 {
 		for e := range k {
 			v := psi[lt.sdOff+e]
 			tau := math.Exp(v)
-			lp += c.sdPrior[ti].LogDensitySD(tau) + v
+			lp += sdPrior[ti].LogDensitySD(tau) + v
 			for f := 0; f <= e; f++ {
 				lt.cm[e*k+f] = tau * lt.lom[e*k+f]
 			}
@@ -245,7 +260,7 @@ func (c *logitChain) fillTheta(psi []float64) float64 {
 		i := lt.thOff
 		for col := range k {
 			for r := col; r < k; r++ {
-				c.th[i] = lt.cm[r*k+col]
+				th[i] = lt.cm[r*k+col]
 				i++
 			}
 		}
@@ -344,14 +359,21 @@ func (c *logitChain) step() bool {
 
 // record writes the chain's state in GLMMResult.Columns order.
 func (c *logitChain) record(row []float64, re bool) {
-	i := copy(row, c.beta)
-	byDesign := make([]*logitTerm, len(c.d.Terms))
-	for ti := range c.terms {
-		byDesign[c.terms[ti].di] = &c.terms[ti]
+	recordState(row, c.d, c.terms, c.psi, c.beta, c.b, nil, re)
+}
+
+// recordState writes β, the SDs and correlations (Design term order),
+// the shape (when not nil) and, with re, the random effects effect-major
+// per term, in glmmColumns's order.
+func recordState(row []float64, d *model.Design, terms []logitTerm, psi, beta []float64, b [][]float64, shape *float64, re bool) {
+	i := copy(row, beta)
+	byDesign := make([]*logitTerm, len(d.Terms))
+	for ti := range terms {
+		byDesign[terms[ti].di] = &terms[ti]
 	}
 	for _, lt := range byDesign {
 		for e := range lt.k {
-			row[i] = math.Exp(c.psi[lt.sdOff+e])
+			row[i] = math.Exp(psi[lt.sdOff+e])
 			i++
 		}
 	}
@@ -361,7 +383,7 @@ func (c *logitChain) record(row []float64, re bool) {
 		}
 		// Correlations of Ω = LLᵀ, pairs (e, f), e < f, row by row.
 		k := lt.k
-		corrCholesky(c.psi[lt.corOff:lt.corOff+lt.ncor], k, lt.lom)
+		corrCholesky(psi[lt.corOff:lt.corOff+lt.ncor], k, lt.lom)
 		for e := range k {
 			for f := e + 1; f < k; f++ {
 				var v float64
@@ -373,12 +395,16 @@ func (c *logitChain) record(row []float64, re bool) {
 			}
 		}
 	}
+	if shape != nil {
+		row[i] = *shape
+		i++
+	}
 	if re {
-		for ti, t := range c.d.Terms {
+		for ti, t := range d.Terms {
 			// Effect-major, as brms orders r_ columns.
 			for e := range t.K {
 				for l := range t.Levels {
-					row[i] = c.b[ti][l*t.K+e]
+					row[i] = b[ti][l*t.K+e]
 					i++
 				}
 			}

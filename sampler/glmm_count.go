@@ -22,6 +22,8 @@ type countChain struct {
 	cur, prp   *model.MixedModel // cur: factored at x̂(ψ); prp: scratch
 	n, p, q    int
 	order      []int
+	terms      []logitTerm // ψ and θ layout per kernel term
+	th         []float64
 	sdPrior    []priors.ScalePrior
 	prec, mean []float64
 	y          []float64
@@ -127,8 +129,8 @@ func checkCountSpec(s *GLMMSpec) error {
 		}
 	}
 	for i, t := range d.Terms {
-		if t.K != 1 || s.SD[i] == nil {
-			return fmt.Errorf("sampler: term (… | %s): one effect and an SD prior needed", t.Group)
+		if s.SD[i] == nil {
+			return fmt.Errorf("sampler: term (… | %s): no SD prior", t.Group)
 		}
 	}
 	return nil
@@ -146,8 +148,7 @@ func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 	}
 	c.n, c.p, c.q = c.cur.N(), c.cur.P(), c.cur.Q()
 	c.order = c.cur.TermOrder()
-	nt := len(c.order)
-	c.sdPrior = make([]priors.ScalePrior, nt)
+	c.sdPrior = make([]priors.ScalePrior, len(c.order))
 	for k, di := range c.order {
 		c.sdPrior[k] = s.SD[di]
 	}
@@ -167,21 +168,29 @@ func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 	c.mw, c.mwp = make([]float64, c.n), make([]float64, c.n)
 	c.b, c.bb = make([][]float64, len(d.Terms)), make([][]float64, len(d.Terms))
 	for i, t := range d.Terms {
-		c.b[i] = make([]float64, len(t.Levels))
-		c.bb[i] = make([]float64, len(t.Levels))
+		c.b[i] = make([]float64, t.K*len(t.Levels))
+		c.bb[i] = make([]float64, t.K*len(t.Levels))
 	}
 	c.rho = 0.5
-	np := nt
+	var np, nth int
+	c.terms, np, nth = glmmLayout(d, c.order, s.CorEta)
+	c.th = make([]float64, nth)
+	npsi := np
 	if c.nb {
-		np++
+		npsi++
 	}
-	c.psiScale = 2.38 / math.Sqrt(float64(np))
-	c.psi = make([]float64, np)
-	for k := range nt {
-		c.psi[k] = math.Log(0.5) + 0.5*c.rng.NormFloat64()
+	c.psiScale = 2.38 / math.Sqrt(float64(npsi))
+	c.psi = make([]float64, npsi)
+	for _, lt := range c.terms {
+		for e := range lt.k {
+			c.psi[lt.sdOff+e] = math.Log(0.5) + 0.5*c.rng.NormFloat64()
+		}
+		for e := range lt.ncor {
+			c.psi[lt.corOff+e] = 0.2 * c.rng.NormFloat64()
+		}
 	}
 	if c.nb {
-		c.psi[nt] = math.Log(2) + 0.5*c.rng.NormFloat64()
+		c.psi[np] = math.Log(2) + 0.5*c.rng.NormFloat64()
 	}
 	// Start at the conditional mode given the initial ψ (from β₀ = log of
 	// the mean count, everything else 0), with ε = 0.
@@ -204,9 +213,10 @@ func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 	return c, nil
 }
 
-// linpred sets eta = Xβ + ZΛu and b = Λu for the SDs exp(ψ) (ψ and u in
-// kernel order; b in Design order). It does not touch any kernel.
+// linpred sets eta = Xβ + ZΛu and b = Λu for Λ(ψ) (ψ and u in kernel
+// order; b in Design order). It does not touch any kernel.
 func (c *countChain) linpred(psi, u, beta []float64, b [][]float64, eta []float64) {
+	fillLambda(c.terms, c.sdPrior, psi, c.th)
 	d := c.d
 	xr := d.X.RawMatrix()
 	for i := range c.n {
@@ -217,16 +227,30 @@ func (c *countChain) linpred(psi, u, beta []float64, b [][]float64, eta []float6
 		eta[i] = s
 	}
 	off := 0
-	for k, di := range c.order {
-		tau := math.Exp(psi[k])
-		bt := b[di]
-		for l := range bt {
-			bt[l] = tau * u[off+l]
+	for _, lt := range c.terms {
+		t := d.Terms[lt.di]
+		k := lt.k
+		bt := b[lt.di]
+		for l := range len(t.Levels) {
+			for r := range k {
+				var v float64
+				for col := 0; col <= r; col++ {
+					v += lt.cm[r*k+col] * u[off+l*k+col]
+				}
+				bt[l*k+r] = v
+			}
 		}
-		off += len(bt)
-		t := d.Terms[di]
+		off += k * len(t.Levels)
+		if k == 1 {
+			for i, l := range t.Refs {
+				eta[i] += t.Z[i] * bt[l]
+			}
+			continue
+		}
 		for i, l := range t.Refs {
-			eta[i] += t.Z[i] * bt[l]
+			for e := range k {
+				eta[i] += t.Z[e*c.n+i] * bt[int(l)*k+e]
+			}
 		}
 	}
 }
@@ -305,20 +329,12 @@ const pcnMoves = 3
 
 // record writes the chain's state in GLMMResult.Columns order.
 func (c *countChain) record(row []float64, re bool) {
-	i := copy(row, c.beta)
-	for k, di := range c.order {
-		row[i+di] = math.Exp(c.psi[k])
-	}
-	i += len(c.order)
+	var shape *float64
 	if c.nb {
-		row[i] = math.Exp(c.psi[len(c.psi)-1])
-		i++
+		v := math.Exp(c.psi[len(c.psi)-1])
+		shape = &v
 	}
-	if re {
-		for _, bt := range c.b {
-			i += copy(row[i:], bt)
-		}
-	}
+	recordState(row, c.d, c.terms, c.psi, c.beta, c.b, shape, re)
 }
 
 // condMode finds the mode of p(u, β | ψ, y) in kernel k by Newton's
@@ -327,8 +343,8 @@ func (c *countChain) record(row []float64, re bool) {
 // hold the mode and w the weights there. It returns log det of the
 // precision at the mode.
 func (c *countChain) condMode(k *model.MixedModel, psi, u0, b0, um, bm, w []float64) (float64, error) {
-	th := make([]float64, len(c.order))
-	thetaOf(psi[:len(c.order)], th)
+	th := make([]float64, len(c.th))
+	fillLambda(c.terms, c.sdPrior, psi, th)
 	copy(um, u0)
 	copy(bm, b0)
 	eta := make([]float64, c.n)
@@ -410,13 +426,17 @@ func (c *countChain) psiStep(it, warmup int) error {
 	// so that η starts where it was.
 	um, bm := make([]float64, c.q), make([]float64, c.p)
 	u0 := make([]float64, c.q)
+	copy(u0, c.mu)
 	off := 0
-	for k, di := range c.order {
-		r := math.Exp(c.psi[k] - prop[k])
-		for l := range c.b[di] {
-			u0[off+l] = c.mu[off+l] * r
+	for _, lt := range c.terms {
+		nl := len(c.b[lt.di]) / lt.k
+		if lt.k == 1 {
+			r := math.Exp(c.psi[lt.sdOff] - prop[lt.sdOff])
+			for l := range nl {
+				u0[off+l] = c.mu[off+l] * r
+			}
 		}
-		off += len(c.b[di])
+		off += lt.k * nl
 	}
 	acc := false
 	ld, err := c.condMode(c.prp, prop, u0, c.mbeta, um, bm, c.mwp)
@@ -461,10 +481,7 @@ func (c *countChain) psiStep(it, warmup int) error {
 // psiPrior is Σ log p(τₖ) + ψₖ (the prior of the SDs and the Jacobian of
 // ψ = log τ).
 func (c *countChain) psiPrior(psi []float64) float64 {
-	var s float64
-	for k, v := range psi[:len(c.order)] {
-		s += c.sdPrior[k].LogDensitySD(math.Exp(v)) + v
-	}
+	s := fillLambda(c.terms, c.sdPrior, psi, c.th)
 	if c.nb {
 		// gamma(a, b) on the shape k = e^v, plus the Jacobian v.
 		v := psi[len(psi)-1]

@@ -197,3 +197,25 @@ func TestRunCountShort(t *testing.T) {
 	}
 	t.Logf("acceptance of the ψ move %v", r.Accept)
 }
+
+// TestCountGewekeSlope is TestCountGeweke (Poisson) for a correlated
+// random slope, y ~ x + (1 + x | g) with LKJ(2), and its planted bug.
+func TestCountGewekeSlope(t *testing.T) {
+	iters := 40000
+	if testing.Short() {
+		iters = 10000
+	}
+	for _, bug := range []bool{false, true} {
+		d := glmmGwDesignFormula(t, model.Poisson, "y ~ x + (1 + x | g)")
+		p, what := gewekeGLMMDesign(t, d, func(spec *GLMMSpec, n, id int) [][]float64 {
+			return countGewekeChain(spec, GLMMOptions{Seed: 29}, n, id, bug)
+		}, iters)
+		t.Logf("planted bug %v: worst adjusted p %.3g (%s)", bug, p, what)
+		if !bug && p < gwAlpha {
+			t.Errorf("Geweke test fails: adjusted p %.3g at %s", p, what)
+		}
+		if bug && p >= gwAlpha {
+			t.Errorf("the planted bug is not caught: adjusted p %.3g", p)
+		}
+	}
+}

@@ -186,3 +186,84 @@ func poissonInv(mu, u float64) float64 {
 	}
 	return k
 }
+
+// TestLogisticSBCSlope is SBC for a correlated random slope,
+// cbind-style binomial (3 trials) y ~ x + (1 + x | g) on glmmGwDesign's
+// rows: β ~ N(0, 1), both SDs ~ half-N(0, 1), ρ ~ LKJ(2) (ρ = 2B − 1,
+// B ~ Beta(2, 2)); 500 data sets; and κ + 0.1 must be caught.
+func TestLogisticSBCSlope(t *testing.T) {
+	for _, shift := range []float64{0, 0.1} {
+		base := glmmGwDesignFormula(t, model.Binomial, "y ~ x + (1 + x | g)")
+		rng := rand.New(rand.NewPCG(51, 0))
+		const np = 5
+		hist := make([][]int, np)
+		for i := range hist {
+			hist[i] = make([]int, sbcBins)
+		}
+		tm := base.Terms[0]
+		for s := range glmmSBCSims {
+			truth := make([]float64, np)
+			truth[0], truth[1] = rng.NormFloat64(), rng.NormFloat64()
+			t1, t2 := math.Abs(rng.NormFloat64()), math.Abs(rng.NormFloat64())
+			rho := 2*distuv.Beta{Alpha: 2, Beta: 2}.Quantile(rng.Float64()) - 1
+			truth[2], truth[3], truth[4] = t1, t2, rho
+			b := make([]float64, 2*len(tm.Levels))
+			for l := range tm.Levels {
+				z1, z2 := rng.NormFloat64(), rng.NormFloat64()
+				b[2*l] = t1 * z1
+				b[2*l+1] = t2 * (rho*z1 + math.Sqrt(1-rho*rho)*z2)
+			}
+			d := *base
+			d.Y = make([]float64, d.N)
+			for i := range d.N {
+				eta := d.X.At(i, 0)*truth[0] + d.X.At(i, 1)*truth[1]
+				l := int(tm.Refs[i])
+				eta += tm.Z[i]*b[2*l] + tm.Z[d.N+i]*b[2*l+1]
+				pr := 1 / (1 + math.Exp(-eta))
+				for range int(d.Trials[i]) {
+					if rng.Float64() < pr {
+						d.Y[i]++
+					}
+				}
+			}
+			spec := &GLMMSpec{Design: &d, SD: []priors.ScalePrior{priors.Normal{Mu: 0, Sigma: 1}}, CorEta: []float64{2}}
+			for range 2 {
+				spec.Fixed = append(spec.Fixed, priors.Normal{Mu: 0, Sigma: 1})
+			}
+			o := GLMMOptions{Chains: 1, Warmup: sbcWarm, Draws: sbcL * sbcThin, Seed: 5100 + uint64(s), kappaShift: shift}
+			res, err := RunLogistic(context.Background(), spec, o)
+			if err != nil {
+				t.Fatalf("simulation %d: %v", s, err)
+			}
+			nc := len(res.Columns)
+			for j := range np {
+				rank := 0
+				for i := range sbcL {
+					if res.Draws[0][(i*sbcThin+sbcThin-1)*nc+j] < truth[j] {
+						rank++
+					}
+				}
+				hist[j][rank*sbcBins/(sbcL+1)]++
+			}
+		}
+		caught := false
+		exp := float64(glmmSBCSims) / sbcBins
+		for j := range np {
+			var x2 float64
+			for _, c := range hist[j] {
+				x2 += (float64(c) - exp) * (float64(c) - exp) / exp
+			}
+			p := 1 - distuv.ChiSquared{K: sbcBins - 1}.CDF(x2)
+			t.Logf("κ shift %g, column %d: ranks %v, χ² %.1f, p %.4f", shift, j, hist[j], x2, p)
+			if p < sbcAlpha/np {
+				if shift == 0 {
+					t.Errorf("column %d: rank histogram not uniform (p = %.2g)", j, p)
+				}
+				caught = true
+			}
+		}
+		if shift != 0 && !caught {
+			t.Error("SBC did not catch κ + 0.1")
+		}
+	}
+}
