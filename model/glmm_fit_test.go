@@ -264,3 +264,54 @@ func TestFitGLMMReferences(t *testing.T) {
 		}
 	}
 }
+
+// TestFitGLMMErrors: nAGQ > 1 needs a single scalar random effect, and
+// FitGLMM refuses the Gaussian family.
+func TestFitGLMMErrors(t *testing.T) {
+	d, _ := loadGLMMCase(t, glmmCases[2]) // VerbAgg: two terms
+	if _, err := FitGLMM(d, GLMMOptions{NAGQ: 5}); err == nil || !strings.Contains(err.Error(), "single scalar random-effect term") {
+		t.Errorf("nAGQ = 5 with two terms: %v", err)
+	}
+	g := *d
+	g.Family = Gaussian
+	if _, err := FitGLMM(&g, GLMMOptions{}); err == nil {
+		t.Error("FitGLMM accepted the Gaussian family")
+	}
+}
+
+// TestGaussHermite checks the Golub–Welsch rule: weights sum to √π and
+// the rule integrates x^{2m} e^{−x²} exactly (Γ(m + ½)) for 2m < 2k.
+func TestGaussHermite(t *testing.T) {
+	for _, k := range []int{1, 2, 5, 10, 25} {
+		x, w := gaussHermite(k)
+		for m := 0; 2*m < 2*k; m++ {
+			var s float64
+			for i := range x {
+				s += w[i] * math.Pow(x[i], float64(2*m))
+			}
+			want := math.Gamma(float64(m) + 0.5)
+			if math.Abs(s-want) > 1e-10*want {
+				t.Errorf("k = %d: ∫x^%d e^{−x²} = %.15g, want %.15g", k, 2*m, s, want)
+			}
+		}
+	}
+}
+
+// TestDigammaTrigamma checks ψ and ψ' at known values: ψ(1) = −γ,
+// ψ(½) = −γ − 2 log 2, ψ'(1) = π²/6, ψ'(½) = π²/2, and the recurrences
+// ψ(x+1) = ψ(x) + 1/x, ψ'(x+1) = ψ'(x) − 1/x² at x = 7.3.
+func TestDigammaTrigamma(t *testing.T) {
+	const gamma = 0.57721566490153286
+	for _, c := range []struct{ got, want float64 }{
+		{digamma(1), -gamma},
+		{digamma(0.5), -gamma - 2*math.Ln2},
+		{trigamma(1), math.Pi * math.Pi / 6},
+		{trigamma(0.5), math.Pi * math.Pi / 2},
+		{digamma(8.3), digamma(7.3) + 1/7.3},
+		{trigamma(8.3), trigamma(7.3) - 1/(7.3*7.3)},
+	} {
+		if math.Abs(c.got-c.want) > 1e-12*math.Max(1, math.Abs(c.want)) {
+			t.Errorf("got %.16g, want %.16g", c.got, c.want)
+		}
+	}
+}

@@ -180,11 +180,11 @@ func thetaML(y, mu []float64) float64 {
 	return t
 }
 
-// digamma is ψ(x) for x > 0 (recurrence to x ≥ 6, then the asymptotic
+// digamma is ψ(x) for x > 0 (recurrence to x ≥ 20, then the asymptotic
 // series).
 func digamma(x float64) float64 {
 	var r float64
-	for x < 6 {
+	for x < 20 {
 		r -= 1 / x
 		x++
 	}
@@ -195,7 +195,7 @@ func digamma(x float64) float64 {
 // trigamma is ψ'(x) for x > 0.
 func trigamma(x float64) float64 {
 	var r float64
-	for x < 6 {
+	for x < 20 {
 		r += 1 / (x * x)
 		x++
 	}
