@@ -268,13 +268,6 @@ func fillLambda(terms []logitTerm, sdPrior []priors.ScalePrior, psi, th []float6
 	return lp
 }
 
-// thetaOf sets out to the SDs exp(ψ) (Λ's diagonal for scalar terms).
-func thetaOf(psi []float64, out []float64) []float64 {
-	for k, v := range psi {
-		out[k] = math.Exp(v)
-	}
-	return out
-}
 
 // logTarget factors k at ψ (k already reweighted) and returns
 // log p(z | ψ, ω) + log p(τ) + log|J| up to a constant: the Gaussian

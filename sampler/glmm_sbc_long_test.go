@@ -192,8 +192,20 @@ func poissonInv(mu, u float64) float64 {
 // rows: β ~ N(0, 1), both SDs ~ half-N(0, 1), ρ ~ LKJ(2) (ρ = 2B − 1,
 // B ~ Beta(2, 2)); 500 data sets; and κ + 0.1 must be caught.
 func TestLogisticSBCSlope(t *testing.T) {
+	sbcSlope(t, model.Binomial)
+}
+
+// TestCountSBCSlope is TestLogisticSBCSlope for the Poisson sampler (the
+// planted bug: the Jacobian left out of the ψ move).
+func TestCountSBCSlope(t *testing.T) {
+	sbcSlope(t, model.Poisson)
+}
+
+// sbcSlope runs the correlated-slope SBC for a binomial (3 trials) or
+// Poisson response, then with the family's planted bug.
+func sbcSlope(t *testing.T, fam model.Family) {
 	for _, shift := range []float64{0, 0.1} {
-		base := glmmGwDesignFormula(t, model.Binomial, "y ~ x + (1 + x | g)")
+		base := glmmGwDesignFormula(t, fam, "y ~ x + (1 + x | g)")
 		rng := rand.New(rand.NewPCG(51, 0))
 		const np = 5
 		hist := make([][]int, np)
@@ -219,6 +231,10 @@ func TestLogisticSBCSlope(t *testing.T) {
 				eta := d.X.At(i, 0)*truth[0] + d.X.At(i, 1)*truth[1]
 				l := int(tm.Refs[i])
 				eta += tm.Z[i]*b[2*l] + tm.Z[d.N+i]*b[2*l+1]
+				if fam == model.Poisson {
+					d.Y[i] = poissonInv(math.Exp(eta), rng.Float64())
+					continue
+				}
 				pr := 1 / (1 + math.Exp(-eta))
 				for range int(d.Trials[i]) {
 					if rng.Float64() < pr {
@@ -231,7 +247,14 @@ func TestLogisticSBCSlope(t *testing.T) {
 				spec.Fixed = append(spec.Fixed, priors.Normal{Mu: 0, Sigma: 1})
 			}
 			o := GLMMOptions{Chains: 1, Warmup: sbcWarm, Draws: sbcL * sbcThin, Seed: 5100 + uint64(s), kappaShift: shift}
-			res, err := RunLogistic(context.Background(), spec, o)
+			var res *GLMMResult
+			var err error
+			if fam == model.Poisson {
+				o.kappaShift = 0
+				res, err = runCountBug(spec, o, shift != 0)
+			} else {
+				res, err = RunLogistic(context.Background(), spec, o)
+			}
 			if err != nil {
 				t.Fatalf("simulation %d: %v", s, err)
 			}
@@ -263,7 +286,7 @@ func TestLogisticSBCSlope(t *testing.T) {
 			}
 		}
 		if shift != 0 && !caught {
-			t.Error("SBC did not catch κ + 0.1")
+			t.Error("SBC did not catch the planted bug")
 		}
 	}
 }
