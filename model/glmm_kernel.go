@@ -9,6 +9,7 @@ import (
 // (i > j) below the diagonal, the entry of each row.
 type glmWork struct {
 	entry [][][]int32
+	row   []float64 // scratch: one row of [X z] and its weighted copy
 }
 
 // Reweight recomputes the crossproducts A = [Z X z]ᵀ W [Z X z] of the
@@ -93,43 +94,72 @@ func (m *MixedModel) Reweight(w, z []float64) error {
 			}
 		}
 	}
+	// The [X z] block rows, one pass over the rows: row = (xᵣ, zᵣ),
+	// wrow = wᵣ·row.
 	xr := d.X.RawMatrix()
-	xz := func(c, r int) float64 {
-		if c == p {
-			return z[r]
-		}
-		return xr.Data[r*xr.Stride+c]
-	}
-	for j, t := range m.terms {
-		b := m.a[nt][j]
-		clear(b.val)
-		k := t.k
-		for r := range n {
-			l := int(t.refs[r])
-			for c := 0; c <= p; c++ {
-				v := w[r] * xz(c, r)
-				if v == 0 {
-					continue
-				}
-				row := b.val[c*t.q+l*k:]
-				for e := range k {
-					row[e] += v * t.t.Z[e*n+r]
-				}
-			}
-		}
+	for j := range m.terms {
+		clear(m.a[nt][j].val)
 	}
 	xx := m.a[nt][nt]
 	clear(xx.val)
-	row := make([]float64, p+1)
+	if len(m.glm.row) < 2*(p+1) {
+		m.glm.row = make([]float64, 2*(p+1))
+	}
+	row, wrow := m.glm.row[:p+1], m.glm.row[p+1:2*(p+1)]
 	for r := range n {
-		for c := 0; c <= p; c++ {
-			row[c] = xz(c, r)
+		copy(row, xr.Data[r*xr.Stride:r*xr.Stride+p])
+		row[p] = z[r]
+		wr := w[r]
+		for c, v := range row {
+			wrow[c] = wr * v
 		}
 		for c := 0; c <= p; c++ {
-			v := w[r] * row[c]
-			for c2 := 0; c2 <= c; c2++ {
-				xx.val[c*(p+1)+c2] += v * row[c2]
+			xc := xx.val[c*(p+1) : c*(p+1)+c+1]
+			v := wrow[c]
+			for c2, rv := range row[:c+1] {
+				xc[c2] += v * rv
 			}
+		}
+		for j, t := range m.terms {
+			b := m.a[nt][j]
+			k := t.k
+			l := int(t.refs[r])
+			if k == 1 {
+				zr := t.t.Z[r]
+				for c, v := range wrow {
+					b.val[c*t.q+l] += v * zr
+				}
+				continue
+			}
+			for c, v := range wrow {
+				if v == 0 {
+					continue
+				}
+				bc := b.val[c*t.q+l*k : c*t.q+l*k+k]
+				for e := range k {
+					bc[e] += v * t.t.Z[e*n+r]
+				}
+			}
+		}
+	}
+	m.ok = false
+	return nil
+}
+
+// CopyWeights copies the crossproducts A of src, a kernel of the same
+// design (so with the same block layout), into m: after src.Reweight(w,
+// z), m.CopyWeights(src) is m.Reweight(w, z) without the pass over the
+// data. The next SetTheta refactors L.
+func (m *MixedModel) CopyWeights(src *MixedModel) error {
+	if src.d != m.d || len(src.a) != len(m.a) {
+		return fmt.Errorf("model: CopyWeights: the kernels are of different designs")
+	}
+	for i := range m.a {
+		for j := range m.a[i] {
+			if len(m.a[i][j].val) != len(src.a[i][j].val) {
+				return fmt.Errorf("model: CopyWeights: block (%d, %d) differs", i, j)
+			}
+			copy(m.a[i][j].val, src.a[i][j].val)
 		}
 	}
 	m.ok = false

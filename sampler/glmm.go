@@ -268,7 +268,6 @@ func fillLambda(terms []logitTerm, sdPrior []priors.ScalePrior, psi, th []float6
 	return lp
 }
 
-
 // logTarget factors k at ψ (k already reweighted) and returns
 // log p(z | ψ, ω) + log p(τ) + log|J| up to a constant: the Gaussian
 // marginal likelihood of the working response with (β, u) integrated
@@ -321,7 +320,7 @@ func (c *logitChain) step() bool {
 	if err := c.cur.Reweight(c.omega, c.z); err != nil {
 		panic(err)
 	}
-	if err := c.prp.Reweight(c.omega, c.z); err != nil {
+	if err := c.prp.CopyWeights(c.cur); err != nil {
 		panic(err)
 	}
 	c.lt = c.logTarget(c.cur, c.psi)
