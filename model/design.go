@@ -86,7 +86,11 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 		}
 		cols[name] = c
 	}
-	resp := cols[f.Response.Name]
+	resp, ylevels, err := glmResponseColumn(f, cols[f.Response.Name], opt.Family, fr.Source)
+	if err != nil {
+		return nil, err
+	}
+	cols[f.Response.Name] = resp
 	if resp.Categorical {
 		return nil, fmt.Errorf("%s: response %q must be numeric, but it is categorical (for example %q on line %d)",
 			fr.Source, resp.Name, firstText(resp), firstTextLine(resp))
@@ -195,6 +199,9 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 
 	d := &Design{Formula: f, N: n, Rows: rows, Dropped: fr.NRows - n, transforms: learned}
 	d.Y = slices.Clone(rd.num[resp.Name])
+	if err := setGLMResponse(d, f, rd, rows, opt.Family, ylevels, fr.Source); err != nil {
+		return nil, err
+	}
 
 	// Fixed effects.
 	fixedFactors := map[string]*factorInfo{}

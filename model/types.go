@@ -50,6 +50,9 @@ type BuildOptions struct {
 	// (baseline) level of its treatment contrasts; by default the first
 	// level in R's sorted order.
 	Reference map[string]string
+	// Family is the response distribution (Gaussian by default); it
+	// decides which responses are valid (see Design.Family).
+	Family Family
 }
 
 // Design holds the matrices of a linear mixed model
@@ -75,6 +78,14 @@ type Design struct {
 	// Terms are the random-effect terms in formula order (after "||" and
 	// "/" expansion).
 	Terms []*ReTerm
+	// Family is the response distribution; for Bernoulli and Binomial Y
+	// counts successes, for Poisson and NegBinomial Y is a count.
+	Family Family
+	// Trials holds the number of trials of each row (Binomial only).
+	Trials []float64
+	// YLevels are the two levels of a categorical Bernoulli or Binomial
+	// response (failure first), nil otherwise.
+	YLevels []string
 
 	// fixed records how each fixed-effects column was made, so that the
 	// same construction can be applied to new data.

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/lmmbayes/lmmbayes/model"
 )
 
 // config is a parsed and validated config file. Counts are decoded as
@@ -48,6 +49,9 @@ type dataConfig struct {
 // modelConfig is the [model] section.
 type modelConfig struct {
 	Formula string `toml:"formula"`
+	// Family is the response distribution: "gaussian" (default),
+	// "bernoulli", "binomial", "poisson" or "negbinomial".
+	Family string `toml:"family"`
 }
 
 // samplerConfig is the [sampler] section.
@@ -107,7 +111,7 @@ func defaultConfig() *config {
 // and suggestions. "priors.*" and "data.reference.*" take any name.
 var configKeys = []string{
 	"data", "data.path", "data.factors", "data.na", "data.reference",
-	"model", "model.formula",
+	"model", "model.formula", "model.family",
 	"priors",
 	"sampler", "sampler.chains", "sampler.warmup", "sampler.draws", "sampler.thin", "sampler.seed", "sampler.method", "sampler.conjugate_inv_gamma",
 	"output", "output.dir", "output.random_effects", "output.plots", "output.ml_fit", "output.ppc", "output.memory_mb",
@@ -263,6 +267,10 @@ func (c *config) validate() error {
 	default:
 		return inputErrorf("%s: key \"sampler.method\" must be \"auto\", \"collapsed\", \"nuts\" or \"crossed\", got %q%s", c.where("sampler.method"), c.Sampler.Method,
 			suggest(c.Sampler.Method, []string{"auto", "collapsed", "nuts", "crossed"}))
+	}
+	if _, err := model.ParseFamily(c.Model.Family); err != nil {
+		return inputErrorf("%s: key \"model.family\": %v%s", c.where("model.family"), err,
+			suggest(c.Model.Family, []string{"gaussian", "bernoulli", "binomial", "poisson", "negbinomial"}))
 	}
 	switch c.Predict.NewLevels {
 	case "gaussian", "error":
