@@ -166,6 +166,7 @@ type Layout struct {
 	sd    [][]int   // per term, per effect
 	cor   [][][]int // per term, K × K column of cor (−1 on and above the diagonal, or uncorrelated)
 	sigma int
+	shape int
 	re    [][]int // per term, level*K+effect → column (−1: not held)
 }
 
@@ -229,9 +230,18 @@ func (p *Draws) Layout(d *model.Design) (*Layout, error) {
 		}
 		l.cor = append(l.cor, cm)
 	}
-	var err error
-	if l.sigma, err = find("sigma"); err != nil {
-		return nil, err
+	l.sigma, l.shape = -1, -1
+	switch DispersionOf(d.Family) {
+	case "sigma":
+		var err error
+		if l.sigma, err = find("sigma"); err != nil {
+			return nil, err
+		}
+	case "shape":
+		var err error
+		if l.shape, err = find("shape"); err != nil {
+			return nil, err
+		}
 	}
 	if p.HasRE {
 		l.re = make([][]int, len(d.Terms))
@@ -302,7 +312,12 @@ func (l *Layout) Fill(row []float64, pd *model.ParamDraw) {
 			}
 		}
 	}
-	pd.Sigma = row[l.sigma]
+	if l.sigma >= 0 {
+		pd.Sigma = row[l.sigma]
+	}
+	if l.shape >= 0 {
+		pd.Shape = row[l.shape]
+	}
 	if pd.B != nil && l.re != nil {
 		for t, cols := range l.re {
 			for i, c := range cols {

@@ -38,6 +38,9 @@ type RunMeta struct {
 	// Method is the sampler that ran and MethodReason why it was chosen.
 	Method       string `json:"method"`
 	MethodReason string `json:"method_reason"`
+	// Family is the model's family ("gaussian", "bernoulli", "binomial",
+	// "poisson", "negbinomial").
+	Family string `json:"family,omitempty"`
 	// Incomplete is true when a signal stopped the run early.
 	Incomplete bool        `json:"incomplete"`
 	PerChain   []ChainMeta `json:"chain_stats"`

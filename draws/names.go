@@ -56,10 +56,28 @@ type Names struct {
 	// RE describes the r_ columns (empty when random effects are not
 	// kept).
 	RE []REColumn
+	// Dispersion is the family's dispersion column: "sigma" (gaussian),
+	// "shape" (negbinomial) or "" (bernoulli, binomial, poisson: none).
+	Dispersion string
+}
+
+// DispersionOf returns the dispersion column of family f, as brms names
+// it: "sigma" for the Gaussian, "shape" for the negative binomial, ""
+// for the families without one.
+func DispersionOf(f model.Family) string {
+	switch f {
+	case model.Gaussian:
+		return "sigma"
+	case model.NegBinomial:
+		return "shape"
+	}
+	return ""
 }
 
 // ColumnNames returns the draws-file column names for design d, in file
-// order (lp__, b, sd, cor, sigma, then the r_ columns when re is true),
+// order (lp__, b, sd, cor, the family's dispersion (sigma; shape for the
+// negative binomial; none for the other GLMM families), then the r_
+// columns when re is true),
 // with the mapping of every r_ column to its term, level and effect.
 func ColumnNames(d *model.Design, re bool) *Names {
 	n := &Names{Columns: []string{"lp__"}}
@@ -92,7 +110,10 @@ func ColumnNames(d *model.Design, re bool) *Names {
 	n.Columns = append(n.Columns, n.B...)
 	n.Columns = append(n.Columns, n.SD...)
 	n.Columns = append(n.Columns, n.Cor...)
-	n.Columns = append(n.Columns, "sigma")
+	n.Dispersion = DispersionOf(d.Family)
+	if n.Dispersion != "" {
+		n.Columns = append(n.Columns, n.Dispersion)
+	}
 	if re {
 		// Effects of terms sharing a grouping factor (from "||") are
 		// numbered together, as brms does.

@@ -350,3 +350,26 @@ func cholPSD(a []float64, k int, l []float64) error {
 	}
 	return nil
 }
+
+// GLMMLogLik writes the pointwise log-likelihood of every training row of
+// a non-Gaussian design d for one draw into dst, conditional on the
+// draw's effects (as brms's log_lik): log p(yᵢ | ηᵢ) with η = Fitted(d,
+// pd, true) the linear predictor, by model.Family.LogDensity (dbinom with
+// the row's trials, dpois, dnbinom with pd.Shape). eta is scratch of
+// length d.N.
+func GLMMLogLik(d *model.Design, pd *model.ParamDraw, eta, dst []float64) error {
+	if d.Family == model.Gaussian {
+		return fmt.Errorf("GLMMLogLik: gaussian design")
+	}
+	if err := Fitted(d, pd, true, eta); err != nil {
+		return err
+	}
+	for i, y := range d.Y {
+		n := 1.0
+		if d.Trials != nil {
+			n = d.Trials[i]
+		}
+		dst[i] = d.Family.LogDensity(y, n, eta[i], pd.Shape)
+	}
+	return nil
+}

@@ -156,3 +156,10 @@ func (f Family) irls(y, n, eta, shape float64) (w, r float64) {
 	}
 	return 1, y - eta
 }
+
+// LogDensity returns log p(y | η) of one observation of family f, with
+// every constant (R's dbinom(y, n, plogis(η), log = TRUE), dpois and
+// dnbinom(y, size = shape, mu = exp(η), log = TRUE)): y successes out of
+// n trials for the logistic families, a count y (n unused) for the count
+// families; shape is the negative binomial's. NaN for the Gaussian.
+func (f Family) LogDensity(y, n, eta, shape float64) float64 { return f.logDensity(y, n, eta, shape) }

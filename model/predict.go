@@ -19,8 +19,10 @@ type ParamDraw struct {
 	// Cov holds, per Design.Terms entry, the K × K covariance Σₜ of the
 	// effects, row-major. It is needed only for unseen levels.
 	Cov [][]float64
-	// Sigma is the residual standard deviation.
+	// Sigma is the residual standard deviation (Gaussian family).
 	Sigma float64
+	// Shape is the negative binomial's shape (NB2: Var = μ + μ²/shape).
+	Shape float64
 }
 
 // PredictOptions control how Predictor treats random effects.

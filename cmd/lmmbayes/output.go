@@ -37,6 +37,10 @@ type runOutput struct {
 	// ml is the ML fit written to ml_fit.json (nil when it failed; the
 	// failure is among warnings).
 	ml *model.FitResult
+	// family is the model's family; mlGLMM the glmer-style ML fit of a
+	// non-Gaussian family for ml_fit.json (nil when it failed).
+	family model.Family
+	mlGLMM *model.GLMMFitResult
 	// stage is the directory the run's files are written into before
 	// they are put in place (the output dir itself in chain mode), and
 	// files the draws files there, in chain order, once finished.
@@ -80,7 +84,11 @@ func (o *runOutput) summarize() error {
 		o.names = append(o.names, name)
 		o.cols = append(o.cols, col)
 	}
-	for _, group := range [][]string{n.B, n.SD, n.Cor, {"sigma"}} {
+	var disp []string
+	if n.Dispersion != "" {
+		disp = []string{n.Dispersion}
+	}
+	for _, group := range [][]string{n.B, n.SD, n.Cor, disp} {
 		for _, c := range group {
 			add(c, idx[c])
 		}
@@ -148,7 +156,7 @@ func (o *runOutput) begin(chainMode bool, stderr io.Writer) error {
 	}
 	if o.asg != nil {
 		var ps []string
-		for _, e := range o.asg.Entries() {
+		for _, e := range o.priorEntries() {
 			ps = append(ps, e.Param+" ~ "+e.Prior.String())
 		}
 		hdr.Priors = strings.Join(ps, "; ")
@@ -217,7 +225,11 @@ func (o *runOutput) openSink(info sampler.ChainInfo) (sampler.DrawSink, error) {
 func (o *runOutput) finishDraws() error {
 	var ends []draws.ChainEnd
 	for _, ch := range o.res.Chains {
-		ends = append(ends, draws.ChainEnd{ID: ch.ID, NDraws: ch.NDraws, Trailer: chainTrailer(ch)})
+		tr := chainTrailer(ch)
+		if o.family != model.Gaussian {
+			tr = fmt.Sprintf("# %s: Metropolis acceptance of the variance parameters %s\n", o.res.Method, fmtRate(ch.Accept))
+		}
+		ends = append(ends, draws.ChainEnd{ID: ch.ID, NDraws: ch.NDraws, Trailer: tr})
 	}
 	mem, err := o.sinks.Finish(o.res.Names, ends)
 	if err != nil {
@@ -398,6 +410,13 @@ func (o *runOutput) writeAll(dir string) error {
 	if len(o.res.Names.RE) > 0 {
 		jobs = append(jobs, job{"random_effects.csv", func(w *bufio.Writer) error { return o.writeREMap(w) }})
 	}
+	if o.mlGLMM != nil {
+		jobs = append(jobs, job{"ml_fit.json", func(w *bufio.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(o.mlGLMM)
+		}})
+	}
 	if o.ml != nil {
 		jobs = append(jobs, job{"ml_fit.json", func(w *bufio.Writer) error {
 			enc := json.NewEncoder(w)
@@ -451,6 +470,8 @@ func (o *runOutput) writeAll(dir string) error {
 	var ppcErr error
 	switch {
 	case !o.cfg.Output.PPC:
+	case o.family != model.Gaussian && !posteriorGLMMPPC:
+		o.warnings = append(o.warnings, "ppc.csv was not written: the posterior predictive check of family "+o.family.String()+" is not implemented yet")
 	case len(o.res.Names.RE) > 0 || len(o.d.Terms) == 0:
 		s := min(post.NumDraws(), posterior.PPCMaxDraws)
 		o.phases.progress(big, "ppc.csv: simulating %d rows × %d draws (skip it with [output] ppc = false)", o.d.N, s)
@@ -476,7 +497,9 @@ func (o *runOutput) writeAll(dir string) error {
 	if err := outfile.WriteFile(filepath.Join(dir, "run.json"), func(w *bufio.Writer) error { return o.writeJSON(w) }); err != nil {
 		return err
 	}
-	if o.cfg.Output.Plots {
+	if o.cfg.Output.Plots && o.family != model.Gaussian {
+		o.warnings = append(o.warnings, "plots and report.html were not written: they are made for the gaussian family only so far")
+	} else if o.cfg.Output.Plots {
 		if err := writeReportPPC(dir, o.d, post, o.cfg.Output.PPC); err != nil {
 			return fmt.Errorf("plots: %w", err)
 		}
@@ -536,6 +559,7 @@ func (o *runOutput) writeJSON(w io.Writer) error {
 		Priors: o.cfg.Priors, Seed: o.opt.Seed, Chains: o.opt.Chains, Warmup: o.opt.Warmup, Draws: o.opt.Draws,
 		Thin: max(o.opt.Thin, 1), RE: o.opt.RandomEffects, Wall: o.wall.Seconds(), Warnings: o.warnings,
 		Incomplete: o.incomplete, Method: o.res.Method, MethodReason: o.res.MethodReason,
+		Family: o.family.String(),
 	}
 	if j.Warnings == nil {
 		j.Warnings = []string{}
@@ -553,7 +577,7 @@ func (o *runOutput) writeJSON(w io.Writer) error {
 		}
 	}
 	j.Levels = o.d.LevelMap()
-	for _, e := range o.asg.Entries() {
+	for _, e := range o.priorEntries() {
 		j.Used = append(j.Used, draws.PriorMeta{Param: e.Param, Prior: e.Prior.String(), Key: e.Key})
 	}
 	for _, c := range o.res.Chains {
@@ -586,13 +610,17 @@ func (o *runOutput) printSummary(w io.Writer) {
 		byName[o.names[i]] = s
 	}
 	thin := max(o.opt.Thin, 1)
-	fmt.Fprintf(w, " Family: gaussian\n  Links: mu = identity; sigma = identity\n")
+	if o.family == model.Gaussian {
+		fmt.Fprintf(w, " Family: gaussian\n  Links: mu = identity; sigma = identity\n")
+	} else {
+		printGLMMFamily(w, o.family)
+	}
 	fmt.Fprintf(w, "Formula: %s\n", o.d.Formula.Text)
 	fmt.Fprintf(w, "   Data: %s (Number of observations: %d)\n", filepath.Base(o.cfg.Data.Path), o.d.N)
 	fmt.Fprintf(w, "  Draws: %d chains, each with iter = %d; warmup = %d; thin = %d;\n         total post-warmup draws = %d\n",
 		o.opt.Chains, o.opt.Warmup+o.opt.Draws*thin, o.opt.Warmup, thin, o.totalDraws())
 	fmt.Fprintln(w, "\nPriors:")
-	for _, e := range o.asg.Entries() {
+	for _, e := range o.priorEntries() {
 		fmt.Fprintf(w, "  %s\n", e)
 	}
 	header := func(width int) {
@@ -646,17 +674,22 @@ func (o *runOutput) printSummary(w io.Writer) {
 	for i, b := range n.B {
 		row(width, labels[i], byName[b])
 	}
-	fmt.Fprintln(w, "\nFamily Specific Parameters:")
-	header(5)
-	row(5, "sigma", byName["sigma"])
-	if o.res.Method == "nuts" {
+	if n.Dispersion != "" {
+		fmt.Fprintln(w, "\nFamily Specific Parameters:")
+		header(5)
+		row(5, n.Dispersion, byName[n.Dispersion])
+	}
+	switch o.res.Method {
+	case "pg", "mh":
+		fmt.Fprintf(w, "\nDraws were sampled by %s (see docs/sampler.md).\n", o.res.MethodReason)
+	case "nuts":
 		fmt.Fprintf(w, "\nDraws were sampled by collapsed Gibbs with NUTS on the variance parameters (see docs/sampler.md).\nMethod: %s.\n", o.res.MethodReason)
-	} else {
+	default:
 		fmt.Fprintf(w, "\nDraws were sampled by %s Gibbs (see docs/sampler.md).\nMethod: %s.\n", o.res.Method, o.res.MethodReason)
 	}
 	fmt.Fprintln(w, "For each parameter, Bulk_ESS and Tail_ESS are effective sample size measures,")
 	fmt.Fprintln(w, "and Rhat is the potential scale reduction factor on split chains (at convergence, Rhat = 1).")
-	if o.res.Method == "collapsed" {
+	if o.res.Method == "collapsed" || o.res.Method == "pg" || o.res.Method == "mh" {
 		fmt.Fprintf(w, "Metropolis acceptance of the variance parameters by chain:")
 		for _, c := range o.res.Chains {
 			fmt.Fprintf(w, " %d: %s", c.ID, fmtRate(c.Accept))

@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/lmmbayes/lmmbayes/draws"
+	"github.com/lmmbayes/lmmbayes/loo"
+	"github.com/lmmbayes/lmmbayes/model"
+	"github.com/lmmbayes/lmmbayes/priors"
+	"github.com/lmmbayes/lmmbayes/sampler"
+)
+
+// The gamma(a, b) prior (shape a, rate b) on the negative binomial's
+// shape: brms's default gamma(0.01, 0.01). It cannot be changed yet.
+const nbShapeA, nbShapeB = 0.01, 0.01
+
+// gammaPrior is the shape's prior, for printing and run.json only.
+type gammaPrior struct{ a, b float64 }
+
+func (g gammaPrior) Family() string               { return "gamma" }
+func (g gammaPrior) String() string               { return fmt.Sprintf("gamma(%g, %g)", g.a, g.b) }
+func (g gammaPrior) Allows(c priors.Class) bool   { return false }
+func (g gammaPrior) LogDensity(x float64) float64 { return math.NaN() }
+
+// glmmMethod names the sampler run for family f: "pg" (Pólya-Gamma
+// Gibbs, logistic families) or "mh" (Metropolis–Hastings in
+// Laplace-whitened coordinates, count families).
+func glmmMethod(f model.Family) string {
+	if f.Logistic() {
+		return "pg"
+	}
+	return "mh"
+}
+
+// runGLMM is `run` for a non-Gaussian family: chains of
+// sampler.RunLogistic or sampler.RunCount, written as the Gaussian run
+// writes its draws (draws_K.csv, summary.csv, run.json, …).
+func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
+	if *rf.chain > 0 {
+		return inputErrorf("--chain-id: family %s: chain mode runs the gaussian family only so far; run all chains at once", fam)
+	}
+	if cfg.Sampler.Method != "auto" {
+		return inputErrorf("%s: key \"sampler.method\" = %q is a method of the gaussian sampler; family %s is sampled by %s (remove the key)", cfg.where("sampler.method"), cfg.Sampler.Method, fam, glmmMethod(fam))
+	}
+	if cfg.Sampler.ConjugateInvGamma {
+		return inputErrorf("%s: key \"sampler.conjugate_inv_gamma\" applies to the gaussian sampler only; family %s has no such step (remove the key)", cfg.where("sampler.conjugate_inv_gamma"), fam)
+	}
+	if err := checkOutputDir(cfg, *rf.force); err != nil {
+		return err
+	}
+	phases := newPhaseLog(e.stderr, *rf.quiet)
+	d, dropped, err := buildDesignDropped(cfg)
+	if err != nil {
+		return err
+	}
+	phases.done("reading the data")
+	if msg := dropped.Report(); msg != "" {
+		fmt.Fprintln(e.stderr, msg)
+	}
+	if err := checkRunnable(cfg, d); err != nil {
+		return err
+	}
+	spec, asg, err := buildGLMMSpec(cfg, d)
+	if err != nil {
+		return err
+	}
+	thin := int(max(cfg.Sampler.Thin, 1))
+	opt := sampler.Options{
+		Chains: int(cfg.Sampler.Chains), Warmup: int(cfg.Sampler.Warmup), Draws: int(cfg.Sampler.Draws),
+		Thin: thin, Seed: uint64(cfg.Sampler.Seed), FirstChain: 1, RandomEffects: cfg.Output.RandomEffects,
+	}
+	// The sampler always keeps the effects: lp__, log_lik and the
+	// posterior predictive need them; the r_ columns are written only
+	// when asked for.
+	gopt := sampler.GLMMOptions{Chains: opt.Chains, Warmup: opt.Warmup, Draws: opt.Draws * thin, Seed: opt.Seed, RandomEffects: true}
+	if !*rf.quiet {
+		phases.progress(true, "sampling %d chains of %d iterations (%s)", opt.Chains, gopt.Warmup+gopt.Draws, glmmMethod(fam))
+	}
+	start := time.Now()
+	var gr *sampler.GLMMResult
+	if fam.Logistic() {
+		gr, err = sampler.RunLogistic(e.ctx, spec, gopt)
+	} else {
+		gr, err = sampler.RunCount(e.ctx, spec, gopt)
+	}
+	wall := time.Since(start)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%w: family %s keeps its draws in memory until the chains end: nothing written", errInterrupted, fam)
+		}
+		return samplerInputError(cfg, fmt.Errorf("run: %w", err))
+	}
+	phases.done(fmt.Sprintf("sampling (%.3f s)", wall.Seconds()))
+	names := draws.ColumnNames(d, cfg.Output.RandomEffects)
+	res := &sampler.Result{Names: names, Method: glmmMethod(fam)}
+	if fam.Logistic() {
+		res.MethodReason = "family " + fam.String() + ": Pólya-Gamma Gibbs (joint draw of β and b given ω, Metropolis on the SDs)"
+	} else {
+		res.MethodReason = "family " + fam.String() + ": Metropolis–Hastings in Laplace-whitened coordinates"
+	}
+	out := &runOutput{cfg: cfg, d: d, asg: asg, opt: opt, dropped: dropped, phases: phases, family: fam}
+	if err := out.begin(false, e.stderr); err != nil {
+		return err
+	}
+	defer out.discard()
+	defer e.cleanup.add(out.discard)()
+	for ci := range opt.Chains {
+		ch, err := out.writeGLMMChain(gr, ci, thin, wall)
+		if err != nil {
+			return err
+		}
+		res.Chains = append(res.Chains, ch)
+	}
+	out.res, out.wall = res, wall
+	if err := out.finishDraws(); err != nil {
+		return err
+	}
+	var mlWarnings []string
+	mlDone := make(chan struct{})
+	go func() {
+		defer close(mlDone)
+		if cfg.Output.MLFit {
+			mlWarnings = out.fitGLMMML()
+		}
+	}()
+	err = out.summarize()
+	<-mlDone
+	if err != nil {
+		return err
+	}
+	out.warnings = append(out.warnings, mlWarnings...)
+	phases.done("summaries, ML fit")
+	if err := out.write(*rf.force); err != nil {
+		return err
+	}
+	phases.done("files in place")
+	out.printSummary(e.stdout)
+	return nil
+}
+
+// buildGLMMSpec resolves the config's priors for the GLMM design d. The
+// defaults are flat on every fixed effect (the samplers take normal or
+// flat priors there), brms's student_t(3, 0, 2.5) on the SDs, lkj(1) on
+// correlations and gamma(0.01, 0.01) on a negative binomial's shape. A
+// key the samplers cannot use is refused, naming it.
+func buildGLMMSpec(cfg *config, d *model.Design) (*sampler.GLMMSpec, *priors.Assignment, error) {
+	def := priors.DefaultPriors{
+		Intercept: priors.Flat{}, B: priors.Flat{},
+		Sigma: priors.StudentT{Nu: 3, Mu: 0, Sigma: 2.5},
+		SD:    priors.StudentT{Nu: 3, Mu: 0, Sigma: 2.5},
+		Cor:   priors.LKJ{Eta: 1},
+	}
+	asg, err := priors.Resolve(cfg.Priors, sampler.ParamSetOf(d), def)
+	if err != nil {
+		var ke *priors.KeyError
+		if errors.As(err, &ke) {
+			return nil, nil, inputErrorf("%s: key \"priors.%s\": %v", cfg.where("priors."+ke.Key), ke.Key, ke.Err)
+		}
+		return nil, nil, asInput(fmt.Errorf("priors: %w", err))
+	}
+	if k := asg.Sigma.Key; k != "" {
+		return nil, nil, inputErrorf("%s: key \"priors.%s\": family %s has no residual SD sigma (remove the key)", cfg.where("priors."+k), k, d.Family)
+	}
+	for _, e := range asg.Entries() {
+		if e.Param == asg.Sigma.Param {
+			continue
+		}
+		if err := checkPriorScale(cfg, e); err != nil {
+			return nil, nil, err
+		}
+	}
+	refuse := func(e priors.Entry, what string) error {
+		return inputErrorf("%s: key \"priors.%s\": prior %s on %s: %s", cfg.where("priors."+e.Key), e.Key, e.Prior, e.Param, what)
+	}
+	spec := &sampler.GLMMSpec{Design: d, ShapeA: nbShapeA, ShapeB: nbShapeB}
+	for _, e := range asg.Fixed {
+		switch p := e.Prior.(type) {
+		case priors.Normal, priors.Flat:
+			spec.Fixed = append(spec.Fixed, p.(priors.Univariate))
+		default:
+			return nil, nil, refuse(e, "the "+d.Family.String()+" sampler takes normal or flat priors on fixed effects only")
+		}
+	}
+	for ti, t := range asg.Terms {
+		if t.Cov != nil {
+			return nil, nil, refuse(*t.Cov, "the "+d.Family.String()+" sampler takes SD and lkj priors, not a covariance prior")
+		}
+		// All effects of a term share one SD prior in the GLMM samplers.
+		var sp priors.ScalePrior
+		for i, e := range t.SD {
+			p, ok := e.Prior.(priors.ScalePrior)
+			if !ok {
+				return nil, nil, refuse(e, "not a prior on an SD")
+			}
+			if i > 0 && e.Prior.String() != t.SD[0].Prior.String() {
+				return nil, nil, refuse(e, fmt.Sprintf("the %s sampler takes one SD prior per term, and (… | %s) has %s on %s", d.Family, d.Terms[ti].Group, t.SD[0].Prior, t.SD[0].Param))
+			}
+			sp = p
+		}
+		spec.SD = append(spec.SD, sp)
+		eta := 1.0
+		if t.Cor != nil {
+			l, ok := t.Cor.Prior.(priors.LKJ)
+			if !ok {
+				return nil, nil, refuse(*t.Cor, "not an lkj prior")
+			}
+			eta = l.Eta
+			if d.Family.Count() && eta != 1 {
+				return nil, nil, refuse(*t.Cor, "the count sampler takes lkj(1) only so far")
+			}
+		}
+		spec.CorEta = append(spec.CorEta, eta)
+	}
+	return spec, asg, nil
+}
+
+// priorEntries lists the priors of the run, as printed and in run.json:
+// the assignment's, without sigma for a non-Gaussian family and with the
+// negative binomial's shape.
+func (o *runOutput) priorEntries() []priors.Entry {
+	all := o.asg.Entries()
+	if o.family == model.Gaussian {
+		return all
+	}
+	var out []priors.Entry
+	for _, e := range all {
+		if e.Class == priors.ClassSigma {
+			continue
+		}
+		out = append(out, e)
+	}
+	if o.family == model.NegBinomial {
+		out = append(out, priors.Entry{Param: "shape", Prior: gammaPrior{nbShapeA, nbShapeB}})
+	}
+	return out
+}
+
+// writeGLMMChain writes chain ci of gr (thinned by thin) to its draws
+// file: lp__ (the log-likelihood given the draw's effects, see
+// docs/sampler.md), then the sampler's columns in draws.ColumnNames'
+// order; the r_ columns only when kept.
+func (o *runOutput) writeGLMMChain(gr *sampler.GLMMResult, ci, thin int, wall time.Duration) (*sampler.ChainResult, error) {
+	d := o.d
+	names := draws.ColumnNames(d, o.cfg.Output.RandomEffects)
+	sink, err := o.sinks.Open(ci+1, glmmMethod(d.Family), names)
+	if err != nil {
+		return nil, err
+	}
+	nc := len(gr.Columns)
+	nHead := len(names.Columns) - len(names.RE) - 1 // b, sd, cor, shape
+	full := draws.ColumnNames(d, true)
+	kOf := make([]int, len(d.Terms))
+	bs := make([][]float64, len(d.Terms))
+	for t, term := range d.Terms {
+		kOf[t] = term.K
+		bs[t] = make([]float64, len(term.Levels)*term.K)
+	}
+	head := make([]float64, 1+nHead)
+	pd := &model.ParamDraw{Beta: make([]float64, len(d.XNames)), B: bs}
+	eta, ll := make([]float64, d.N), make([]float64, d.N)
+	ndraws := gr.NDraws / thin
+	chain := make([]float64, 0, ndraws*len(names.Columns))
+	for s := range ndraws {
+		row := gr.Draws[ci][(s*thin+thin-1)*nc : (s*thin+thin)*nc]
+		copy(head[1:], row[:nHead])
+		copy(pd.Beta, row[:len(d.XNames)])
+		if names.Dispersion == "shape" {
+			pd.Shape = row[nHead-1]
+		}
+		// The sampler's r_ block: per term, per effect, per level.
+		off := nHead
+		for t, term := range d.Terms {
+			for e := range term.K {
+				for j := range term.Levels {
+					bs[t][j*term.K+e] = row[off]
+					off++
+				}
+			}
+		}
+		if off != nc || len(full.Columns)-1 != nc {
+			return nil, fmt.Errorf("run: the sampler's %d columns do not match the %d of the draws files", nc, len(full.Columns)-1)
+		}
+		if err := loo.GLMMLogLik(d, pd, eta, ll); err != nil {
+			return nil, fmt.Errorf("run: lp__: %w", err)
+		}
+		lp := 0.0
+		for _, v := range ll {
+			lp += v
+		}
+		head[0] = lp
+		r := draws.NewRow(head, bs, names.RE, kOf)
+		if err := sink.WriteDraw(r); err != nil {
+			sink.Abort()
+			return nil, err
+		}
+		chain = r.AppendTo(chain)
+	}
+	return &sampler.ChainResult{ID: ci + 1, Draws: chain, NDraws: ndraws, Wall: wall,
+		Accept: gr.Accept[ci], AcceptWarmup: math.NaN(), AcceptRW: math.NaN(), AcceptIndep: math.NaN()}, nil
+}
+
+// fitGLMMML fits the model as glmer does (Laplace) for ml_fit.json; a
+// failed fit is a warning.
+func (o *runOutput) fitGLMMML() []string {
+	ml, err := model.FitGLMM(o.d, model.GLMMOptions{NAGQ: 1})
+	if err != nil {
+		return []string{fmt.Sprintf("the ML fit for ml_fit.json failed: %v", err)}
+	}
+	o.mlGLMM = ml
+	return nil
+}
+
+// printGLMMFamily prints the family lines of the summary's head.
+func printGLMMFamily(w io.Writer, f model.Family) {
+	fmt.Fprintf(w, " Family: %s\n  Links: mu = %s", f, f.Link())
+	if f == model.NegBinomial {
+		fmt.Fprint(w, "; shape = identity")
+	}
+	fmt.Fprintln(w)
+}
+
+// posteriorGLMMPPC is true once ppc.csv is written for GLMM families.
+const posteriorGLMMPPC = false
