@@ -373,3 +373,21 @@ func GLMMLogLik(d *model.Design, pd *model.ParamDraw, eta, dst []float64) error 
 	}
 	return nil
 }
+
+// ToResponse turns linear predictors of the training rows of d into
+// expected responses in place, as brms's posterior_epred: the inverse link
+// times the row's trials for a binomial (expected successes), the
+// probability for a Bernoulli, exp(η) for the count families; the
+// Gaussian's are left as they are.
+func ToResponse(d *model.Design, eta []float64) {
+	if d.Family == model.Gaussian {
+		return
+	}
+	for i := range eta[:d.N] {
+		v := d.Family.LinkInv(eta[i])
+		if d.Trials != nil {
+			v *= d.Trials[i]
+		}
+		eta[i] = v
+	}
+}

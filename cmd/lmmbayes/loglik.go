@@ -9,7 +9,8 @@ import (
 )
 
 // logLikSpec is what makes each chain of a run of d write log_lik_K.csv:
-// the log-likelihood of every used row, log N(yᵢ; xᵢβ + zᵢb, σ²),
+// the log-likelihood of every used row, log N(yᵢ; xᵢβ + zᵢb, σ²) (for a
+// GLMM family log p(yᵢ | ηᵢ), loo.GLMMLogLik),
 // conditional on the draw's effects (as brms's and rstanarm's log_lik),
 // the effects read from the chain's state (draws.Row.Effects) whether or
 // not the r_ columns are written.
@@ -27,12 +28,36 @@ func logLikSpec(d *model.Design) *draws.LogLik {
 			}
 			beta = append(beta, j)
 		}
+		pd := &model.ParamDraw{Beta: make([]float64, len(beta)), B: make([][]float64, len(d.Terms))}
+		mu := make([]float64, d.N)
+		if d.Family != model.Gaussian {
+			// log p(yᵢ | ηᵢ) of the family (dbinom, dpois, dnbinom),
+			// conditional on the draw's effects.
+			shape := -1
+			if names.Dispersion == "shape" {
+				j, ok := col["shape"]
+				if !ok {
+					return nil, fmt.Errorf("no column shape")
+				}
+				shape = j
+			}
+			return func(r draws.Row, dst []float64) error {
+				for i, j := range beta {
+					pd.Beta[i] = r.At(j)
+				}
+				if shape >= 0 {
+					pd.Shape = r.At(shape)
+				}
+				for t := range pd.B {
+					pd.B[t] = r.Effects(t)
+				}
+				return loo.GLMMLogLik(d, pd, mu, dst)
+			}, nil
+		}
 		sigma, ok := col["sigma"]
 		if !ok {
 			return nil, fmt.Errorf("no column sigma")
 		}
-		pd := &model.ParamDraw{Beta: make([]float64, len(beta)), B: make([][]float64, len(d.Terms))}
-		mu := make([]float64, d.N)
 		return func(r draws.Row, dst []float64) error {
 			for i, j := range beta {
 				pd.Beta[i] = r.At(j)

@@ -97,6 +97,10 @@ func (rp *runPosterior) bayesR2() (*r2Summary, error) {
 					errs[w] = err
 					return
 				}
+				// On the response scale (brms's posterior_epred) for a
+				// GLMM family.
+				loo.ToResponse(rp.d, fixed)
+				loo.ToResponse(rp.d, full)
 				r.cond[s] = loo.BayesR2(rp.d.Y, full)
 				r.marg[s] = loo.BayesR2(rp.d.Y, fixed)
 			}

@@ -79,11 +79,12 @@ func runGLMMCase(t *testing.T, c glmmCase, extra ...string) (string, int, string
 func TestRunGLMMFamilies(t *testing.T) {
 	for _, c := range glmmCases(t) {
 		t.Run(c.family, func(t *testing.T) {
-			dir, code, stdout, stderr := runGLMMCase(t, c)
+			dir, code, stdout, stderr := runGLMMCase(t, c, "--log-lik")
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			for _, f := range []string{"draws_1.csv", "draws_2.csv", "summary.csv", "run.json", "ml_fit.json", "random_effects.csv"} {
+			checkGLMMLogLik(t, c, dir)
+			for _, f := range []string{"draws_1.csv", "draws_2.csv", "log_lik_1.csv", "log_lik_2.csv", "summary.csv", "run.json", "ml_fit.json", "random_effects.csv"} {
 				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 					t.Errorf("missing %s", f)
 				}
@@ -205,5 +206,119 @@ func TestRunGLMMRefusals(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
 			t.Errorf("%q: output dir written", tc.cfg)
 		}
+	}
+}
+
+// checkGLMMLogLik checks log_lik_1.csv of a GLMM run: each row sums to the
+// draw's lp__ (for GLMM families lp__ is the log-likelihood given the
+// effects; both are rounded to 12 decimals, so to 1e-9), a few rows of a
+// few draws equal the density computed here from the data file and the
+// draws' own columns (independent of model.Family.LogDensity: lgamma
+// formulas of dbinom, dpois, dnbinom), and `lmmbayes loo` reads them.
+func checkGLMMLogLik(t *testing.T, c glmmCase, dir string) {
+	t.Helper()
+	head, rows := readDrawsT(t, filepath.Join(dir, "draws_1.csv"))
+	_, ll := readDrawsT(t, filepath.Join(dir, "log_lik_1.csv"))
+	if len(ll) != len(rows) {
+		t.Fatalf("%d log_lik rows for %d draws", len(ll), len(rows))
+	}
+	for s := range rows {
+		sum := 0.0
+		for _, v := range ll[s] {
+			sum += v
+		}
+		if math.Abs(sum-rows[s][0]) > 1e-9*float64(len(ll[s])) {
+			t.Fatalf("draw %d: sum of log_lik %.12g, lp__ %.12g", s+1, sum, rows[s][0])
+		}
+	}
+	// The r_ columns by group and level (random_effects.csv).
+	mh, mrecs := readCSVT(t, filepath.Join(dir, "random_effects.csv"))
+	reCol := map[string]int{} // "group/level" → draws column
+	for _, r := range mrecs {
+		reCol[r[slices.Index(mh, "group")]+"/"+r[slices.Index(mh, "level")]] = slices.Index(head, r[0])
+	}
+	col := func(name string) int {
+		j := slices.Index(head, name)
+		if j < 0 {
+			t.Fatalf("no column %s", name)
+		}
+		return j
+	}
+	dh, drecs := readCSVT(t, c.data)
+	val := func(i int, name string) string { return drecs[i][slices.Index(dh, name)] }
+	num := func(s string) float64 {
+		var v float64
+		fmt.Sscan(s, &v)
+		return v
+	}
+	lg := func(x float64) float64 { v, _ := math.Lgamma(x); return v }
+	var eta func(row []float64, i int) float64
+	var logd func(row []float64, i int, e float64) float64
+	switch c.family {
+	case "bernoulli":
+		eta = func(row []float64, i int) float64 {
+			return row[col("b_Intercept")] + row[col("b_x")]*num(val(i, "x")) + row[reCol["g/"+val(i, "g")]]
+		}
+	case "binomial":
+		eta = func(row []float64, i int) float64 {
+			e := row[col("b_Intercept")] + row[reCol["herd/"+val(i, "herd")]]
+			if p := val(i, "period"); p != "1" {
+				e += row[col("b_period"+p)]
+			}
+			return e
+		}
+	default:
+		var m, ss float64
+		for i := range drecs {
+			m += num(val(i, "HEIGHT"))
+		}
+		m /= float64(len(drecs))
+		for i := range drecs {
+			d := num(val(i, "HEIGHT")) - m
+			ss += d * d
+		}
+		sd := math.Sqrt(ss / float64(len(drecs)-1))
+		eta = func(row []float64, i int) float64 {
+			e := row[col("b_Intercept")] + row[col("b_scaleHEIGHT")]*(num(val(i, "HEIGHT"))-m)/sd + row[reCol["LOCATION/"+val(i, "LOCATION")]]
+			if y := val(i, "YEAR"); y != "95" {
+				e += row[col("b_YEAR"+y)]
+			}
+			return e
+		}
+	}
+	switch c.family {
+	case "bernoulli", "binomial":
+		logd = func(_ []float64, i int, e float64) float64 {
+			y, n := 0.0, 1.0
+			if c.family == "bernoulli" {
+				y = num(val(i, "y"))
+			} else {
+				y, n = num(val(i, "incidence")), num(val(i, "size"))
+			}
+			p := 1 / (1 + math.Exp(-e))
+			return lg(n+1) - lg(y+1) - lg(n-y+1) + y*math.Log(p) + (n-y)*math.Log1p(-p)
+		}
+	case "poisson":
+		logd = func(_ []float64, i int, e float64) float64 {
+			y := num(val(i, "TICKS"))
+			return y*e - math.Exp(e) - lg(y+1)
+		}
+	case "negbinomial":
+		logd = func(row []float64, i int, e float64) float64 {
+			y, k, mu := num(val(i, "TICKS")), row[col("shape")], math.Exp(e)
+			return lg(y+k) - lg(k) - lg(y+1) + k*math.Log(k/(k+mu)) + y*math.Log(mu/(k+mu))
+		}
+	}
+	for _, s := range []int{0, 17, len(rows) - 1} {
+		for _, i := range []int{0, 1, 5, len(drecs) - 1} {
+			want := logd(rows[s], i, eta(rows[s], i))
+			if got := ll[s][i]; math.Abs(got-want) > 1e-9 {
+				t.Errorf("draw %d row %d: log_lik %.12g, direct %.12g", s+1, i+1, got, want)
+			}
+		}
+	}
+	code, out, errs := runCLI(t, "loo", dir)
+	if code != 0 || !strings.Contains(out, "elpd_loo") {
+		t.Errorf("loo: exit %d: %s%s", code, out, errs)
 	}
 }
