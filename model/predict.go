@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // ParamDraw is one posterior draw of a model's parameters, laid out by the
@@ -32,6 +34,13 @@ type PredictOptions struct {
 	// RefuseNewLevels makes an unseen grouping level an error instead
 	// of drawing its effects from N(0, Σₜ).
 	RefuseNewLevels bool
+	// LinkScale makes epred the linear predictor η (brms's
+	// posterior_linpred) instead of the expected response, for a
+	// non-Gaussian family; pred stays a draw of the response.
+	LinkScale bool
+	// Trials holds the binomial trials of each new row (nil: one trial,
+	// so epred is the probability and pred a 0/1 draw).
+	Trials []float64
 }
 
 // Predictor computes expected and predicted responses of new rows, draw
@@ -98,10 +107,63 @@ func (p *Predictor) Draw(pd *ParamDraw, rng *rand.Rand, epred, pred []float64) e
 			}
 		}
 	}
+	if d.Family != Gaussian {
+		return p.drawGLMM(pd, rng, epred, pred)
+	}
 	for i := range n {
 		pred[i] = epred[i] + pd.Sigma*rng.NormFloat64()
 	}
 	return nil
+}
+
+// drawGLMM turns the linear predictors in epred into the expected
+// responses (or leaves them, with LinkScale) and draws pred from the
+// family: Binomial(trials, p), Poisson(μ), or the negative binomial as
+// Poisson(λ), λ ~ Gamma(shape, rate shape/μ) (mean μ, variance
+// μ + μ²/shape), all exact (gonum's distuv).
+func (p *Predictor) drawGLMM(pd *ParamDraw, rng *rand.Rand, epred, pred []float64) error {
+	f := p.d.Family
+	for i := range p.nd.N {
+		eta := epred[i]
+		mu := f.LinkInv(eta)
+		n := 1.0
+		if p.opt.Trials != nil {
+			n = p.opt.Trials[i]
+		}
+		switch f {
+		case Bernoulli, Binomial:
+			if n == 0 {
+				pred[i] = 0
+			} else {
+				pred[i] = distuv.Binomial{N: n, P: mu, Src: rng}.Rand()
+			}
+			mu *= n
+		case Poisson:
+			pred[i] = randPoisson(mu, rng)
+		case NegBinomial:
+			if !(pd.Shape > 0) {
+				return fmt.Errorf("predict: negative binomial shape %g", pd.Shape)
+			}
+			lam := distuv.Gamma{Alpha: pd.Shape, Beta: pd.Shape / mu, Src: rng}.Rand()
+			pred[i] = randPoisson(lam, rng)
+		default:
+			return fmt.Errorf("predict: family %s", f)
+		}
+		if p.opt.LinkScale {
+			epred[i] = eta
+		} else {
+			epred[i] = mu
+		}
+	}
+	return nil
+}
+
+// randPoisson draws from Poisson(mu); 0 for mu = 0.
+func randPoisson(mu float64, rng *rand.Rand) float64 {
+	if mu <= 0 {
+		return 0
+	}
+	return distuv.Poisson{Lambda: mu, Src: rng}.Rand()
 }
 
 // addTerm adds term t's contribution to epred.

@@ -259,20 +259,26 @@ func WritePPCProgress(dir string, d *model.Design, post *draws.Draws, seed uint6
 	// Each worker simulates and summarises whole chunks into buffers of
 	// its own; the chunks' statistics are folded in chunk order, so that
 	// the result does not depend on the number of workers.
+	fs := newFamilyStats(d, s)
 	type work struct {
 		pd                    Predictions
 		psum, psq, pmin, pmax []float64
+		fam                   *familyStats
 		err                   error
 	}
 	ws := make([]*work, workers)
 	for w := range ws {
-		ws[w] = &work{psum: make([]float64, s), psq: make([]float64, s), pmin: make([]float64, s), pmax: make([]float64, s)}
+		ws[w] = &work{psum: make([]float64, s), psq: make([]float64, s), pmin: make([]float64, s), pmax: make([]float64, s), fam: newFamilyStats(d, s)}
 	}
 	run := func(wk *work, c int) {
 		lo := c * chunk
 		hi := min(d.N, lo+chunk)
 		nd := TrainingRows(d, lo, hi)
-		pr, err := model.NewPredictor(d, nd, model.PredictOptions{})
+		opt := model.PredictOptions{}
+		if d.Trials != nil {
+			opt.Trials = d.Trials[lo:hi]
+		}
+		pr, err := model.NewPredictor(d, nd, opt)
 		if err != nil {
 			wk.err = err
 			return
@@ -285,6 +291,7 @@ func WritePPCProgress(dir string, d *model.Design, post *draws.Draws, seed uint6
 		for k := range s {
 			wk.psum[k], wk.psq[k], wk.pmin[k], wk.pmax[k] = 0, 0, math.Inf(1), math.Inf(-1)
 		}
+		wk.fam.reset()
 		for i := range nd.N {
 			r := wk.pd.Pred[i*s : (i+1)*s]
 			for k, v := range r {
@@ -293,6 +300,7 @@ func WritePPCProgress(dir string, d *model.Design, post *draws.Draws, seed uint6
 				wk.pmin[k] = math.Min(wk.pmin[k], v)
 				wk.pmax[k] = math.Max(wk.pmax[k], v)
 			}
+			wk.fam.add(lo+i, r)
 		}
 		if workers == 1 && nChunks == 1 {
 			// One chunk: summarise its rows on every core.
@@ -330,6 +338,7 @@ func WritePPCProgress(dir string, d *model.Design, post *draws.Draws, seed uint6
 			if wk.err != nil {
 				return fmt.Errorf("ppc: %w", wk.err)
 			}
+			fs.fold(wk.fam)
 			for k := range s {
 				sums[k] += wk.psum[k]
 				sq[k] += wk.psq[k]
@@ -355,6 +364,7 @@ func WritePPCProgress(dir string, d *model.Design, post *draws.Draws, seed uint6
 		{"min", ys[0], mins},
 		{"max", ys[len(ys)-1], maxs},
 	}
+	stats = append(stats, fs.stats()...)
 	err = outfile.SaveAtomically(filepath.Join(dir, "ppc.csv"), func(w io.Writer) error {
 		return writePPCRows(w, d, rows)
 	})
@@ -525,4 +535,156 @@ func WriteCoef(dir string, d *model.Design, post *draws.Draws) ([]CoefRow, error
 		return cw.Error()
 	})
 	return rows, err
+}
+
+// maxPPCGroupLevels is the most levels a grouping factor may have for
+// ppc_stats.csv to hold its per-level proportions of ones.
+const maxPPCGroupLevels = 100
+
+// familyStats accumulates, per posterior draw, the family's own test
+// statistics of the replicated data: for bernoulli and binomial the
+// proportion of ones (successes over trials) overall and per level of
+// each grouping factor with at most maxPPCGroupLevels levels; for the
+// count families the proportion of zeros. Nil for the Gaussian.
+type familyStats struct {
+	d      *model.Design
+	s      int
+	terms  []int       // Design.Terms index of each grouping factor kept
+	num    []float64   // per draw: ones (successes) or zeros
+	numG   [][]float64 // per (factor, level): per draw, successes
+	denG   [][]float64 // per factor: trials per level
+	nameG  []string
+	obsG   []float64
+	den    float64
+	obs    float64
+	counts bool
+}
+
+func newFamilyStats(d *model.Design, s int) *familyStats {
+	if d.Family == model.Gaussian {
+		return nil
+	}
+	f := &familyStats{d: d, s: s, num: make([]float64, s), counts: d.Family.Count()}
+	trials := func(i int) float64 {
+		if d.Trials != nil {
+			return d.Trials[i]
+		}
+		return 1
+	}
+	for i, y := range d.Y {
+		if f.counts {
+			f.den++
+			if y == 0 {
+				f.obs++
+			}
+			continue
+		}
+		f.den += trials(i)
+		f.obs += y
+	}
+	if f.counts {
+		return f
+	}
+	seen := map[string]bool{}
+	for ti, t := range d.Terms {
+		if seen[t.Group] || len(t.Levels) > maxPPCGroupLevels {
+			continue
+		}
+		seen[t.Group] = true
+		f.terms = append(f.terms, ti)
+		den := make([]float64, len(t.Levels))
+		obs := make([]float64, len(t.Levels))
+		for i, r := range t.Refs {
+			den[r] += trials(i)
+			obs[r] += d.Y[i]
+		}
+		f.denG = append(f.denG, den)
+		for l, lev := range t.Levels {
+			f.numG = append(f.numG, make([]float64, s))
+			f.nameG = append(f.nameG, "prop_ones["+t.Group+"="+lev+"]")
+			f.obsG = append(f.obsG, obs[l]/den[l])
+		}
+	}
+	return f
+}
+
+// reset zeroes the per-draw sums.
+func (f *familyStats) reset() {
+	if f == nil {
+		return
+	}
+	clear(f.num)
+	for _, v := range f.numG {
+		clear(v)
+	}
+}
+
+// add adds training row i's replicated values r (one per draw).
+func (f *familyStats) add(i int, r []float64) {
+	if f == nil {
+		return
+	}
+	if f.counts {
+		for k, v := range r {
+			if v == 0 {
+				f.num[k]++
+			}
+		}
+		return
+	}
+	for k, v := range r {
+		f.num[k] += v
+	}
+	off := 0
+	for _, ti := range f.terms {
+		t := f.d.Terms[ti]
+		g := f.numG[off+int(t.Refs[i])]
+		for k, v := range r {
+			g[k] += v
+		}
+		off += len(t.Levels)
+	}
+}
+
+// fold adds a chunk's sums (whole numbers: exact in any order).
+func (f *familyStats) fold(c *familyStats) {
+	if f == nil {
+		return
+	}
+	for k, v := range c.num {
+		f.num[k] += v
+	}
+	for j, g := range c.numG {
+		for k, v := range g {
+			f.numG[j][k] += v
+		}
+	}
+}
+
+// stats returns the statistics for ppc_stats.csv.
+func (f *familyStats) stats() []ppcStat {
+	if f == nil {
+		return nil
+	}
+	name := "prop_ones"
+	if f.counts {
+		name = "prop_zeros"
+	}
+	rep := make([]float64, f.s)
+	for k, v := range f.num {
+		rep[k] = v / f.den
+	}
+	out := []ppcStat{{name, f.obs / f.den, rep}}
+	j := 0
+	for a, ti := range f.terms {
+		for l := range f.d.Terms[ti].Levels {
+			r := make([]float64, f.s)
+			for k, v := range f.numG[j] {
+				r[k] = v / f.denG[a][l]
+			}
+			out = append(out, ppcStat{f.nameG[j], f.obsG[j], r})
+			j++
+		}
+	}
+	return out
 }

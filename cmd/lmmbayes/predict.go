@@ -23,12 +23,17 @@ CONFIG describes (its [output] dir): per row the posterior of the expected
 response (epred = xβ + zb) and the posterior predictive (pred = epred +
 N(0, σ²)). Levels seen in training use their drawn effects; unseen levels
 get effects drawn from N(0, Σ) (or are refused with --new-levels error);
---re-form NA drops all random effects. Without --newdata, prints and writes
-coef.csv: fixed plus random coefficients per level, as lme4's coef().`
+--re-form NA drops all random effects. For a GLMM family epred is the
+expected response (the probability of a success per trial; the expected
+count) and pred a draw of the response (0/1 for one trial; a count);
+--scale link makes epred the linear predictor. Without --newdata, prints
+and writes coef.csv: fixed plus random coefficients per level (on the link
+scale), as lme4's coef().`
 
 // predictFlags are the flags of predict.
 type predictFlags struct {
 	newdata, out, reForm, newLevels, drawsOut, run *string
+	scale                                          *string
 	seed                                           *uint64
 	fs                                             *flagSet
 }
@@ -41,6 +46,7 @@ func addPredictFlags(fs *flagSet) *predictFlags {
 		newLevels: fs.String("new-levels", "", "\"gaussian\" draws unseen levels from N(0, Σ), \"error\" refuses them (overrides [predict] new_levels)"),
 		drawsOut:  fs.String("draws-out", "", "also write every predictive draw to `file` (rows = draws, columns pred_1..pred_M)"),
 		run:       addRunDirFlag(fs),
+		scale:     fs.String("scale", "response", "\"response\": epred on the response scale (probabilities, expected counts); \"link\": the linear predictor (logit, log), as brms's posterior_linpred"),
 		seed:      fs.Uint64("seed", 0, "random `seed` of the predictive draws (default: the run's seed from run.json, else 20260101)"),
 		fs:        fs,
 	}
@@ -148,7 +154,10 @@ func cmdPredict(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opt := model.PredictOptions{Population: cfg.Predict.ReForm == "NA", RefuseNewLevels: cfg.Predict.NewLevels == "error"}
+	if *pf.scale != "response" && *pf.scale != "link" {
+		return inputErrorf("--scale must be \"response\" or \"link\", got %q", *pf.scale)
+	}
+	opt := model.PredictOptions{Population: cfg.Predict.ReForm == "NA", RefuseNewLevels: cfg.Predict.NewLevels == "error", LinkScale: *pf.scale == "link"}
 	if err := posterior.CheckSeenLevels(d, nd, post, opt); err != nil {
 		return err
 	}
@@ -200,6 +209,14 @@ func predictDesign(stderr io.Writer, cfg *config, dir string) (*model.Design, []
 		if err != nil {
 			return nil, nil, inputErrorf("%s: the levels the run recorded do not fit the formula of %s (%v); was the config changed after the run?", metaPath, cfg.where("model.formula"), err)
 		}
+		fam, err := model.ParseFamily(cfg.Model.Family)
+		if err != nil {
+			return nil, nil, inputErrorf("%s: %v", cfg.where("model.family"), err)
+		}
+		if meta.Family != "" && meta.Family != fam.String() {
+			return nil, nil, inputErrorf("%s: the run sampled family %s, %s says %s; was the config changed after the run?", metaPath, meta.Family, cfg.where("model.family"), fam)
+		}
+		d.Family = fam
 		return d, meta.CategoricalColumns, nil
 	}
 	if _, err := draws.Files(dir); err != nil {

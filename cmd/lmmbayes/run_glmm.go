@@ -325,4 +325,4 @@ func printGLMMFamily(w io.Writer, f model.Family) {
 }
 
 // posteriorGLMMPPC is true once ppc.csv is written for GLMM families.
-const posteriorGLMMPPC = false
+const posteriorGLMMPPC = true

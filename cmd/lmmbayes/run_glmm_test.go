@@ -246,11 +246,6 @@ func checkGLMMLogLik(t *testing.T, c glmmCase, dir string) {
 	}
 	dh, drecs := readCSVT(t, c.data)
 	val := func(i int, name string) string { return drecs[i][slices.Index(dh, name)] }
-	num := func(s string) float64 {
-		var v float64
-		fmt.Sscan(s, &v)
-		return v
-	}
 	lg := func(x float64) float64 { v, _ := math.Lgamma(x); return v }
 	var eta func(row []float64, i int) float64
 	var logd func(row []float64, i int, e float64) float64
@@ -321,4 +316,176 @@ func checkGLMMLogLik(t *testing.T, c glmmCase, dir string) {
 	if code != 0 || !strings.Contains(out, "elpd_loo") {
 		t.Errorf("loo: exit %d: %s%s", code, out, errs)
 	}
+}
+
+// glmmConfig writes a config for case c with output in dir/out.
+func glmmConfig(t *testing.T, c glmmCase, dir string) string {
+	t.Helper()
+	q := make([]string, len(c.factors))
+	for i, f := range c.factors {
+		q[i] = fmt.Sprintf("%q", f)
+	}
+	body := fmt.Sprintf("[data]\npath = %q\nfactors = [%s]\n[model]\nformula = %q\nfamily = %q\n[sampler]\nchains = 2\nwarmup = 300\ndraws = 400\nseed = 5\n[output]\ndir = %q\n",
+		c.data, strings.Join(q, ", "), c.formula, c.family, filepath.Join(dir, "out"))
+	path := filepath.Join(dir, "c.toml")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// allDraws reads draws_1.csv and draws_2.csv of dir.
+func allDraws(t *testing.T, dir string) ([]string, [][]float64) {
+	t.Helper()
+	h, r1 := readDrawsT(t, filepath.Join(dir, "draws_1.csv"))
+	_, r2 := readDrawsT(t, filepath.Join(dir, "draws_2.csv"))
+	return h, append(r1, r2...)
+}
+
+// TestPredictGLMM checks predict for the binomial (cbpp) and Poisson
+// (grouseticks) models against exact identities: epred's mean on the
+// response scale is the mean over the draws files of logit⁻¹(η) or
+// exp(η), η computed here from the draws' columns; --scale link gives the
+// mean of η itself; --re-form NA drops r_. pred holds whole numbers whose
+// mean is within 5 Monte Carlo SEs (pred_sd/√S, the draws independent
+// given the posterior draw) of epred's. ppc_stats.csv's prop_ones /
+// prop_zeros has the observed value of the data exactly.
+func TestPredictGLMM(t *testing.T) {
+	cases := glmmCases(t)
+	for _, c := range []glmmCase{cases[1], cases[2]} {
+		t.Run(c.family, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := glmmConfig(t, c, dir)
+			if code, _, errs := runCLI(t, "run", cfg, "--quiet"); code != 0 {
+				t.Fatalf("run: %s", errs)
+			}
+			out := filepath.Join(dir, "out")
+			head, rows := allDraws(t, out)
+			S := float64(len(rows))
+			col := func(n string) int {
+				j := slices.Index(head, n)
+				if j < 0 {
+					t.Fatalf("no column %s", n)
+				}
+				return j
+			}
+			nd := filepath.Join(dir, "nd.csv")
+			var etaOf func(r []float64, pop bool) float64
+			inv := func(e float64) float64 { return math.Exp(e) }
+			stat, obs := "prop_zeros", 0.0
+			if c.family == "binomial" {
+				os.WriteFile(nd, []byte("herd,period\n3,4\n"), 0o644)
+				_, mrecs := readCSVT(t, filepath.Join(out, "random_effects.csv"))
+				var re int
+				for _, r := range mrecs {
+					if r[3] == "3" {
+						re = col(r[0])
+					}
+				}
+				etaOf = func(r []float64, pop bool) float64 {
+					e := r[col("b_Intercept")] + r[col("b_period4")]
+					if !pop {
+						e += r[re]
+					}
+					return e
+				}
+				inv = func(e float64) float64 { return 1 / (1 + math.Exp(-e)) }
+				stat = "prop_ones"
+				var ys, ns float64
+				dh, drecs := readCSVT(t, c.data)
+				for _, r := range drecs {
+					ys += num(r[slices.Index(dh, "incidence")])
+					ns += num(r[slices.Index(dh, "size")])
+				}
+				obs = ys / ns
+			} else {
+				os.WriteFile(nd, []byte("YEAR,HEIGHT,LOCATION,BROOD\n96,465,32,501\n"), 0o644)
+				_, mrecs := readCSVT(t, filepath.Join(out, "random_effects.csv"))
+				var re int
+				for _, r := range mrecs {
+					if r[3] == "32" {
+						re = col(r[0])
+					}
+				}
+				dh, drecs := readCSVT(t, c.data)
+				var m, ss, zeros float64
+				for _, r := range drecs {
+					m += num(r[slices.Index(dh, "HEIGHT")])
+					if r[slices.Index(dh, "TICKS")] == "0" {
+						zeros++
+					}
+				}
+				m /= float64(len(drecs))
+				for _, r := range drecs {
+					d := num(r[slices.Index(dh, "HEIGHT")]) - m
+					ss += d * d
+				}
+				z := (465 - m) / math.Sqrt(ss/float64(len(drecs)-1))
+				etaOf = func(r []float64, pop bool) float64 {
+					e := r[col("b_Intercept")] + r[col("b_YEAR96")] + r[col("b_scaleHEIGHT")]*z
+					if !pop {
+						e += r[re]
+					}
+					return e
+				}
+				obs = zeros / float64(len(drecs))
+			}
+			for _, v := range []struct {
+				args []string
+				pop  bool
+				link bool
+			}{{nil, false, false}, {[]string{"--scale", "link"}, false, true}, {[]string{"--re-form", "NA"}, true, false}} {
+				pf := filepath.Join(dir, "pred.csv")
+				args := append([]string{"predict", cfg, "--newdata", nd, "--out", pf}, v.args...)
+				if code, _, errs := runCLI(t, args...); code != 0 {
+					t.Fatalf("predict %v: %s", v.args, errs)
+				}
+				ph, precs := readCSVT(t, pf)
+				get := func(n string) float64 { return num(precs[0][slices.Index(ph, n)]) }
+				want := 0.0
+				for _, r := range rows {
+					e := etaOf(r, v.pop)
+					if !v.link {
+						e = inv(e)
+					}
+					want += e / S
+				}
+				if got := get("epred_mean"); math.Abs(got-want) > 1e-12*math.Max(1, math.Abs(want)) {
+					t.Errorf("%v: epred_mean %.15g, from the draws %.15g", v.args, got, want)
+				}
+				if !v.link {
+					if d := math.Abs(get("pred_mean") - get("epred_mean")); d > 5*get("pred_sd")/math.Sqrt(S) {
+						t.Errorf("%v: pred_mean %g, epred_mean %g: beyond 5 MCSE", v.args, get("pred_mean"), get("epred_mean"))
+					}
+				}
+			}
+			sh, srecs := readCSVT(t, filepath.Join(out, "ppc_stats.csv"))
+			found := false
+			for _, r := range srecs {
+				if r[0] == stat {
+					found = true
+					if got := num(r[slices.Index(sh, "observed")]); math.Abs(got-obs) > 1e-12 {
+						t.Errorf("%s observed %g, data %g", stat, got, obs)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("ppc_stats.csv has no %s", stat)
+			}
+			// Replicated responses are whole numbers.
+			_, pp := readCSVT(t, filepath.Join(out, "ppc.csv"))
+			for _, r := range pp[:5] {
+				if v := num(r[9]); v != math.Floor(v) {
+					t.Errorf("ppc.csv pred_q50 %g is not a whole number", v)
+				}
+			}
+		})
+	}
+}
+
+// num parses a number (0 when it is not one).
+func num(s string) float64 {
+	var v float64
+	fmt.Sscan(s, &v)
+	return v
 }
