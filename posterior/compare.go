@@ -44,7 +44,11 @@ type MLFit struct {
 	fixef, se map[string]float64
 	varcorr   []model.VarCorrRow
 	sigma     float64
-	ranef     map[string]mlRanef // per group
+	// family is the fit's family ("" or "gaussian" for the linear mixed
+	// model) and shape the negative binomial's (NaN otherwise).
+	family string
+	shape  float64
+	ranef  map[string]mlRanef // per group
 }
 
 type mlRanef struct {
@@ -71,7 +75,30 @@ func MLFromResult(r *model.FitResult) *MLFit {
 	return m
 }
 
-// ReadMLFit reads ml_fit.json (FitResult's JSON form); a file that is not
+// MLFromGLMM takes what Compare needs from a GLMM fit (glmer's).
+func MLFromGLMM(r *model.GLMMFitResult) *MLFit {
+	m := &MLFit{fixef: map[string]float64{}, se: map[string]float64{}, varcorr: r.VarCorr, family: r.Family, shape: math.NaN(), ranef: map[string]mlRanef{}}
+	if r.Shape != nil {
+		m.shape = *r.Shape
+	}
+	for i, n := range r.Fixef.Names {
+		m.fixef[n] = r.Fixef.Values[i]
+	}
+	for i, n := range r.FixefSE.Names {
+		m.se[n] = r.FixefSE.Values[i]
+	}
+	for _, g := range r.Ranef {
+		re := mlRanef{levels: g.Levels, values: map[string][]float64{}}
+		for j, n := range g.Names {
+			re.values[n] = g.Values[j]
+		}
+		m.ranef[g.Group] = re
+	}
+	return m
+}
+
+// ReadMLFit reads ml_fit.json (FitResult's JSON form, or GLMMFitResult's
+// for a non-Gaussian family); a file that is not
 // one is an *draws.InputError, a missing file an error satisfying
 // errors.Is(err, os.ErrNotExist).
 func ReadMLFit(path string) (*MLFit, error) {
@@ -83,6 +110,8 @@ func ReadMLFit(path string) (*MLFit, error) {
 		Fixef   map[string]float64 `json:"fixef"`
 		FixefSE map[string]float64 `json:"fixef_se"`
 		Sigma   float64            `json:"sigma"`
+		Family  string             `json:"family"`
+		Shape   *float64           `json:"nb_theta"`
 		VarCorr []struct {
 			Group string          `json:"group"`
 			Var1  json.RawMessage `json:"var1"`
@@ -98,10 +127,14 @@ func ReadMLFit(path string) (*MLFit, error) {
 	if err := json.Unmarshal(raw, &j); err != nil {
 		return nil, draws.Inputf("%s: %v", path, err)
 	}
-	if j.Fixef == nil || j.Sigma <= 0 {
+	glmm := j.Family != "" && j.Family != "gaussian"
+	if j.Fixef == nil || (j.Sigma <= 0 && !glmm) {
 		return nil, draws.Inputf("%s: not an ML fit (no fixef or sigma)", path)
 	}
-	m := &MLFit{fixef: j.Fixef, se: j.FixefSE, sigma: j.Sigma, ranef: map[string]mlRanef{}}
+	m := &MLFit{fixef: j.Fixef, se: j.FixefSE, sigma: j.Sigma, family: j.Family, shape: math.NaN(), ranef: map[string]mlRanef{}}
+	if j.Shape != nil {
+		m.shape = *j.Shape
+	}
 	for _, v := range j.VarCorr {
 		r := model.VarCorrRow{Group: v.Group, Vcov: v.Vcov, SDCor: v.SDCor}
 		// Names are strings; null, or {} as R's jsonlite writes NA, mean none.
@@ -138,7 +171,8 @@ func mlVarCorr(rows []model.VarCorrRow, g, v1, v2 string, skip int) (float64, bo
 }
 
 // Compare sets the posterior post of design d beside the ML fit ml: one
-// row per parameter (b_, sd_, cor_, sigma, in draws-column order) and,
+// row per parameter (b_, sd_, cor_, and sigma or a negative binomial's
+// shape, in draws-column order) and,
 // when post holds r_ columns or reMeans are given (ReadREMeans), per
 // grouping factor and effect the correlation over levels of the ML
 // conditional modes with the posterior means.
@@ -193,7 +227,12 @@ func Compare(d *model.Design, post *draws.Draws, ml *MLFit, reMeans []REMean) ([
 			}
 		}
 	}
-	add("sigma", ml.sigma, math.NaN(), true)
+	switch n.Dispersion {
+	case "sigma":
+		add("sigma", ml.sigma, math.NaN(), true)
+	case "shape":
+		add("shape", ml.shape, math.NaN(), !math.IsNaN(ml.shape))
+	}
 	return rows, ranefCorrs(post, ml, reMeans)
 }
 

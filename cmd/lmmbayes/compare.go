@@ -76,6 +76,13 @@ func cmdCompare(e *env, args []string) error {
 		}
 	}
 	ml, err := posterior.ReadMLFit(filepath.Join(dir, "ml_fit.json"))
+	if errors.Is(err, os.ErrNotExist) && d.Family != model.Gaussian {
+		fit, ferr := model.FitGLMM(d, model.GLMMOptions{NAGQ: 1})
+		if ferr != nil {
+			return fmt.Errorf("compare: ML fit: %w", ferr)
+		}
+		ml, err = posterior.MLFromGLMM(fit), nil
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		fit, ferr := model.Fit(d, model.FitOptions{REML: false})
 		if ferr != nil {

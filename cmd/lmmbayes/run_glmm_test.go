@@ -459,6 +459,34 @@ func TestPredictGLMM(t *testing.T) {
 					}
 				}
 			}
+			// compare: the glmer-style fit beside the posterior, no sigma row.
+			code, cmpOut, errs := runCLI(t, "compare", cfg, "--format", "csv")
+			if code != 0 {
+				t.Fatalf("compare: %s", errs)
+			}
+			var ml struct{ Fixef map[string]float64 }
+			raw, _ := os.ReadFile(filepath.Join(out, "ml_fit.json"))
+			if err := json.Unmarshal(raw, &ml); err != nil {
+				t.Fatal(err)
+			}
+			ch, crecs, _ := parseCompareCSV(t, cmpOut)
+			if _, ok := crecs["sigma"]; ok {
+				t.Errorf("compare of family %s has a sigma row", c.family)
+			}
+			for name, v := range ml.Fixef {
+				b := "b_" + strings.NewReplacer("(Intercept)", "Intercept", "(", "", ")", "").Replace(name)
+				r, ok := crecs[b]
+				if !ok {
+					t.Errorf("compare has no row %s", b)
+					continue
+				}
+				if got := mustFloat(t, r[slices.Index(ch, "ml_estimate")]); math.Abs(got-v) > 1e-9*math.Max(1, math.Abs(v)) {
+					t.Errorf("compare %s ml_estimate %g, ml_fit.json %g", b, got, v)
+				}
+				if got, want := mustFloat(t, r[slices.Index(ch, "post_mean")]), colMean(t, head, rows, b); math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+					t.Errorf("compare %s post_mean %g, draws %g", b, got, want)
+				}
+			}
 			sh, srecs := readCSVT(t, filepath.Join(out, "ppc_stats.csv"))
 			found := false
 			for _, r := range srecs {
