@@ -68,6 +68,9 @@ func cmdKfold(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if fam, _ := model.ParseFamily(cfg.Model.Family); fam != model.Gaussian {
+		return inputErrorf("%s: family %q: kfold refits the gaussian family only so far (use lmmbayes loo on a run with log_lik = true)", cfg.where("model.family"), fam)
+	}
 	if *seed >= 0 {
 		cfg.Sampler.Seed = *seed
 	}

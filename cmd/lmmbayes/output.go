@@ -497,9 +497,7 @@ func (o *runOutput) writeAll(dir string) error {
 	if err := outfile.WriteFile(filepath.Join(dir, "run.json"), func(w *bufio.Writer) error { return o.writeJSON(w) }); err != nil {
 		return err
 	}
-	if o.cfg.Output.Plots && o.family != model.Gaussian {
-		o.warnings = append(o.warnings, "plots and report.html were not written: they are made for the gaussian family only so far")
-	} else if o.cfg.Output.Plots {
+	if o.cfg.Output.Plots {
 		if err := writeReportPPC(dir, o.d, post, o.cfg.Output.PPC); err != nil {
 			return fmt.Errorf("plots: %w", err)
 		}

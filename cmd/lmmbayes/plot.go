@@ -33,7 +33,7 @@ config, priors, summary, ML comparison and these plots. See docs/plots.md.`
 
 // defaultPlotVars selects the variables plotted without --vars: fixed
 // effects, group-level SDs and correlations, and sigma (not the r_ columns).
-const defaultPlotVars = `^(b_|sd_|cor_|sigma$)`
+const defaultPlotVars = `^(b_|sd_|cor_|sigma$|shape$)`
 
 // ppcPlotDraws is the number of replicated data sets of the PPC plot.
 const ppcPlotDraws = 50
