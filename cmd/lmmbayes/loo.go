@@ -299,6 +299,9 @@ func openLooRun(dir string, f *looFlags) (*looRun, error) {
 	}
 	r := &looRun{dir: dir, name: runName(dir), meta: meta, metaPath: metaPath}
 	if *f.group != "" {
+		if meta != nil && meta.Family != "" && meta.Family != "gaussian" {
+			return nil, inputErrorf("loo: --group %s: %s: family %s: leave-one-group-out integrates the effects out in closed form, which holds for the gaussian family only; use lmmbayes loo without --group", *f.group, dir, meta.Family)
+		}
 		if r.group, err = openGroupLoo(dir, meta, metaPath, *f.group); err != nil {
 			return nil, err
 		}
