@@ -206,6 +206,10 @@ func TestRunGLMMRefusals(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
 			t.Errorf("%q: output dir written", tc.cfg)
 		}
+	} // kfold refits the Gaussian model only.
+	code, _, stderr := runCLI(t, "kfold", glmmConfig(t, c, dir), "--group", "herd")
+	if code != 2 || !strings.Contains(stderr, "kfold refits the gaussian family only") {
+		t.Errorf("kfold: exit %d, %q", code, stderr)
 	}
 }
 
