@@ -366,10 +366,13 @@ func TestPredictGLMM(t *testing.T) {
 		t.Run(c.family, func(t *testing.T) {
 			dir := t.TempDir()
 			cfg := glmmConfig(t, c, dir)
-			if code, _, errs := runCLI(t, "run", cfg, "--quiet"); code != 0 {
+			if code, _, errs := runCLI(t, "run", cfg, "--quiet", "--log-lik"); code != 0 {
 				t.Fatalf("run: %s", errs)
 			}
 			out := filepath.Join(dir, "out")
+			if c.family == "binomial" {
+				checkBayesR2Binomial(t, c, out)
+			}
 			head, rows := allDraws(t, out)
 			S := float64(len(rows))
 			col := func(n string) int {
@@ -526,4 +529,59 @@ func num(s string) float64 {
 	var v float64
 	fmt.Sscan(s, &v)
 	return v
+}
+
+// checkBayesR2Binomial checks loo's bayes_R2.csv of a cbpp run against the
+// definition (brms's bayes_R2 on posterior_epred): for the first draw,
+// ŷᵢ = nᵢ·logit⁻¹(ηᵢ) with (conditional) and without (marginal) the herd
+// effects, R² = var(ŷ)/(var(ŷ) + var(y − ŷ)), computed here from the
+// draws file and the data.
+func checkBayesR2Binomial(t *testing.T, c glmmCase, out string) {
+	t.Helper()
+	if code, o, errs := runCLI(t, "loo", out); code != 0 {
+		t.Fatalf("loo: %s%s", o, errs)
+	}
+	head, rows := readDrawsT(t, filepath.Join(out, "draws_1.csv"))
+	r := rows[0]
+	_, mrecs := readCSVT(t, filepath.Join(out, "random_effects.csv"))
+	re := map[string]int{}
+	for _, m := range mrecs {
+		re[m[3]] = slices.Index(head, m[0])
+	}
+	dh, drecs := readCSVT(t, c.data)
+	r2 := func(withRE bool) float64 {
+		var yh, e []float64
+		for _, d := range drecs {
+			eta := r[slices.Index(head, "b_Intercept")]
+			if p := d[slices.Index(dh, "period")]; p != "1" {
+				eta += r[slices.Index(head, "b_period"+p)]
+			}
+			if withRE {
+				eta += r[re[d[slices.Index(dh, "herd")]]]
+			}
+			n, y := num(d[slices.Index(dh, "size")]), num(d[slices.Index(dh, "incidence")])
+			v := n / (1 + math.Exp(-eta))
+			yh = append(yh, v)
+			e = append(e, y-v)
+		}
+		vr := func(x []float64) float64 {
+			m := 0.0
+			for _, v := range x {
+				m += v
+			}
+			m /= float64(len(x))
+			s := 0.0
+			for _, v := range x {
+				s += (v - m) * (v - m)
+			}
+			return s / float64(len(x)-1)
+		}
+		return vr(yh) / (vr(yh) + vr(e))
+	}
+	_, r2s := readCSVT(t, filepath.Join(out, "bayes_R2.csv"))
+	for j, want := range []float64{r2(true), r2(false)} {
+		if got := num(r2s[0][j]); math.Abs(got-want) > 1e-9 {
+			t.Errorf("bayes_R2.csv draw 1 column %d: %.12g, from the draws %.12g", j+1, got, want)
+		}
+	}
 }
