@@ -500,6 +500,27 @@ func TestPredictGLMM(t *testing.T) {
 					t.Errorf("compare %s post_mean %g, draws %g", b, got, want)
 				}
 			}
+			if c.family == "binomial" {
+				// A herd not seen in training: its effect is drawn from
+				// N(0, τ(s)²) per draw, so on the link scale epred's mean
+				// is the population η's mean plus a mean of independent
+				// N(0, τ(s)²)/S terms: within 5 of their SD √(Σ τ²)/S.
+				os.WriteFile(nd, []byte("herd,period\n99,2\n"), 0o644)
+				pf := filepath.Join(dir, "pred_new.csv")
+				if code, _, errs := runCLI(t, "predict", cfg, "--newdata", nd, "--out", pf, "--scale", "link"); code != 0 {
+					t.Fatalf("predict new level: %s", errs)
+				}
+				ph, precs := readCSVT(t, pf)
+				var pop, tau2 float64
+				for _, r := range rows {
+					pop += (r[col("b_Intercept")] + r[col("b_period2")]) / S
+					tau2 += r[col("sd_herd__Intercept")] * r[col("sd_herd__Intercept")]
+				}
+				got := num(precs[0][slices.Index(ph, "epred_mean")])
+				if tol := 5 * math.Sqrt(tau2) / S; math.Abs(got-pop) > tol {
+					t.Errorf("new herd: epred_mean %g, population %g: beyond %g", got, pop, tol)
+				}
+			}
 			sh, srecs := readCSVT(t, filepath.Join(out, "ppc_stats.csv"))
 			found := false
 			for _, r := range srecs {
