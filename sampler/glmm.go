@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 
 	"github.com/lmmbayes/lmmbayes/model"
@@ -477,12 +478,14 @@ func RunLogistic(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMRes
 				return
 			}
 			nc := len(res.Columns)
-			out := make([]float64, opt.Draws*nc)
+			out := make([]float64, 0, min(opt.Draws, 4096)*nc)
 			var nacc, nw int
 			sum, sum2 := make([]float64, len(c.psi)), make([]float64, len(c.psi))
 			for it := range opt.Warmup + opt.Draws {
 				if it%64 == 0 && ctx.Err() != nil {
 					errs[ci] = ctx.Err()
+					res.Draws[ci] = out
+					res.Accept[ci] = float64(nacc) / float64(max(len(out)/nc, 1))
 					return
 				}
 				acc := c.step()
@@ -514,17 +517,42 @@ func RunLogistic(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMRes
 				if acc {
 					nacc++
 				}
-				c.record(out[(it-opt.Warmup)*nc:], opt.RandomEffects)
+				out = slices.Grow(out, nc)[:len(out)+nc]
+				c.record(out[len(out)-nc:], opt.RandomEffects)
 			}
 			res.Draws[ci] = out
 			res.Accept[ci] = float64(nacc) / float64(opt.Draws)
 		}()
 	}
 	wg.Wait()
+	return finishGLMM(ctx, res, errs)
+}
+
+// finishGLMM returns the result of the chains: the first error that is
+// not the context's; on cancellation the draws every chain made, cut to
+// the same number, with ctx.Err() (the caller may keep them).
+func finishGLMM(ctx context.Context, res *GLMMResult, errs []error) (*GLMMResult, error) {
+	cancelled := false
 	for _, err := range errs {
-		if err != nil {
+		switch {
+		case err == nil:
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			cancelled = true
+		default:
 			return nil, err
 		}
 	}
-	return res, nil
+	if !cancelled {
+		return res, nil
+	}
+	nc := len(res.Columns)
+	n := res.NDraws
+	for _, d := range res.Draws {
+		n = min(n, len(d)/nc)
+	}
+	for ci := range res.Draws {
+		res.Draws[ci] = res.Draws[ci][:n*nc]
+	}
+	res.NDraws = n
+	return res, ctx.Err()
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 
 	"github.com/lmmbayes/lmmbayes/model"
@@ -80,10 +81,12 @@ func RunCount(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResult
 				return
 			}
 			nc := len(res.Columns)
-			out := make([]float64, opt.Draws*nc)
+			out := make([]float64, 0, min(opt.Draws, 4096)*nc)
 			for it := range opt.Warmup + opt.Draws {
 				if it%64 == 0 && ctx.Err() != nil {
 					errs[ci] = ctx.Err()
+					res.Draws[ci] = out
+					res.Accept[ci] = float64(c.acc) / float64(max(len(out)/nc, 1))
 					return
 				}
 				if err := c.step(it, opt.Warmup); err != nil {
@@ -91,7 +94,8 @@ func RunCount(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResult
 					return
 				}
 				if it >= opt.Warmup {
-					c.record(out[(it-opt.Warmup)*nc:], opt.RandomEffects)
+					out = slices.Grow(out, nc)[:len(out)+nc]
+					c.record(out[len(out)-nc:], opt.RandomEffects)
 				}
 			}
 			res.Draws[ci] = out
@@ -99,12 +103,7 @@ func RunCount(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResult
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+	return finishGLMM(ctx, res, errs)
 }
 
 func checkCountSpec(s *GLMMSpec) error {

@@ -89,11 +89,18 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 		gr, err = sampler.RunCount(e.ctx, spec, gopt)
 	}
 	wall := time.Since(start)
+	interrupted := false
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("%w: family %s keeps its draws in memory until the chains end: nothing written", errInterrupted, fam)
+		if !errors.Is(err, context.Canceled) {
+			return samplerInputError(cfg, fmt.Errorf("run: %w", err))
 		}
-		return samplerInputError(cfg, fmt.Errorf("run: %w", err))
+		if gr == nil || gr.NDraws/thin < 4 {
+			return fmt.Errorf("%w before any draws were saved: nothing written", errInterrupted)
+		}
+		// As the Gaussian run: write and summarise the draws made so
+		// far, marked incomplete, then exit 130.
+		interrupted = true
+		fmt.Fprintf(e.stderr, "lmmbayes: interrupted: writing the %d draws per chain finished so far (a second signal stops at once)\n", gr.NDraws/thin)
 	}
 	phases.done(fmt.Sprintf("sampling (%.3f s)", wall.Seconds()))
 	names := draws.ColumnNames(d, cfg.Output.RandomEffects)
@@ -116,7 +123,10 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 		}
 		res.Chains = append(res.Chains, ch)
 	}
-	out.res, out.wall = res, wall
+	out.res, out.wall, out.incomplete = res, wall, interrupted
+	if interrupted {
+		out.warnings = append(out.warnings, fmt.Sprintf("the run was interrupted: %d of %d draws per chain were made", gr.NDraws/thin, opt.Draws))
+	}
 	if err := out.finishDraws(); err != nil {
 		return err
 	}
@@ -140,6 +150,9 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	}
 	phases.done("files in place")
 	out.printSummary(e.stdout)
+	if interrupted {
+		return fmt.Errorf("%w: the output in %s holds the draws made before the signal (run.json: \"incomplete\": true)", errInterrupted, out.outDir())
+	}
 	return nil
 }
 

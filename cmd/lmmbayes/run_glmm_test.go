@@ -3,14 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -604,5 +607,49 @@ func checkBayesR2Binomial(t *testing.T, c glmmCase, out string) {
 		if got := num(r2s[0][j]); math.Abs(got-want) > 1e-9 {
 			t.Errorf("bayes_R2.csv draw 1 column %d: %.12g, from the draws %.12g", j+1, got, want)
 		}
+	}
+}
+
+// TestInterruptGLMM sends SIGINT while a binomial run samples: as the
+// Gaussian run, it writes its files from the draws made so far (every
+// chain cut to the same number), run.json marked incomplete, exit 130.
+func TestInterruptGLMM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	c := glmmCases(t)[1]
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := exec.Command(os.Args[0], "run", "--data", c.data, "--formula", c.formula, "--family", c.family,
+		"--factors", strings.Join(c.factors, ","), "--out", out, "--quiet", "--chains", "2", "--warmup", "100", "--draws", "100000000", "--seed", "5")
+	cmd.Env = append(os.Environ(), "LMMBAYES_TEST_MAIN=1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitSampling()
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want code 130; stderr:\n%s", err, stderr.String())
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatalf("run.json: %v; stderr:\n%s", err, stderr.String())
+	}
+	var rj struct {
+		Incomplete bool `json:"incomplete"`
+	}
+	if err := json.Unmarshal(raw, &rj); err != nil || !rj.Incomplete {
+		t.Fatalf("run.json incomplete = %v (%v)", rj.Incomplete, err)
+	}
+	_, r1 := readDrawsT(t, filepath.Join(out, "draws_1.csv"))
+	_, r2 := readDrawsT(t, filepath.Join(out, "draws_2.csv"))
+	if len(r1) < 4 || len(r1) != len(r2) {
+		t.Errorf("draws files hold %d and %d draws", len(r1), len(r2))
+	}
+	if _, err := os.Stat(filepath.Join(out, "summary.csv")); err != nil {
+		t.Error(err)
 	}
 }
