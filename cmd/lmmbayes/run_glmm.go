@@ -168,6 +168,13 @@ func buildGLMMSpec(cfg *config, d *model.Design) (*sampler.GLMMSpec, *priors.Ass
 		SD:    priors.StudentT{Nu: 3, Mu: 0, Sigma: 2.5},
 		Cor:   priors.LKJ{Eta: 1},
 	}
+	if _, ok := cfg.Priors["shape"]; ok {
+		what := "family " + d.Family.String() + " has no shape"
+		if d.Family == model.NegBinomial {
+			what = fmt.Sprintf("the negative binomial's shape has brms's default gamma(%g, %g) prior, which cannot be changed yet (remove the key)", nbShapeA, nbShapeB)
+		}
+		return nil, nil, inputErrorf("%s: key \"priors.shape\": %s", cfg.where("priors.shape"), what)
+	}
 	asg, err := priors.Resolve(cfg.Priors, sampler.ParamSetOf(d), def)
 	if err != nil {
 		var ke *priors.KeyError

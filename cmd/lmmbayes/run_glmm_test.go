@@ -201,6 +201,8 @@ func TestRunGLMMRefusals(t *testing.T) {
 		{"[priors]\nsigma = \"student_t(3, 0, 2.5)\"\n", `key "priors.sigma"`},
 		{"[priors]\nb = \"horseshoe(1)\"\n", `key "priors.b"`},
 		{"[sampler]\nmethod = \"nuts\"\n", `key "sampler.method"`},
+		{"[priors]\nshape = \"gamma(2, 1)\"\n", `key "priors.shape"`},
+		{"[priors]\ncov = \"inv_wishart(3, 1)\"\n", `key "priors.cov"`},
 	} {
 		cfg := filepath.Join(dir, "c.toml")
 		body := fmt.Sprintf("[data]\npath = %q\nfactors = [\"herd\", \"period\"]\n[model]\nformula = %q\nfamily = \"binomial\"\n[output]\ndir = %q\n%s",
