@@ -71,8 +71,9 @@ class Model:
     ``priors`` maps the [priors] keys of a config (``{"b": "normal(0,
     10)", "sd": "student_t(3, 0, 50)"}``, see docs/priors.md) to brms-style
     strings; they are checked when ``sample`` starts, before any sampling.
-    ``family`` other than "gaussian" is passed on as ``[model] family``
-    (the binary refuses it while it supports only the Gaussian family).
+    ``family`` other than "gaussian" ("bernoulli", "binomial", "poisson",
+    "negbinomial") is passed on as ``[model] family``; the draws then have
+    no ``sigma`` (the negative binomial has ``shape``).
     """
 
     def __init__(
