@@ -16,7 +16,7 @@ na = ["NA", ""]          # cell values that mean "missing"
 
 [model]
 formula = "y ~ x + (1 | group)"   # lme4 syntax (required)
-family = "gaussian"      # or bernoulli, binomial, poisson, negbinomial (fit only, so far)
+family = "gaussian"      # or bernoulli, binomial, poisson, negbinomial (docs/config.md)
 
 [priors]
 # brms-style strings; more specific keys override general ones.
