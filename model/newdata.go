@@ -82,6 +82,20 @@ func (d *Design) NewData(fr *Frame) (*NewData, error) {
 			}
 		}
 	}
+	// A binomial model's trials, when the new data hold the response's
+	// columns: s + f of cbind(s, f), n of s | trials(n).
+	if d.Family == Binomial && isBinomialResponse(d.Formula.Response.Expr) {
+		if c := fr.Column(d.Formula.Response.Name); c != nil && len(c.mat) == 2 {
+			nd.Trials = make([]float64, n)
+			for i := range n {
+				if c.NA[i] {
+					return nil, fmt.Errorf("%s: row %d (line %d): the trials of %s are missing; give them on every row, or leave the response's columns out to predict one trial per row",
+						fr.Source, i+1, i+2, d.Formula.Response.Name)
+				}
+				nd.Trials[i] = c.mat[0][i] + c.mat[1][i]
+			}
+		}
+	}
 	nd.X = fillMatrix(d.fixed, rd)
 	for _, t := range d.Terms {
 		nt, err := newReTerm(fr, t, rd)

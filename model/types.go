@@ -129,6 +129,10 @@ type NewData struct {
 	X *mat.Dense
 	// Y is the response where the new data has it (nil otherwise).
 	Y []float64
+	// Trials holds a binomial model's trials of each row when the new
+	// data hold the columns of its cbind(s, f) or s | trials(n) response
+	// (nil otherwise).
+	Trials []float64
 	// Terms parallel Design.Terms.
 	Terms []*NewReTerm
 }

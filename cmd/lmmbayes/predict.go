@@ -157,7 +157,7 @@ func cmdPredict(e *env, args []string) error {
 	if *pf.scale != "response" && *pf.scale != "link" {
 		return inputErrorf("--scale must be \"response\" or \"link\", got %q", *pf.scale)
 	}
-	opt := model.PredictOptions{Population: cfg.Predict.ReForm == "NA", RefuseNewLevels: cfg.Predict.NewLevels == "error", LinkScale: *pf.scale == "link"}
+	opt := model.PredictOptions{Population: cfg.Predict.ReForm == "NA", RefuseNewLevels: cfg.Predict.NewLevels == "error", LinkScale: *pf.scale == "link", Trials: nd.Trials}
 	if err := posterior.CheckSeenLevels(d, nd, post, opt); err != nil {
 		return err
 	}

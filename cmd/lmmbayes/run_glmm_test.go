@@ -506,6 +506,26 @@ func TestPredictGLMM(t *testing.T) {
 				}
 			}
 			if c.family == "binomial" {
+				// New data with the response's columns: 7 trials, so
+				// epred = 7·logit⁻¹(η) and pred counts successes of 7.
+				os.WriteFile(nd, []byte("herd,period,incidence,size\n3,4,1,7\n"), 0o644)
+				pf := filepath.Join(dir, "pred_trials.csv")
+				if code, _, errs := runCLI(t, "predict", cfg, "--newdata", nd, "--out", pf); code != 0 {
+					t.Fatalf("predict with trials: %s", errs)
+				}
+				ph, precs := readCSVT(t, pf)
+				want := 0.0
+				for _, r := range rows {
+					want += 7 * inv(etaOf(r, false)) / S
+				}
+				if got := num(precs[0][slices.Index(ph, "epred_mean")]); math.Abs(got-want) > 1e-12*want {
+					t.Errorf("7 trials: epred_mean %.15g, from the draws %.15g", got, want)
+				}
+				if hi := num(precs[0][slices.Index(ph, "pred_q97.5")]); hi > 7 || hi != math.Floor(hi) {
+					t.Errorf("7 trials: pred_q97.5 = %g", hi)
+				}
+			}
+			if c.family == "binomial" {
 				// A herd not seen in training: its effect is drawn from
 				// N(0, τ(s)²) per draw, so on the link scale epred's mean
 				// is the population η's mean plus a mean of independent
