@@ -24,9 +24,10 @@ response (epred = xβ + zb) and the posterior predictive (pred = epred +
 N(0, σ²)). Levels seen in training use their drawn effects; unseen levels
 get effects drawn from N(0, Σ) (or are refused with --new-levels error);
 --re-form NA drops all random effects. For a GLMM family epred is the
-expected response (the probability of a success per trial; the expected
-count) and pred a draw of the response (0/1 for one trial; a count);
---scale link makes epred the linear predictor. Without --newdata, prints
+expected response (the probability of a success, times the row's trials
+when the new data hold a binomial response's columns; the expected count)
+and pred a draw of the response (successes; a count); --scale link makes
+epred the linear predictor. Without --newdata, prints
 and writes coef.csv: fixed plus random coefficients per level (on the link
 scale), as lme4's coef().`
 
