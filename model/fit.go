@@ -52,11 +52,15 @@ func Fit(d *Design, opt FitOptions) (*FitResult, error) {
 		maxEval = 10000
 	}
 	lower := m.ThetaLower()
+	// lme4's deviance with prior weights subtracts Σ log wᵢ (lmerResp's
+	// ldW): the working rows' deviance is that of the weighted model
+	// plus Σ log wᵢ.
+	ldw := d.LogWeights()
 	obj := func(th []float64) float64 {
 		if m.SetTheta(th) != nil {
 			return math.Inf(1)
 		}
-		return m.Objective(opt.REML)
+		return m.Objective(opt.REML) - ldw
 	}
 	x0 := make([]float64, m.nth)
 	for i, lb := range lower {
@@ -114,7 +118,7 @@ func Fit(d *Design, opt FitOptions) (*FitResult, error) {
 			return nil, fmt.Errorf("fit: %w", err)
 		}
 	}
-	r, err := newFitResult(m, opt.REML)
+	r, err := newFitResult(m, d, opt.REML)
 	if err != nil {
 		return nil, err
 	}
@@ -123,15 +127,15 @@ func Fit(d *Design, opt FitOptions) (*FitResult, error) {
 	return r, nil
 }
 
-// newFitResult summarises the kernel m at its current θ as lme4 does.
-func newFitResult(m *MixedModel, reml bool) (*FitResult, error) {
-	d := m.d
+// newFitResult summarises the kernel m of design d (m's working design
+// when d has weights or an offset) at its current θ as lme4 does.
+func newFitResult(m *MixedModel, d *Design, reml bool) (*FitResult, error) {
 	n, p := m.n, m.p
 	r := &FitResult{REML: reml, NObs: n, Theta: m.Theta()}
 	if d.Formula != nil {
 		r.Formula = d.Formula.Text
 	}
-	r.Objective = m.Objective(reml)
+	r.Objective = m.Objective(reml) - d.LogWeights()
 	df := float64(n)
 	if reml {
 		df -= float64(p)
@@ -231,6 +235,9 @@ func newFitResult(m *MixedModel, reml bool) (*FitResult, error) {
 	xr := d.X.RawMatrix()
 	for i := range n {
 		var s float64
+		if d.Offset != nil {
+			s = d.Offset[i]
+		}
 		for j := range p {
 			s += xr.Data[i*xr.Stride+j] * beta[j]
 		}

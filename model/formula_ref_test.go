@@ -16,6 +16,7 @@ var formulaRefFactors = map[string][]string{
 	"orthodont":  {"Subject", "Sex"},
 	"chick":      {"Chick"},
 	"bodyweight": {"Rat", "Diet"},
+	"cbpp":       {"herd", "period"},
 }
 
 func checkFormulaRef(t *testing.T, model, data string) {
@@ -35,6 +36,14 @@ func TestFitFormulaSleepFactor(t *testing.T)  { checkFormulaRef(t, "sleep_factor
 func TestFitFormulaOrthodont(t *testing.T)    { checkFormulaRef(t, "orthodont", "orthodont") }
 func TestFitFormulaChickPoly(t *testing.T)    { checkFormulaRef(t, "chick_poly", "chick") }
 func TestFitFormulaChickLog(t *testing.T)     { checkFormulaRef(t, "chick_log", "chick") }
+
+// Prior weights, offsets (offset() in the formula and an offset column,
+// alone and together with weights) and an aliased column lme4 drops.
+func TestFitFormulaWeights(t *testing.T)       { checkFormulaRef(t, "cbpp_weights", "cbpp") }
+func TestFitFormulaOffset(t *testing.T)        { checkFormulaRef(t, "cbpp_offset", "cbpp") }
+func TestFitFormulaWeightsOffset(t *testing.T) { checkFormulaRef(t, "cbpp_both", "cbpp") }
+func TestFitFormulaOffsetCalls(t *testing.T)   { checkFormulaRef(t, "orthodont_offset", "orthodont") }
+func TestFitFormulaRankDrop(t *testing.T)      { checkFormulaRef(t, "orthodont_rank", "orthodont") }
 
 // TestFitFormulaBodyWeight: lme4 with optimizer = "bobyqa" (its default
 // nloptwrap stops short here). At the default final trust-region radius

@@ -76,10 +76,12 @@ var formulaFuncs = map[string]funcSpec{
 	// poly(x, ..., degree = 1, coefs = NULL, raw = FALSE): one argument
 	// in ... is the degree.
 	"poly": {formals: []string{"x", "degree", "raw"}, required: 1, stateful: true},
+	// offset(object): added to the linear predictor, not a term.
+	"offset": {formals: []string{"object"}, required: 1, stateful: true},
 }
 
 // funcNames lists the supported functions for error messages.
-const funcNames = "I, log, log2, log10, log1p, exp, sqrt, abs, factor, as.numeric, scale, poly"
+const funcNames = "I, log, log2, log10, log1p, exp, sqrt, abs, factor, as.numeric, scale, poly, offset"
 
 // Deparse renders e as R's deparse() does, which is how R names the
 // variable and its model-matrix columns.
@@ -487,7 +489,7 @@ func (c *evalCtx) call(e *Expr) (*evalValue, error) {
 			}
 		}
 		return out, nil
-	case "I", "as.numeric":
+	case "I", "as.numeric", "offset":
 		return c.numeric(x, e.name)
 	case "scale":
 		return c.scale(e)

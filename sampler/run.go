@@ -290,6 +290,14 @@ func newSetup(spec *Spec, opt Options) (*setup, Kernel, error) {
 	if newK == nil {
 		newK = defaultKernel
 	}
+	if spec.Design.Weighted() {
+		// Prior weights and offsets: every method samples the model of the
+		// √w-scaled rows, y − offset (model.Design.Working), which is the
+		// weighted model exactly.
+		s := *spec
+		s.Design = spec.Design.Working()
+		spec = &s
+	}
 	k0, err := newK(spec.Design)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sampler: %w", err)

@@ -20,6 +20,8 @@ type modelFlags struct {
 	data    *string
 	formula *string
 	factors *string
+	// weights is --weights (run and fit only; nil elsewhere).
+	weights *string
 }
 
 // addModelFlags registers --data, --formula and --factors on fs.
@@ -29,6 +31,18 @@ func addModelFlags(fs *flagSet) *modelFlags {
 		formula: fs.String("formula", "", "lme4-style model `formula` (overrides [model] formula)"),
 		factors: fs.String("factors", "", "comma-separated `columns` to treat as categorical (overrides [data] factors)"),
 	}
+}
+
+// addModelFlagsWeights is addModelFlags with --weights.
+func addModelFlagsWeights(fs *flagSet) *modelFlags {
+	m := addModelFlags(fs)
+	m.addWeightsFlag(fs)
+	return m
+}
+
+// addWeightsFlag registers --weights (run and fit).
+func (m *modelFlags) addWeightsFlag(fs *flagSet) {
+	m.weights = fs.String("weights", "", "`column` of prior weights: residual variance sigma^2/w, as lmer's weights= (overrides [data] weights)")
 }
 
 // config returns the config named by pos (at most one path) with the
@@ -69,6 +83,10 @@ func (m *modelFlags) config(pos []string) (*config, error) {
 	if *m.factors != "" {
 		cfg.Data.Factors = splitList(*m.factors)
 		cfg.flagKeys["data.factors"] = "--factors"
+	}
+	if m.weights != nil && *m.weights != "" {
+		cfg.Data.Weights = *m.weights
+		cfg.flagKeys["data.weights"] = "--weights"
 	}
 	if cfg.Data.Path == "" {
 		return nil, inputErrorf("%s: key \"data.path\" is missing: name the CSV file", cfg.where("data"))
@@ -160,11 +178,15 @@ func buildDesignFrame(cfg *config) (*model.Design, *model.Frame, *droppedRows, e
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return nil, nil, nil, inputErrorf("%s: data: %v", cfg.where("data.path"), err)
 	}
-	d, err := model.Build(f, fr, model.BuildOptions{Reference: cfg.Data.Reference})
+	d, err := model.Build(f, fr, model.BuildOptions{Reference: cfg.Data.Reference, Weights: cfg.Data.Weights, Offset: cfg.Data.Offset,
+		DropRankDeficient: cfg.Model.RankDeficient != "error"})
 	if err != nil {
 		var fe *model.FormulaError
 		if errors.As(err, &fe) {
 			return nil, nil, nil, formulaError(cfg, fe)
+		}
+		if strings.Contains(err.Error(), "model matrix is rank deficient") {
+			err = fmt.Errorf("%w (%s: model.rank_deficient = \"error\"; \"drop\" drops them as lme4 does)", err, cfg.where("model.rank_deficient"))
 		}
 		return nil, nil, nil, asInput(err)
 	}
