@@ -388,7 +388,7 @@ func ParseFormula(text string) (*Formula, error) {
 	if resp.kind != nodeName && resp.kind != nodeCall {
 		return nil, p.errAt(lhs.pos, "write one column, or a function of one such as log(y)", "the response must be a single column name")
 	}
-	if resp.kind == nodeCall && (resp.call.name == "factor" || resp.call.name == "offset" || resp.call.polyDegree() > 1) {
+	if resp.kind == nodeCall && (resp.call.name == "factor" || resp.call.name == "offset" || resp.call.matCols() > 1) {
 		return nil, p.errAt(resp.pos, "", "the response must be numbers, one value per row: %s() cannot be the response", resp.call.name)
 	}
 	f := &Formula{Text: text, Response: Var{Name: resp.name, Pos: resp.pos, Expr: resp.call}}
@@ -741,7 +741,7 @@ func (s *termScope) groups(n *formulaNode) ([][]Var, error) {
 		if n.name == s.response {
 			return nil, s.p.errAt(n.pos, "", "the response %q also appears on the right-hand side", n.name)
 		}
-		if n.kind == nodeCall && (n.call.polyDegree() > 1 || n.call.name == "offset") {
+		if n.kind == nodeCall && (n.call.matCols() > 1 || n.call.name == "offset") {
 			return nil, s.p.errAt(n.pos, "", "%s() cannot be a grouping factor", n.call.name)
 		}
 		return [][]Var{{{Name: n.name, Pos: n.pos, Expr: n.call}}}, nil

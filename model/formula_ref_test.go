@@ -45,6 +45,13 @@ func TestFitFormulaWeightsOffset(t *testing.T) { checkFormulaRef(t, "cbpp_both",
 func TestFitFormulaOffsetCalls(t *testing.T)   { checkFormulaRef(t, "orthodont_offset", "orthodont") }
 func TestFitFormulaRankDrop(t *testing.T)      { checkFormulaRef(t, "orthodont_rank", "orthodont") }
 
+// Splines: ns() with df, bs() with given knots and degree, bs() with df,
+// and ns() with an intercept in a weighted model.
+func TestFitFormulaChickNs(t *testing.T)        { checkFormulaRef(t, "chick_ns", "chick") }
+func TestFitFormulaChickBs(t *testing.T)        { checkFormulaRef(t, "chick_bs", "chick") }
+func TestFitFormulaSleepBs(t *testing.T)        { checkFormulaRef(t, "sleep_bs", "sleep") }
+func TestFitFormulaSleepNsWeights(t *testing.T) { checkFormulaRef(t, "sleep_ns_weights", "sleep") }
+
 // TestFitFormulaBodyWeight: lme4 with optimizer = "bobyqa" (its default
 // nloptwrap stops short here). At the default final trust-region radius
 // (fitRhoEnd = 3e-5) Fit's REML stops at -866.89818, 2.3e-4 above the
@@ -139,6 +146,9 @@ func checkPredictRef(t *testing.T, name string) {
 		}
 		for i := range nd.N {
 			pop := 0.0
+			if nd.Offset != nil {
+				pop = nd.Offset[i]
+			}
 			for j, name := range d.XNames {
 				pop += nd.X.At(i, j) * ref.Fixef[name]
 			}
@@ -171,3 +181,11 @@ func checkPredictRef(t *testing.T, name string) {
 func TestPredictFormulaScale(t *testing.T) { checkPredictRef(t, "sleep_scale_predict.json") }
 func TestPredictFormulaPoly(t *testing.T)  { checkPredictRef(t, "sleep_poly_predict.json") }
 func TestPredictFormulaPoly3(t *testing.T) { checkPredictRef(t, "sleep_poly3_predict.json") }
+
+// Splines, on held-out rows inside the training range and outside it
+// (sleep_out.csv: Days −1, 10, −0.5, 12.5, where ns() extrapolates
+// linearly and bs() by its Taylor polynomial), and with an offset.
+func TestPredictFormulaNs(t *testing.T)       { checkPredictRef(t, "sleep_ns_predict.json") }
+func TestPredictFormulaNsOut(t *testing.T)    { checkPredictRef(t, "sleep_ns_out_predict.json") }
+func TestPredictFormulaBsOut(t *testing.T)    { checkPredictRef(t, "sleep_bs_out_predict.json") }
+func TestPredictFormulaNsOffset(t *testing.T) { checkPredictRef(t, "sleep_ns_offset_predict.json") }
