@@ -206,6 +206,9 @@ func formulaStrip(f *Formula) *Formula {
 		return out
 	}
 	g := &Formula{Response: Var{Name: f.Response.Name}, Fixed: tl(f.Fixed)}
+	for _, v := range f.Offsets {
+		g.Offsets = append(g.Offsets, Var{Name: v.Name})
+	}
 	for _, rt := range f.Random {
 		var gs []Var
 		for _, v := range rt.Group {
