@@ -60,9 +60,12 @@ func (rd *rowData) eval(c colSpec, i int) float64 {
 // Build makes the design of formula f on frame fr: the rows with no NA in
 // a column the model uses, the response, the fixed-effects matrix as R's
 // model.matrix makes it with treatment contrasts, and one ReTerm per
-// random-effect term. It fails when the fixed-effects matrix is rank
-// deficient (naming the aliased columns) and on lme4's identifiability
-// checks of the random terms; see docs/data.md.
+// random-effect term, with the prior weights and the offset (the
+// formula's offset() terms plus opt.Offset) of the used rows. Aliased
+// fixed-effects columns are dropped as lme4 drops them when
+// opt.DropRankDeficient is set, and are an error naming them otherwise;
+// lme4's identifiability checks of the random terms are errors; see
+// docs/data.md.
 func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 	if f == nil || fr == nil {
 		return nil, fmt.Errorf("build design: nil formula or frame")
