@@ -24,6 +24,7 @@ type runFlags struct {
 	thin   *int64
 	seed   *int64
 	quiet  *bool
+	prog   *bool
 	force  *bool
 	chain  *int64
 	memMB  *int64
@@ -40,6 +41,7 @@ func addRunFlags(fs *flagSet) *runFlags {
 		thin:   fs.Int64("thin", 0, "keep every `k`-th draw (overrides [sampler] thin)"),
 		seed:   fs.Int64("seed", 0, "random `seed` (overrides [sampler] seed)"),
 		quiet:  fs.Bool("quiet", false, "no progress lines on stderr"),
+		prog:   fs.Bool("progress", false, "progress lines on stderr even when it is not a terminal (for programs that drive lmmbayes, such as the Python package)"),
 		force:  fs.Bool("force", false, "replace an output dir that an earlier run made (never one holding files lmmbayes did not write, the working dir, or the config's or data's dir)"),
 		chain:  fs.Int64("chain-id", 0, "run only chain `K` of the full run (with --chains, chains K, K+1, …): writes draws_K.csv into the output dir, to be merged by \"lmmbayes summarize DIR\""),
 		memMB:  fs.Int64("memory-mb", 0, "most `MiB` of draws the summaries, ppc, coef and plots hold at once (overrides [output] memory_mb)"),
@@ -142,7 +144,7 @@ func cmdRun(e *env, args []string) error {
 		return err
 	}
 	var logger sampler.Logger
-	if !*rf.quiet && isTerminal(e.stderr) {
+	if !*rf.quiet && (*rf.prog || isTerminal(e.stderr)) {
 		logger = newProgress(e.stderr, int(cfg.Sampler.Chains))
 	}
 	opt := sampler.Options{
