@@ -132,3 +132,49 @@ func TestPredictOffsetWeights(t *testing.T) {
 		t.Logf("residual sd of weight 1 over weight 4: %.3g", r)
 	}
 }
+
+// TestCompareRunWeightsFlag: a run given --weights records the column,
+// and compare (refitting the ML fit, ml_fit = false) uses it: its ML
+// column equals fit --weights.
+func TestCompareRunWeightsFlag(t *testing.T) {
+	dir := t.TempDir()
+	data := testdataPath(t, filepath.Join("formula", "cbpp.csv"))
+	cfg := filepath.Join(dir, "c.toml")
+	os.WriteFile(cfg, []byte("[data]\npath = "+strconv.Quote(data)+"\nfactors = [\"herd\", \"period\"]\n"+
+		"[model]\nformula = \"I(incidence/size) ~ period + (1 | herd)\"\n[sampler]\nchains = 1\nwarmup = 100\ndraws = 100\nseed = 3\n[output]\ndir = \"out\"\nml_fit = false\n"), 0o644)
+	if code, _, errs := runCLI(t, "run", cfg, "--weights", "size", "--quiet"); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	code, out, errs := runCLI(t, "compare", cfg, "--format", "json")
+	if code != 0 {
+		t.Fatalf("compare: exit %d: %s", code, errs)
+	}
+	_, fitOut, _ := runCLI(t, "fit", cfg, "--weights", "size", "--json")
+	var fit struct {
+		Sigma float64 `json:"sigma"`
+	}
+	if err := json.Unmarshal([]byte(fitOut), &fit); err != nil {
+		t.Fatal(err)
+	}
+	var cmp struct {
+		Parameters []struct {
+			Variable string  `json:"variable"`
+			ML       float64 `json:"ml_estimate"`
+		} `json:"parameters"`
+	}
+	if err := json.Unmarshal([]byte(out), &cmp); err != nil {
+		t.Fatalf("compare JSON: %v\n%s", err, out)
+	}
+	found := false
+	for _, p := range cmp.Parameters {
+		if p.Variable == "sigma" {
+			found = true
+			if math.Abs(p.ML-fit.Sigma) > 1e-9*fit.Sigma {
+				t.Errorf("compare's ML sigma %.8g, fit --weights %.8g", p.ML, fit.Sigma)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("compare has no sigma row:\n%s", out)
+	}
+}
