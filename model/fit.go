@@ -252,6 +252,7 @@ func newFitResult(m *MixedModel, d *Design, reml bool) (*FitResult, error) {
 			}
 		}
 	}
+	r.weights = d.Weights
 	r.Residuals = make([]float64, n)
 	for i := range n {
 		r.Residuals[i] = d.Y[i] - r.Fitted[i]

@@ -202,3 +202,24 @@ func TestPredictOffsetWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryPearsonResiduals: with prior weights the summary's scaled
+// residuals are lme4's Pearson residuals √w·(y − fitted)/σ; R:
+//
+//	m <- lmer(I(incidence/size) ~ period + (1 | herd), cbpp, weights = size)
+//	quantile(resid(m, type = "pearson", scaled = TRUE))
+//	# -2.3091619 -0.5436545 -0.1180365  0.2966600  2.7701052
+func TestSummaryPearsonResiduals(t *testing.T) {
+	d := loadDesignOpt(t, "formula/cbpp.csv", "I(incidence/size) ~ period + (1 | herd)", BuildOptions{Weights: "size"}, "herd", "period")
+	fit, err := Fit(d, FitOptions{REML: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := fit.WriteSummary(&b); err != nil {
+		t.Fatal(err)
+	}
+	if want := "-2.3092  -0.5437  -0.1180  0.2967  2.7701"; !strings.Contains(b.String(), want) {
+		t.Errorf("summary lacks lme4's scaled residuals %q:\n%s", want, b.String())
+	}
+}
