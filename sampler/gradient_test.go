@@ -117,7 +117,55 @@ func TestLogTargetGradient(t *testing.T) {
 						t.Errorf("ψ[%d] at %v: gradient %.9g, central difference %.9g", i, psi, grad[i], fd)
 					}
 				}
+				checkSigned(t, ev, k, lay, psi, rng)
 			}
 		})
+	}
+}
+
+// checkSigned checks NUTS's signed-SD coordinates at the φ of psi with
+// random signs: the wrapped gradient against central differences in φ,
+// and that flipping the sign of one τ (with its CPC coordinates) leaves
+// the log target unchanged.
+func checkSigned(t *testing.T, ev *evaluator, k gradKernel, lay *layout, psi []float64, rng *rand.Rand) {
+	t.Helper()
+	sg := newSignedSD(lay)
+	f := sg.wrap(func(q, g []float64) float64 { return ev.logTargetGrad(q, k, g) })
+	phi := make([]float64, lay.dim)
+	sg.fromPsi(psi, phi)
+	for _, i := range sg.sd {
+		if rng.IntN(2) == 0 {
+			phi[i] = -phi[i]
+		}
+	}
+	g := make([]float64, lay.dim)
+	lp := f(phi, g)
+	gs := append([]float64(nil), g...)
+	for i := range phi {
+		h := 1e-5 * math.Max(1, math.Abs(phi[i]))
+		x := phi[i]
+		phi[i] = x + h
+		fp := f(phi, g)
+		phi[i] = x - h
+		fm := f(phi, g)
+		phi[i] = x
+		fd := (fp - fm) / (2 * h)
+		if math.Abs(fd-gs[i]) > 1e-5*(1+math.Abs(fd)) {
+			t.Errorf("signed φ[%d] at %v: gradient %.9g, central difference %.9g", i, phi, gs[i], fd)
+		}
+	}
+	if len(sg.sd) == 0 {
+		return
+	}
+	// Flip τᵢ and every CPC coordinate of row or column i: the same Σ.
+	i := sg.sd[rng.IntN(len(sg.sd))]
+	phi[i] = -phi[i]
+	for _, c := range sg.cor {
+		if c[1] == i || c[2] == i {
+			phi[c[0]] = -phi[c[0]]
+		}
+	}
+	if lp2 := f(phi, g); math.Abs(lp2-lp) > 1e-9*(1+math.Abs(lp)) {
+		t.Errorf("flipping the sign of φ[%d] changed the log target: %.12g, %.12g", i, lp, lp2)
 	}
 }

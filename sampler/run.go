@@ -373,8 +373,10 @@ type chain struct {
 	// sample's log density and gradient were computed.
 	hmc      *nuts
 	hmcStale bool
-	accSum   float64
-	accSumW  float64
+	// sgn maps NUTS's coordinates (signed SDs) to ψ; nil for log SDs.
+	sgn     *signedSD
+	accSum  float64
+	accSumW float64
 
 	accW, nW, accRW, nRW, accI, nI int
 }
@@ -458,7 +460,15 @@ func newChain(st *setup, opt Options, id int, mode, cov []float64, useNUTS bool)
 	if useNUTS {
 		// ch.prop is read at each call: setY replaces the kernels.
 		f := func(q, g []float64) float64 { return ch.ev.logTargetGrad(q, ch.prop.(gradKernel), g) }
-		ch.hmc = newNUTS(d, f, ch.psi, cov, opt.Warmup, ch.rng)
+		q0, cov0 := ch.psi, cov
+		if !opt.nutsLogSD {
+			ch.sgn = newSignedSD(lay)
+			f = ch.sgn.wrap(f)
+			q0 = make([]float64, d)
+			ch.sgn.fromPsi(ch.psi, q0)
+			cov0 = ch.sgn.metric(cov, mode)
+		}
+		ch.hmc = newNUTS(d, f, q0, cov0, opt.Warmup, ch.rng)
 		if opt.nutsKineticScale != 0 {
 			ch.hmc.kscale = opt.nutsKineticScale
 		}
@@ -514,7 +524,11 @@ func (ch *chain) stepNUTS(it int, warm bool) {
 		ch.hmcStale = false
 	}
 	acc := h.step(it, ch.opt.Warmup)
-	copy(ch.psi, h.zs.q)
+	if ch.sgn != nil {
+		ch.sgn.toPsi(h.zs.q, ch.psi)
+	} else {
+		copy(ch.psi, h.zs.q)
+	}
 	ch.lp = ch.ev.logTarget(ch.psi, ch.cur)
 	if warm {
 		ch.nW++
