@@ -3,16 +3,21 @@ package diagnostics
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
 // TestQuantilesEqualQuantile checks the selection-based Quantiles against
-// the sorting Quantile exactly, on continuous, tied and tiny inputs.
+// the sorting Quantile exactly, on continuous, tied and tiny inputs, and
+// on inputs long enough (> 600) for selectKth's sampling step.
 func TestQuantilesEqualQuantile(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	ps := []float64{0, 0.025, 0.05, 0.5, 0.95, 0.975, 1}
-	for trial := range 300 {
+	for trial := range 400 {
 		n := 1 + rng.IntN(500)
+		if trial%4 == 3 {
+			n = 601 + rng.IntN(8000)
+		}
 		x := make([]float64, n)
 		for i := range x {
 			switch trial % 3 {
@@ -35,6 +40,19 @@ func TestQuantilesEqualQuantile(t *testing.T) {
 			if x[i] != orig[i] {
 				t.Fatal("Quantiles modified its input")
 			}
+		}
+		inPlace := QuantilesInPlace(x, ps)
+		for i := range ps {
+			if inPlace[i] != got[i] {
+				t.Fatalf("trial %d: QuantilesInPlace %v, Quantiles %v", trial, inPlace, got)
+			}
+		}
+		// selectKth leaves x partitioned around its k-th value.
+		k := rng.IntN(n)
+		selectKth(x, k)
+		want := slices.Sorted(slices.Values(orig))
+		if x[k] != want[k] || slices.Max(x[:k+1]) != x[k] || slices.Min(x[k:]) != x[k] {
+			t.Fatalf("trial %d n=%d: selectKth(%d) = %v, want %v, partitioned", trial, n, k, x[k], want[k])
 		}
 	}
 	if q := Quantiles(nil, []float64{0.5}); !math.IsNaN(q[0]) {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lmmbayes/lmmbayes/draws"
 	"github.com/lmmbayes/lmmbayes/model"
 	"gonum.org/v1/gonum/mat"
 )
@@ -706,6 +707,7 @@ func runChain(ctx context.Context, st *setup, opt Options, id int, method string
 	out := &ChainResult{ID: id, NDraws: opt.Draws, Init: init}
 	var sink DrawSink
 	var row Row
+	var head []float64
 	if opt.Sink != nil {
 		// Streaming: one head buffer; the r_ values are read from the
 		// chain's state by the sink.
@@ -713,7 +715,8 @@ func runChain(ctx context.Context, st *setup, opt Options, id int, method string
 			return nil, fmt.Errorf("sampler: chain %d: %w", id, err)
 		}
 		nHead := nc - len(names.RE)
-		row = Row{head: make([]float64, nHead), b: ch.effects(), re: names.RE, kOf: termKs(st), nHead: nHead}
+		head = make([]float64, nHead)
+		row = draws.NewRow(head, ch.effects(), names.RE, termKs(st))
 	} else {
 		// The draws grow as they are made (amortised doubling), so
 		// memory follows the draws actually saved, not the number
@@ -739,7 +742,7 @@ func runChain(ctx context.Context, st *setup, opt Options, id int, method string
 		ch.step(it, warm)
 		if !warm && (it-opt.Warmup+1)%opt.Thin == 0 {
 			if sink != nil {
-				ch.record(row.head)
+				ch.record(head)
 				if err := sink.WriteDraw(row); err != nil {
 					return nil, fmt.Errorf("chain %d, draw %d: %w", id, saved+1, err)
 				}

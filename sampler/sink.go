@@ -1,5 +1,7 @@
 package sampler
 
+import "github.com/lmmbayes/lmmbayes/draws"
+
 // DrawSink receives the saved draws of one chain as the chain makes them,
 // so that a caller can stream them to disk instead of holding them: with
 // Options.Sink set, Run keeps no draws in memory.
@@ -20,39 +22,9 @@ type ChainInfo struct {
 	Names *Names
 }
 
-// Row is one saved draw in the column order of Names.Columns: lp__, b,
-// sd, cor, sigma, then the r_ columns when kept. The r_ values are read
-// from the chain's own state, so a draw of a model with many random
-// effects is never copied into a second buffer.
-type Row struct {
-	head  []float64
-	b     [][]float64
-	re    []REColumn
-	kOf   []int
-	nHead int
-}
-
-// Len is the number of columns.
-func (r Row) Len() int { return r.nHead + len(r.re) }
-
-// At returns the value of column j.
-func (r Row) At(j int) float64 {
-	if j < r.nHead {
-		return r.head[j]
-	}
-	c := &r.re[j-r.nHead]
-	return r.b[c.Term][c.LevelIndex*r.kOf[c.Term]+c.EffectIndex]
-}
-
-// AppendTo appends the row's values to dst and returns it.
-func (r Row) AppendTo(dst []float64) []float64 {
-	dst = append(dst, r.head[:r.nHead]...)
-	for i := range r.re {
-		c := &r.re[i]
-		dst = append(dst, r.b[c.Term][c.LevelIndex*r.kOf[c.Term]+c.EffectIndex])
-	}
-	return dst
-}
+// Row is one saved draw in the column order of Names.Columns (see
+// draws.Row, where it is defined).
+type Row = draws.Row
 
 // termKs returns the number of effects of each term, in design order.
 func termKs(st *setup) []int {
@@ -65,4 +37,4 @@ func termKs(st *setup) []int {
 
 // RowOf returns a Row holding values, e.g. to feed a DrawSink draws
 // already in memory.
-func RowOf(values []float64) Row { return Row{head: values, nHead: len(values)} }
+func RowOf(values []float64) Row { return draws.RowOf(values) }

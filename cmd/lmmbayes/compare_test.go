@@ -1,8 +1,8 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
+	"github.com/lmmbayes/lmmbayes/posterior"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lmmbayes/lmmbayes/model"
-	"github.com/lmmbayes/lmmbayes/priors"
 	"github.com/lmmbayes/lmmbayes/sampler"
 )
 
@@ -75,8 +73,8 @@ func TestCompareAgreesWithML(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
 			header, rows, order := parseCompareCSV(t, fitted)
-			if !slices.Equal(header, compareColumns) {
-				t.Fatalf("header %v, want %v", header, compareColumns)
+			if !slices.Equal(header, posterior.CompareColumns) {
+				t.Fatalf("header %v, want %v", header, posterior.CompareColumns)
 			}
 			_, d := loadDesignT(t, r.cfg)
 			names := sampler.ColumnNames(d, false)
@@ -143,8 +141,8 @@ func TestCompareAgreesWithML(t *testing.T) {
 				t.Errorf("--memory-mb 1: exit %d (%s), output differs: %v", code, stderr, js1 != js)
 			}
 			var out struct {
-				Parameters []map[string]any `json:"parameters"`
-				Ranef      []ranefCorr      `json:"ranef"`
+				Parameters []map[string]any      `json:"parameters"`
+				Ranef      []posterior.RanefCorr `json:"ranef"`
 			}
 			if err := json.Unmarshal([]byte(js), &out); err != nil {
 				t.Fatalf("json: %v\n%s", err, js)
@@ -158,7 +156,7 @@ func TestCompareAgreesWithML(t *testing.T) {
 					keys = append(keys, k)
 				}
 				slices.Sort(keys)
-				wantKeys := slices.Sorted(slices.Values(compareColumns))
+				wantKeys := slices.Sorted(slices.Values(posterior.CompareColumns))
 				if !slices.Equal(keys, wantKeys) {
 					t.Errorf("json row keys %v, want %v", keys, wantKeys)
 				}
@@ -193,8 +191,8 @@ func TestCompareTable(t *testing.T) {
 	}
 	parts := strings.SplitN(out, "\n\n", 2)
 	lines := strings.Split(strings.TrimRight(parts[0], "\n"), "\n")
-	if got := strings.Fields(lines[0]); !slices.Equal(got, compareColumns) {
-		t.Fatalf("header fields %v, want %v", got, compareColumns)
+	if got := strings.Fields(lines[0]); !slices.Equal(got, posterior.CompareColumns) {
+		t.Fatalf("header fields %v, want %v", got, posterior.CompareColumns)
 	}
 	want := []string{"b_Intercept", "b_Days", "sd_Subject__Intercept", "sd_Subject__Days", "cor_Subject__Intercept__Days", "sigma"}
 	if len(lines) != 1+len(want) {
@@ -206,7 +204,7 @@ func TestCompareTable(t *testing.T) {
 		if f[0] != want[i] {
 			t.Errorf("line %d is %q, want %q first", i+2, l, want[i])
 		}
-		wantFields := len(compareColumns)
+		wantFields := len(posterior.CompareColumns)
 		if i >= 2 {
 			wantFields-- // no ml_se
 		}
@@ -226,128 +224,4 @@ func TestCompareTable(t *testing.T) {
 	if code, _, stderr := runCLI(t, "compare", filepath.Join(t.TempDir(), "none.toml")); code != exitInput || !strings.Contains(stderr, "none.toml") {
 		t.Errorf("missing config: exit %d, %s", code, stderr)
 	}
-}
-
-// TestWritePPC checks ppc.csv and ppc_stats.csv written from a sampler
-// result in memory (run's path): the observed rows, epred means equal to
-// the mean over draws of xβ + zb, and the statistics against the same
-// draws read back through the files' path.
-func TestWritePPC(t *testing.T) {
-	f, err := os.Open(testdataPath(t, "sleepstudy.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fr, err := model.ReadFrame(f, "sleepstudy.csv", model.FrameOptions{Factors: []string{"Subject"}})
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fo, _ := model.ParseFormula("Reaction ~ Days + (Days | Subject)")
-	d, err := model.Build(fo, fr, model.BuildOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := &sampler.Spec{Design: d, Sigma: priors.StudentT{Nu: 3, Sigma: 50}, CorEta: []float64{2},
-		Fixed: []priors.Univariate{priors.Normal{Sigma: 1000}, priors.Normal{Sigma: 1000}},
-		SD:    [][]priors.ScalePrior{{priors.StudentT{Nu: 3, Sigma: 50}, priors.StudentT{Nu: 3, Sigma: 50}}}}
-	res, err := sampler.Run(context.Background(), spec, sampler.Options{Chains: 2, Warmup: 200, Draws: 500, Seed: 4, RandomEffects: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	post := postFromResult(res)
-	if err := writePPC(dir, d, post, 9); err != nil {
-		t.Fatal(err)
-	}
-	h, recs := readCSVT(t, filepath.Join(dir, "ppc.csv"))
-	if want := append([]string{"row", "y"}, predColumns...); !slices.Equal(h, want) || len(recs) != d.N {
-		t.Fatalf("ppc.csv: header %v, %d rows", h, len(recs))
-	}
-	y, em := colT(t, h, recs, "y"), colT(t, h, recs, "epred_mean")
-	lo, hi := colT(t, h, recs, "pred_q2.5"), colT(t, h, recs, "pred_q97.5")
-	lay, err := post.layout(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pd := newParamDraw(d, true)
-	S := post.numDraws()
-	covered := 0
-	for i := range d.N {
-		if y[i] != d.Y[i] {
-			t.Fatalf("row %d: y %v, data %v", i+1, y[i], d.Y[i])
-		}
-		var m float64
-		for k := range S {
-			lay.fill(post.row(k), pd)
-			v := d.X.At(i, 0)*pd.Beta[0] + d.X.At(i, 1)*pd.Beta[1]
-			l := int(d.Terms[0].Refs[i])
-			v += d.Terms[0].Z[i]*pd.B[0][2*l] + d.Terms[0].Z[d.N+i]*pd.B[0][2*l+1]
-			m += v
-		}
-		m /= float64(S)
-		if math.Abs(em[i]-m) > 1e-9*math.Abs(m) {
-			t.Errorf("row %d: epred_mean %v, mean of xβ + zb %v", i+1, em[i], m)
-		}
-		if y[i] >= lo[i] && y[i] <= hi[i] {
-			covered++
-		}
-	}
-	// In-sample 95% intervals cover about 95% (sleepstudy has a few
-	// outliers; binomial SD of the count ≈ 3).
-	t.Logf("in-sample coverage %d/%d", covered, d.N)
-	if covered < 160 {
-		t.Errorf("in-sample 95%% predictive intervals cover %d of %d", covered, d.N)
-	}
-	sh, srec := readCSVT(t, filepath.Join(dir, "ppc_stats.csv"))
-	if !slices.Equal(sh, []string{"statistic", "observed", "rep_mean", "rep_q2.5", "rep_q97.5", "p_value"}) || len(srec) != 4 {
-		t.Fatalf("ppc_stats.csv: %v, %d rows", sh, len(srec))
-	}
-	obs := colT(t, sh, srec, "observed")
-	pv := colT(t, sh, srec, "p_value")
-	ys := slices.Sorted(slices.Values(d.Y))
-	var ym float64
-	for _, v := range d.Y {
-		ym += v
-	}
-	ym /= float64(d.N)
-	if math.Abs(obs[0]-ym) > 1e-12*ym || obs[2] != ys[0] || obs[3] != ys[len(ys)-1] {
-		t.Errorf("observed statistics %v; mean %v min %v max %v", obs, ym, ys[0], ys[len(ys)-1])
-	}
-	// With a free intercept, T = mean has a posterior predictive p-value
-	// near 1/2 (the replicated mean is centred on the fitted mean).
-	t.Logf("ppc p-values (mean, sd, min, max): %v", pv)
-	if pv[0] < 0.2 || pv[0] > 0.8 {
-		t.Errorf("p-value of the mean %v, want near 0.5", pv[0])
-	}
-	for _, p := range pv {
-		if p < 0 || p > 1 {
-			t.Errorf("p-value %v outside [0, 1]", p)
-		}
-	}
-	// Same seed, same files; the chunked path gives the same summaries
-	// whatever the memory bound (here one chunk).
-	dir2 := t.TempDir()
-	if err := writePPC(dir2, d, post, 9); err != nil {
-		t.Fatal(err)
-	}
-	if readFileT(t, filepath.Join(dir, "ppc.csv")) != readFileT(t, filepath.Join(dir2, "ppc.csv")) {
-		t.Error("writePPC is not reproducible")
-	}
-	if _, err := writeCoef(dir, d, post); err != nil {
-		t.Fatal(err)
-	}
-	if _, crec := readCSVT(t, filepath.Join(dir, "coef.csv")); len(crec) != 36 {
-		t.Errorf("coef.csv from a sampler result: %d rows, want 36", len(crec))
-	}
-}
-
-// postFromResult wraps an in-memory sampler result (no copy).
-func postFromResult(res *sampler.Result) *postDraws {
-	p := &postDraws{names: res.Names, hasRE: len(res.Names.RE) > 0, source: "sampler"}
-	for _, ch := range res.Chains {
-		p.chains = append(p.chains, ch.Draws)
-		p.rows = append(p.rows, ch.NDraws)
-	}
-	p.index()
-	return p
 }

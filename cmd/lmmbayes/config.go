@@ -79,6 +79,9 @@ type outputConfig struct {
 	Plots         bool   `toml:"plots"`
 	// MLFit writes ml_fit.json (the ML fit that compare reads).
 	MLFit bool `toml:"ml_fit"`
+	// PPC writes ppc.csv and ppc_stats.csv (the posterior predictive
+	// check of the training rows); false skips the predictive draws.
+	PPC bool `toml:"ppc"`
 	// MemoryMB bounds the memory, in MiB, that the summaries, ppc, coef
 	// and plots hold draws in at once; the draws themselves stream to
 	// disk as they are made.
@@ -100,7 +103,7 @@ func defaultConfig() *config {
 		Model:    modelConfig{RankDeficient: "drop"},
 		Priors:   map[string]string{},
 		Sampler:  samplerConfig{Chains: 4, Warmup: 1000, Draws: 1000, Thin: 1, Method: "auto"},
-		Output:   outputConfig{Dir: "lmmbayes_out", RandomEffects: true, MLFit: true, MemoryMB: 1024},
+		Output:   outputConfig{Dir: "lmmbayes_out", RandomEffects: true, MLFit: true, PPC: true, MemoryMB: 1024},
 		Predict:  predictConfig{NewLevels: "gaussian"},
 		lines:    map[string]int{},
 		flagKeys: map[string]string{},
@@ -114,7 +117,7 @@ var configKeys = []string{
 	"model", "model.formula", "model.rank_deficient",
 	"priors",
 	"sampler", "sampler.chains", "sampler.warmup", "sampler.draws", "sampler.thin", "sampler.seed", "sampler.method", "sampler.conjugate_inv_gamma",
-	"output", "output.dir", "output.random_effects", "output.plots", "output.ml_fit",
+	"output", "output.dir", "output.random_effects", "output.plots", "output.ml_fit", "output.ppc", "output.memory_mb",
 	"predict", "predict.newdata", "predict.out", "predict.re_form", "predict.new_levels",
 }
 

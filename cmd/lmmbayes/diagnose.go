@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/lmmbayes/lmmbayes/diagnostics"
+	"github.com/lmmbayes/lmmbayes/draws"
+	"github.com/lmmbayes/lmmbayes/internal/outfile"
 )
 
 const diagnoseSynopsis = `[--format table|csv|json] [--vars REGEX] [--out FILE] FILE...
@@ -50,7 +52,7 @@ func cmdDiagnose(e *env, args []string) error {
 	}
 	// First pass: the header, the sampler statistics' columns and the
 	// files' consistency (same header, same number of draws).
-	header, _, err := readHeader(files[0])
+	header, _, err := draws.ReadHeader(files[0])
 	if err != nil {
 		return asInput(fmt.Errorf("diagnose: %w", err))
 	}
@@ -88,7 +90,7 @@ func cmdDiagnose(e *env, args []string) error {
 	if err := e.ctx.Err(); err != nil {
 		return errInterrupted
 	}
-	sums, _, err := summarizeFiles(files, cols, total, int64(*memMB)<<20)
+	sums, _, err := draws.SummarizeFiles(files, cols, total, int64(*memMB)<<20)
 	if err != nil {
 		return asInput(fmt.Errorf("diagnose: %w", err))
 	}
@@ -181,7 +183,7 @@ func writeDiagnoseJSON(w io.Writer, names []string, sums []diagnostics.Summary, 
 // writeFileAtomic writes data to path through a temporary file in the
 // same directory, so a failed run leaves no partial file.
 func writeFileAtomic(path string, data []byte) error {
-	f, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	f, err := outfile.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err != nil {
 		return asInput(fmt.Errorf("diagnose: --out: %w", err))
 	}

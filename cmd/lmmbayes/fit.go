@@ -29,7 +29,7 @@ func cmdFit(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if msg := dropped.report(); msg != "" {
+	if msg := dropped.Report(); msg != "" {
 		fmt.Fprintln(e.stderr, msg)
 	}
 	if msg := d.RankMessage(); msg != "" {

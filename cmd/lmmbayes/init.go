@@ -42,6 +42,7 @@ dir = "lmmbayes_out"     # where draws, summaries and run.json go
 random_effects = true    # write the r_ columns of every level
 plots = false            # write diagnostic plots and report.html
 ml_fit = true            # write ml_fit.json, the ML fit that "compare" shows beside the posterior
+ppc = true               # write ppc.csv and ppc_stats.csv (false skips the predictive draws: big data)
 
 [predict]
 newdata = ""             # CSV of new rows for "lmmbayes predict"

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
+	"github.com/lmmbayes/lmmbayes/draws"
 	"github.com/lmmbayes/lmmbayes/model"
 )
 
@@ -103,48 +100,9 @@ func buildDesign(cfg *config) (*model.Design, error) {
 	return d, err
 }
 
-// maxDroppedLines is how many line numbers of dropped rows run.json lists.
-const maxDroppedLines = 20
-
-// droppedRows describes the data rows the design left out for a missing
-// value in a column the model uses.
-type droppedRows struct {
-	source string
-	rows   int   // of the file's data rows
-	n      int   // dropped
-	lines  []int // file lines of the first maxDroppedLines dropped rows
-	// size and sha256 fingerprint the data file as it was read (bytes
-	// and hex SHA-256), and categorical lists the columns read as
-	// categorical: a run records them in run.json.
-	size        int64
-	sha256      string
-	categorical []string
-}
-
-// report returns the stderr line about the dropped rows ("" when none).
-func (dr *droppedRows) report() string {
-	if dr == nil || dr.n == 0 {
-		return ""
-	}
-	const shown = 5
-	var ls []string
-	for _, l := range dr.lines[:min(shown, len(dr.lines))] {
-		ls = append(ls, strconv.Itoa(l))
-	}
-	where := "line " + ls[0]
-	if dr.n > 1 {
-		where = "lines " + strings.Join(ls, ", ")
-		if dr.n > shown {
-			where += fmt.Sprintf(" and %d more", dr.n-shown)
-		}
-	}
-	rows := "rows"
-	if dr.n == 1 {
-		rows = "row"
-	}
-	return fmt.Sprintf("lmmbayes: %s: dropped %d %s with a missing value in a column the model uses (%s); %d of %d rows are used",
-		dr.source, dr.n, rows, where, dr.rows-dr.n, dr.rows)
-}
+// droppedRows describes the data file a design was read from and the
+// rows it left out for a missing value.
+type droppedRows = draws.DataInfo
 
 // buildDesignDropped is buildDesign that also says which rows were
 // dropped for a missing value.
@@ -168,18 +126,9 @@ func buildDesignFrame(cfg *config) (*model.Design, *model.Frame, *droppedRows, e
 	defer file.Close()
 	// The data are hashed as they are read, so that a run can record
 	// which file it was fitted to (fingerprint).
-	h := sha256.New()
-	cnt := &countWriter{}
-	tee := io.TeeReader(file, io.MultiWriter(h, cnt))
-	fr, lines, err := model.ReadFrameLines(tee, path, model.FrameOptions{Factors: cfg.Data.Factors, NA: cfg.Data.NA})
-	if err != nil {
-		return nil, nil, nil, asInput(err)
-	}
-	if _, err := io.Copy(io.Discard, tee); err != nil {
-		return nil, nil, nil, inputErrorf("%s: data: %v", cfg.where("data.path"), err)
-	}
-	d, err := model.Build(f, fr, model.BuildOptions{Reference: cfg.Data.Reference, Weights: cfg.Data.Weights, Offset: cfg.Data.Offset,
-		DropRankDeficient: cfg.Model.RankDeficient != "error"})
+	d, fr, dr, err := draws.ReadData(file, path, f, model.FrameOptions{Factors: cfg.Data.Factors, NA: cfg.Data.NA},
+		model.BuildOptions{Reference: cfg.Data.Reference, Weights: cfg.Data.Weights, Offset: cfg.Data.Offset,
+			DropRankDeficient: cfg.Model.RankDeficient != "error"})
 	if err != nil {
 		var fe *model.FormulaError
 		if errors.As(err, &fe) {
@@ -190,51 +139,7 @@ func buildDesignFrame(cfg *config) (*model.Design, *model.Frame, *droppedRows, e
 		}
 		return nil, nil, nil, asInput(err)
 	}
-	dr := &droppedRows{source: path, rows: fr.NRows, n: fr.NRows - len(d.Rows), lines: []int{},
-		size: cnt.n, sha256: hex.EncodeToString(h.Sum(nil)), categorical: categoricalColumns(fr)}
-	next := 0 // d.Rows is increasing
-	for i := 0; i < fr.NRows && len(dr.lines) < maxDroppedLines; i++ {
-		if next < len(d.Rows) && d.Rows[next] == i {
-			next++
-			continue
-		}
-		dr.lines = append(dr.lines, lines[i])
-	}
 	return d, fr, dr, nil
-}
-
-// countWriter counts the bytes written to it.
-type countWriter struct{ n int64 }
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
-	return len(p), nil
-}
-
-// categoricalColumns lists the columns of fr read as categorical.
-func categoricalColumns(fr *model.Frame) []string {
-	out := []string{}
-	for _, c := range fr.Columns {
-		if c.Categorical {
-			out = append(out, c.Name)
-		}
-	}
-	return out
-}
-
-// fileFingerprint returns the size and hex SHA-256 of the file at path.
-func fileFingerprint(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", err
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // formulaError prefixes a formula error with where the formula came from;

@@ -18,6 +18,8 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+
+	"github.com/lmmbayes/lmmbayes/draws"
 )
 
 // Exit codes.
@@ -105,28 +107,16 @@ func init() {
 	}
 }
 
-// inputError marks an error caused by the user's input (exit code 2).
-type inputError struct{ err error }
-
-func (e *inputError) Error() string { return e.err.Error() }
-func (e *inputError) Unwrap() error { return e.err }
+// inputError marks an error caused by the user's input (exit code 2):
+// the library's draws.InputError, which the draws and posterior packages
+// return for bad input.
+type inputError = draws.InputError
 
 // inputErrorf returns an error that makes lmmbayes exit with code 2.
-func inputErrorf(format string, args ...any) error {
-	return &inputError{fmt.Errorf(format, args...)}
-}
+func inputErrorf(format string, args ...any) error { return draws.Inputf(format, args...) }
 
 // asInput marks err as an input error (exit code 2), keeping its message.
-func asInput(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ie *inputError
-	if errors.As(err, &ie) {
-		return err
-	}
-	return &inputError{err}
-}
+func asInput(err error) error { return draws.AsInput(err) }
 
 // errInterrupted is returned when the run was stopped by a signal.
 var errInterrupted = errors.New("interrupted")

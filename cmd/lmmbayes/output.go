@@ -14,7 +14,10 @@ import (
 	"time"
 
 	"github.com/lmmbayes/lmmbayes/diagnostics"
+	"github.com/lmmbayes/lmmbayes/draws"
+	"github.com/lmmbayes/lmmbayes/internal/outfile"
 	"github.com/lmmbayes/lmmbayes/model"
+	"github.com/lmmbayes/lmmbayes/posterior"
 	"github.com/lmmbayes/lmmbayes/priors"
 	"github.com/lmmbayes/lmmbayes/sampler"
 )
@@ -42,13 +45,16 @@ type runOutput struct {
 	// dir is the output dir the files go into: the configured one, or
 	// the target of a symbolic link (set by begin; "" before).
 	dir   string
-	sinks *sinkSet
+	sinks *draws.SinkSet
 	// mem holds the draws in memory as well, when they fit in half the
 	// memory budget (nil: read them back from files).
-	mem *postDraws
+	mem *draws.Draws
 	// thinPost is the thinning of the draws read back for ppc.csv,
 	// coef.csv and the plots (1: all; more when they exceed memory_mb).
 	thinPost int
+	// phases times the post-processing and prints its progress (nil:
+	// silent).
+	phases *phaseLog
 	// filled by summarize
 	names    []string // summary names (b, sd, cor, sigma, r)
 	cols     []int    // their columns in the draws
@@ -83,9 +89,9 @@ func (o *runOutput) summarize() error {
 		add(re.Summary, idx[re.Column])
 	}
 	if o.mem != nil {
-		o.sums = diagnostics.SummarizeEach(len(o.cols), func(i int) [][]float64 { return o.mem.columnAt(o.cols[i]) }, 0)
+		o.sums = diagnostics.SummarizeEach(len(o.cols), func(i int) [][]float64 { return o.mem.ColumnAt(o.cols[i]) }, 0)
 	} else {
-		sums, _, err := summarizeFiles(o.files, o.cols, o.totalDraws(), o.budget())
+		sums, _, err := draws.SummarizeFiles(o.files, o.cols, o.totalDraws(), o.budget())
 		if err != nil {
 			return fmt.Errorf("summary: %w", err)
 		}
@@ -136,20 +142,20 @@ func nutsWarnings(chains []*sampler.ChainResult) []string {
 // beside the output dir are removed first, saying so on stderr.
 func (o *runOutput) begin(chainMode bool, stderr io.Writer) error {
 	dir := o.outDir()
-	hdr := drawsHeader{warmup: o.opt.Warmup, thin: max(o.opt.Thin, 1), draws: o.opt.Draws, seed: o.opt.Seed, formula: o.d.Formula.Text, data: o.cfg.Data.Path}
+	hdr := draws.Header{Warmup: o.opt.Warmup, Thin: max(o.opt.Thin, 1), Draws: o.opt.Draws, Seed: o.opt.Seed, Formula: o.d.Formula.Text, Data: o.cfg.Data.Path, Version: version}
 	if o.dropped != nil {
-		hdr.dataSHA = o.dropped.sha256
+		hdr.DataSHA = o.dropped.SHA256
 	}
 	if o.asg != nil {
 		var ps []string
 		for _, e := range o.asg.Entries() {
 			ps = append(ps, e.Param+" ~ "+e.Prior.String())
 		}
-		hdr.priors = strings.Join(ps, "; ")
+		hdr.Priors = strings.Join(ps, "; ")
 	}
 	if chainMode {
 		_, statErr := os.Stat(dir)
-		if err := os.MkdirAll(dir, dirMode); err != nil {
+		if err := os.MkdirAll(dir, outfile.DirMode); err != nil {
 			return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
 		}
 		if os.IsNotExist(statErr) {
@@ -158,7 +164,7 @@ func (o *runOutput) begin(chainMode bool, stderr io.Writer) error {
 			}
 		}
 		o.stage = dir
-		o.sinks = &sinkSet{hdr: hdr, byID: map[int]*drawsSink{}, path: func(id int) string {
+		o.sinks = &draws.SinkSet{Header: hdr, Path: func(id int) string {
 			return filepath.Join(dir, fmt.Sprintf(".draws_%d.csv.tmp", id))
 		}}
 		return nil
@@ -171,7 +177,7 @@ func (o *runOutput) begin(chainMode bool, stderr io.Writer) error {
 	o.dir = real
 	dir = real
 	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, dirMode); err != nil {
+	if err := os.MkdirAll(parent, outfile.DirMode); err != nil {
 		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
 	}
 	removeStaleStages(dir, stderr)
@@ -185,36 +191,60 @@ func (o *runOutput) begin(chainMode bool, stderr io.Writer) error {
 	}
 	// Draws that fit in half the budget are also kept in memory, so that
 	// the summaries, ppc and coef need not read them back.
-	o.sinks = &sinkSet{hdr: hdr, byID: map[int]*drawsSink{}, keepBytes: o.budget() / 2, chains: o.opt.Chains, path: func(id int) string {
+	o.sinks = &draws.SinkSet{Header: hdr, KeepBytes: o.budget() / 2, Chains: o.opt.Chains, Path: func(id int) string {
 		return filepath.Join(stage, fmt.Sprintf("draws_%d.csv", id))
 	}}
 	return nil
 }
 
-// finishDraws completes the draws files of the sampler's result.
+// openSink is the sampler's Options.Sink: the draws file of one chain.
+func (o *runOutput) openSink(info sampler.ChainInfo) (sampler.DrawSink, error) {
+	s, err := o.sinks.Open(info.ID, info.Method, info.Names)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// finishDraws completes the draws files of the sampler's result, each
+// ending with the chain's acceptance (or NUTS) statistics.
 func (o *runOutput) finishDraws() error {
-	mem, err := o.sinks.finish(o.res)
+	var ends []draws.ChainEnd
+	for _, ch := range o.res.Chains {
+		ends = append(ends, draws.ChainEnd{ID: ch.ID, NDraws: ch.NDraws, Trailer: chainTrailer(ch)})
+	}
+	mem, err := o.sinks.Finish(o.res.Names, ends)
 	if err != nil {
 		return err
 	}
 	o.mem = mem
 	o.files = o.files[:0]
 	for _, ch := range o.res.Chains {
-		o.files = append(o.files, o.sinks.path(ch.ID))
+		o.files = append(o.files, o.sinks.Path(ch.ID))
 	}
 	return nil
+}
+
+// chainTrailer is the comment that ends chain ch's draws file.
+func chainTrailer(ch *sampler.ChainResult) string {
+	if ns := ch.NUTS; ns != nil {
+		return fmt.Sprintf("# NUTS on the variance parameters: step size %g, mean acceptance statistic %s (warmup %s), mean leapfrog steps %.1f, divergent %d (warmup %d), max tree depth %d hit %d times\n",
+			ns.StepSize, fmtRate(ch.Accept), fmtRate(ch.AcceptWarmup), ns.MeanLeapfrog, ns.Divergent, ns.DivergentWarmup, ns.MaxDepth, ns.MaxTreeDepth)
+	}
+	return fmt.Sprintf("# Metropolis acceptance of the variance parameters: warmup %s, random walk %s, independence %s\n",
+		fmtRate(ch.AcceptWarmup), fmtRate(ch.AcceptRW), fmtRate(ch.AcceptIndep))
 }
 
 // discard removes what begin and the sampler wrote (after a failure).
 func (o *runOutput) discard() {
 	if o.sinks != nil {
-		o.sinks.abort()
+		o.sinks.Abort()
 	}
 	if o.stage == "" {
 		return
 	}
 	if o.stage == o.outDir() {
-		for _, f := range o.sinks.created {
+		for _, f := range o.sinks.Created() {
 			os.Remove(f)
 		}
 		return
@@ -293,12 +323,12 @@ func checkChainFiles(cfg *config, first, n int, force bool) error {
 // atomically; "lmmbayes summarize DIR" merges them.
 func (o *runOutput) writeChains(stdout io.Writer) error {
 	dir := o.outDir()
-	if err := os.MkdirAll(dir, dirMode); err != nil {
+	if err := os.MkdirAll(dir, outfile.DirMode); err != nil {
 		return fmt.Errorf("%s: output dir: %w", o.cfg.where("output.dir"), err)
 	}
 	all := o.res.Chains
 	if len(o.res.Names.RE) > 0 {
-		if err := saveAtomically(filepath.Join(dir, "random_effects.csv"), bufferedFill(o.writeREMap)); err != nil {
+		if err := outfile.SaveAtomically(filepath.Join(dir, "random_effects.csv"), o.writeREMap); err != nil {
 			return err
 		}
 	}
@@ -310,24 +340,13 @@ func (o *runOutput) writeChains(stdout io.Writer) error {
 		one := *o
 		one.res = &sampler.Result{Names: o.res.Names, Chains: []*sampler.ChainResult{ch}, Mode: o.res.Mode, ModeCov: o.res.ModeCov, PsiNames: o.res.PsiNames}
 		one.opt.Chains = 1
-		if err := saveAtomically(filepath.Join(dir, fmt.Sprintf("run_%d.json", ch.ID)), bufferedFill(one.writeJSON)); err != nil {
+		if err := outfile.SaveAtomically(filepath.Join(dir, fmt.Sprintf("run_%d.json", ch.ID)), one.writeJSON); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "chain %d: %d draws written to %s\n", ch.ID, ch.NDraws, filepath.Join(dir, fmt.Sprintf("draws_%d.csv", ch.ID)))
 	}
 	fmt.Fprintf(stdout, "Merge the chains with: lmmbayes summarize %s\n", dir)
 	return nil
-}
-
-// bufferedFill adapts a fill function on a *bufio.Writer to an io.Writer.
-func bufferedFill(fill func(w *bufio.Writer) error) func(w io.Writer) error {
-	return func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		if err := fill(bw); err != nil {
-			return err
-		}
-		return bw.Flush()
-	}
 }
 
 // write writes every output file of the run (draws_*.csv, summary.csv,
@@ -358,6 +377,7 @@ func (o *runOutput) writeAll(dir string) error {
 	if err := o.summarize(); err != nil {
 		return err
 	}
+	big := bigPost(o.d.N, min(o.totalDraws(), posterior.PPCMaxDraws))
 	type job struct {
 		name string
 		fill func(w *bufio.Writer) error
@@ -365,7 +385,7 @@ func (o *runOutput) writeAll(dir string) error {
 	var jobs []job
 	jobs = append(jobs, job{"summary.csv", func(w *bufio.Writer) error { return diagnostics.WriteCSV(w, o.names, o.sums) }})
 	if len(o.res.Names.RE) > 0 {
-		jobs = append(jobs, job{"random_effects.csv", o.writeREMap})
+		jobs = append(jobs, job{"random_effects.csv", func(w *bufio.Writer) error { return o.writeREMap(w) }})
 	}
 	if o.ml != nil {
 		jobs = append(jobs, job{"ml_fit.json", func(w *bufio.Writer) error {
@@ -380,7 +400,7 @@ func (o *runOutput) writeAll(dir string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = writeFile(filepath.Join(dir, j.name), j.fill)
+			errs[i] = outfile.WriteFile(filepath.Join(dir, j.name), j.fill)
 		}()
 	}
 	wg.Wait()
@@ -389,61 +409,67 @@ func (o *runOutput) writeAll(dir string) error {
 			return err
 		}
 	}
+	o.phases.done("summary.csv, ml_fit.json")
 	// ppc.csv, coef.csv and the plots need whole draws: read them back,
 	// every draw when they fit in memory_mb, else evenly thinned.
 	post := o.mem
 	if post == nil {
-		o.thinPost = postThin(o.totalDraws(), len(o.res.Names.Columns), o.budget())
+		o.thinPost = draws.ThinFor(o.totalDraws(), len(o.res.Names.Columns), o.budget())
 		if o.thinPost > 1 {
 			o.warnings = append(o.warnings, fmt.Sprintf("ppc.csv, coef.csv and the plots use one draw in %d of each chain: all draws at once exceed [output] memory_mb = %d (summary.csv uses every draw)", o.thinPost, o.cfg.Output.MemoryMB))
 		}
 		var err error
-		if post, err = loadPost(o.files, o.res.Names, o.thinPost, dir); err != nil {
+		if post, err = draws.Load(o.files, o.res.Names, o.thinPost, dir); err != nil {
 			return fmt.Errorf("output: reading the draws back: %w", err)
 		}
+		o.phases.done("reading the draws back")
+	}
+	// coef.csv is written beside the posterior predictive check (the
+	// PPC's draws run on one core while a chunk is simulated).
+	coefDone := make(chan error, 1)
+	if len(o.res.Names.RE) > 0 {
+		go func() {
+			_, err := posterior.WriteCoef(dir, o.d, post)
+			coefDone <- err
+		}()
+	} else {
+		coefDone <- nil
 	}
 	// The posterior predictive of the training rows needs every level's
 	// effects; without r_ columns it is skipped, and run.json says so.
-	if len(o.res.Names.RE) > 0 || len(o.d.Terms) == 0 {
-		if err := writePPC(dir, o.d, post, o.opt.Seed); err != nil {
-			return err
-		}
-	} else {
+	var ppcErr error
+	switch {
+	case !o.cfg.Output.PPC:
+	case len(o.res.Names.RE) > 0 || len(o.d.Terms) == 0:
+		s := min(post.NumDraws(), posterior.PPCMaxDraws)
+		o.phases.progress(big, "ppc.csv: simulating %d rows × %d draws (skip it with [output] ppc = false)", o.d.N, s)
+		start, next := time.Now(), 0.25
+		ppcErr = posterior.WritePPCProgress(dir, o.d, post, o.opt.Seed, func(done, total int) {
+			if f := float64(done) / float64(total); f >= next && done < total {
+				o.phases.progress(big, "ppc.csv: %d of %d rows (%.0f s)", done, total, time.Since(start).Seconds())
+				next += 0.25
+			}
+		})
+	default:
 		o.warnings = append(o.warnings, "ppc.csv and coef.csv were not written: they need [output] random_effects = true")
 	}
-	if len(o.res.Names.RE) > 0 {
-		if _, err := writeCoef(dir, o.d, post); err != nil {
-			return err
-		}
+	coefErr := <-coefDone
+	if ppcErr != nil {
+		return ppcErr
 	}
+	if coefErr != nil {
+		return coefErr
+	}
+	o.phases.done("ppc.csv, ppc_stats.csv, coef.csv")
 	// run.json after every file it reports on; the report reads it.
-	if err := writeFile(filepath.Join(dir, "run.json"), o.writeJSON); err != nil {
+	if err := outfile.WriteFile(filepath.Join(dir, "run.json"), func(w *bufio.Writer) error { return o.writeJSON(w) }); err != nil {
 		return err
 	}
 	if o.cfg.Output.Plots {
-		if err := writeReport(dir, o.d, post); err != nil {
+		if err := writeReportPPC(dir, o.d, post, o.cfg.Output.PPC); err != nil {
 			return fmt.Errorf("plots: %w", err)
 		}
-	}
-	return nil
-}
-
-// writeFile creates path and fills it through a buffered writer.
-func writeFile(path string, fill func(w *bufio.Writer) error) error {
-	f, err := createFile(path)
-	if err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	w := bufio.NewWriterSize(f, 1<<16)
-	err = fill(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("output: %s: %w", filepath.Base(path), err)
+		o.phases.done("plots, report.html")
 	}
 	return nil
 }
@@ -468,25 +494,10 @@ func replaceDir(stage, dir string, force bool) error {
 	return moveInto(stage, dir, stage+".old")
 }
 
-// writeREMap writes random_effects.csv: column,group,level,effect.
-func (o *runOutput) writeREMap(w *bufio.Writer) error {
-	w.WriteString("column,summary_name,group,level,effect\n")
-	for _, re := range o.res.Names.RE {
-		fmt.Fprintf(w, "%s,%s,%s,%s,%s\n", re.Column, csvField(re.Summary), csvField(re.Group), csvField(re.Level), csvField(re.Effect))
-	}
-	return nil
-}
+// writeREMap writes random_effects.csv.
+func (o *runOutput) writeREMap(w io.Writer) error { return draws.WriteREMap(w, o.res.Names) }
 
-// csvField quotes s when it needs it.
-func csvField(s string) string {
-	if strings.ContainsAny(s, ",\"\n\r") {
-		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-	}
-	return s
-}
-
-func oneLine(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\n", " "), "\r", " ") }
-
+// fmtRate formats an acceptance rate with three decimals ("NA" for NaN).
 func fmtRate(r float64) string {
 	if math.IsNaN(r) {
 		return "NA"
@@ -494,81 +505,8 @@ func fmtRate(r float64) string {
 	return strconv.FormatFloat(r, 'f', 3, 64)
 }
 
-// runJSON is the content of run.json.
-type runJSON struct {
-	Version string `json:"lmmbayes_version"`
-	Config  string `json:"config,omitempty"`
-	Data    string `json:"data"`
-	Formula string `json:"formula"`
-	NObs    int    `json:"nobs"`
-	// DroppedRows is the number of data rows left out for a missing
-	// value, DroppedLines the file lines of the first 20 of them.
-	DroppedRows  int               `json:"dropped_rows"`
-	DroppedLines []int             `json:"dropped_lines"`
-	Priors       map[string]string `json:"priors_given"`
-	Used         []priorJSON       `json:"priors"`
-	Seed         uint64            `json:"seed"`
-	Chains       int               `json:"chains"`
-	Warmup       int               `json:"warmup"`
-	Draws        int               `json:"draws"`
-	Thin         int               `json:"thin"`
-	RE           bool              `json:"random_effects"`
-	Wall         float64           `json:"wall_seconds"`
-	// Method is the sampler that ran and MethodReason why it was chosen.
-	Method       string `json:"method"`
-	MethodReason string `json:"method_reason"`
-	// Incomplete is true when a signal stopped the run early.
-	Incomplete bool        `json:"incomplete"`
-	PerChain   []chainJSON `json:"chain_stats"`
-	Warnings   []string    `json:"warnings"`
-	// DataFile fingerprints the data file the run read. Levels are the
-	// factor and grouping-factor levels the design codes rows with, and
-	// CategoricalColumns the data columns read as categorical: predict
-	// codes new rows with them, without the data file.
-	DataFile           *dataFileJSON   `json:"data_file,omitempty"`
-	Levels             *model.LevelMap `json:"levels,omitempty"`
-	CategoricalColumns []string        `json:"categorical_columns,omitempty"`
-}
-
-// dataFileJSON identifies the data file a run was fitted to.
-type dataFileJSON struct {
-	Path        string `json:"path"`
-	Name        string `json:"name"`
-	Size        int64  `json:"size"`
-	SHA256      string `json:"sha256"`
-	RowsRead    int    `json:"rows_read"`
-	RowsDropped int    `json:"rows_dropped"`
-}
-
-type priorJSON struct {
-	Param string `json:"param"`
-	Prior string `json:"prior"`
-	Key   string `json:"key,omitempty"`
-}
-
-type chainJSON struct {
-	ID         int       `json:"chain_id"`
-	Wall       float64   `json:"wall_seconds"`
-	AccWarmup  *float64  `json:"accept_warmup"`
-	AccRW      *float64  `json:"accept_random_walk"`
-	AccIndep   *float64  `json:"accept_independence"`
-	AccOverall *float64  `json:"accept_post_warmup"`
-	InitialPsi []float64 `json:"init_psi"`
-	// NUTS is present when method "nuts" ran (the accept_* figures are
-	// then its mean acceptance statistic).
-	NUTS *nutsJSON `json:"nuts,omitempty"`
-}
-
-// nutsJSON is one chain's No-U-Turn statistics, named as Stan's.
-type nutsJSON struct {
-	StepSize        float64 `json:"stepsize"`
-	Divergent       int     `json:"divergent"`
-	DivergentWarmup int     `json:"divergent_warmup"`
-	MaxTreeDepth    int     `json:"max_treedepth_hits"`
-	MaxDepth        int     `json:"max_treedepth"`
-	MeanLeapfrog    float64 `json:"mean_n_leapfrog"`
-}
-
+// ptr returns a pointer to v for run.json's rates, nil (null) when v is
+// not finite.
 func ptr(v float64) *float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return nil
@@ -576,12 +514,13 @@ func ptr(v float64) *float64 {
 	return &v
 }
 
-func (o *runOutput) writeJSON(w *bufio.Writer) error {
+// writeJSON writes run.json (or, in chain mode, run_K.json).
+func (o *runOutput) writeJSON(w io.Writer) error {
 	cfgPath := o.cfg.path
 	if abs, err := filepath.Abs(cfgPath); err == nil && cfgPath != "" {
 		cfgPath = abs
 	}
-	j := runJSON{
+	j := draws.RunMeta{
 		Version: version, Config: cfgPath, Data: o.cfg.Data.Path, Formula: o.d.Formula.Text, NObs: o.d.N,
 		Priors: o.cfg.Priors, Seed: o.opt.Seed, Chains: o.opt.Chains, Warmup: o.opt.Warmup, Draws: o.opt.Draws,
 		Thin: max(o.opt.Thin, 1), RE: o.opt.RandomEffects, Wall: o.wall.Seconds(), Warnings: o.warnings,
@@ -592,24 +531,24 @@ func (o *runOutput) writeJSON(w *bufio.Writer) error {
 	}
 	j.DroppedLines = []int{}
 	if dr := o.dropped; dr != nil {
-		j.DroppedRows, j.DroppedLines = dr.n, dr.lines
-		if dr.sha256 != "" {
-			path := dr.source
+		j.DroppedRows, j.DroppedLines = dr.Dropped, dr.Lines
+		if dr.SHA256 != "" {
+			path := dr.Source
 			if abs, err := filepath.Abs(path); err == nil {
 				path = abs
 			}
-			j.DataFile = &dataFileJSON{Path: path, Name: filepath.Base(dr.source), Size: dr.size, SHA256: dr.sha256, RowsRead: dr.rows, RowsDropped: dr.n}
-			j.CategoricalColumns = dr.categorical
+			j.DataFile = &draws.DataFile{Path: path, Name: filepath.Base(dr.Source), Size: dr.Size, SHA256: dr.SHA256, RowsRead: dr.Rows, RowsDropped: dr.Dropped}
+			j.CategoricalColumns = dr.Categorical
 		}
 	}
 	j.Levels = o.d.LevelMap()
 	for _, e := range o.asg.Entries() {
-		j.Used = append(j.Used, priorJSON{e.Param, e.Prior.String(), e.Key})
+		j.Used = append(j.Used, draws.PriorMeta{Param: e.Param, Prior: e.Prior.String(), Key: e.Key})
 	}
 	for _, c := range o.res.Chains {
-		cj := chainJSON{ID: c.ID, Wall: c.Wall.Seconds(), AccWarmup: ptr(c.AcceptWarmup), AccRW: ptr(c.AcceptRW), AccIndep: ptr(c.AcceptIndep), AccOverall: ptr(c.Accept), InitialPsi: c.Init}
+		cj := draws.ChainMeta{ID: c.ID, Wall: c.Wall.Seconds(), AccWarmup: ptr(c.AcceptWarmup), AccRW: ptr(c.AcceptRW), AccIndep: ptr(c.AcceptIndep), AccOverall: ptr(c.Accept), InitialPsi: c.Init}
 		if ns := c.NUTS; ns != nil {
-			cj.NUTS = &nutsJSON{ns.StepSize, ns.Divergent, ns.DivergentWarmup, ns.MaxTreeDepth, ns.MaxDepth, ns.MeanLeapfrog}
+			cj.NUTS = &draws.NUTSMeta{StepSize: ns.StepSize, Divergent: ns.Divergent, DivergentWarmup: ns.DivergentWarmup, MaxTreeDepth: ns.MaxTreeDepth, MaxDepth: ns.MaxDepth, MeanLeapfrog: ns.MeanLeapfrog}
 		}
 		j.PerChain = append(j.PerChain, cj)
 	}
@@ -690,10 +629,7 @@ func (o *runOutput) printSummary(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "Population-Level Effects:")
-	var labels []string
-	for _, b := range n.B {
-		labels = append(labels, strings.TrimPrefix(b, "b_"))
-	}
+	labels := n.BLabel
 	width := labelWidth(labels)
 	header(width)
 	for i, b := range n.B {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,9 +15,11 @@ import (
 	"strings"
 
 	"github.com/lmmbayes/lmmbayes/diagnostics"
+	"github.com/lmmbayes/lmmbayes/draws"
+	"github.com/lmmbayes/lmmbayes/internal/outfile"
 	"github.com/lmmbayes/lmmbayes/model"
 	"github.com/lmmbayes/lmmbayes/plots"
-	"github.com/lmmbayes/lmmbayes/sampler"
+	"github.com/lmmbayes/lmmbayes/posterior"
 )
 
 const plotSynopsis = `DIR [--vars REGEX] [--format png|svg] [--out PLOTDIR] [--report]
@@ -38,8 +39,8 @@ const defaultPlotVars = `^(b_|sd_|cor_|sigma$)`
 const ppcPlotDraws = 50
 
 // ppcPlotStream is the PCG stream of the PPC plot's replicated data
-// (apart from writePPC's predStream+c).
-const ppcPlotStream = predStream - 1
+// (apart from WritePPC's PredictStream+c+1).
+const ppcPlotStream = posterior.PredictStream - 1
 
 // Warning thresholds of the report's summary table.
 const (
@@ -58,17 +59,19 @@ type plotOptions struct {
 // plotRun is what the plots and the report of a run dir are made from.
 type plotRun struct {
 	dir  string
-	post *postDraws
+	post *draws.Draws
 	// d is the design, nil when the run's config could not be rebuilt
 	// (then there is no PPC plot and no ML comparison).
 	d    *model.Design
-	meta *runJSON // run.json as run wrote it; nil without one
+	meta *draws.RunMeta // run.json as run wrote it; nil without one
 	// configText is the config file's text ("" when unreadable).
 	configText string
 	sumHeader  []string
 	summary    [][]string          // summary.csv rows
 	re         map[string][]string // r_ column → summary name, group, level, effect
 	notes      []string
+	// noPPC leaves the PPC plot out ([output] ppc = false).
+	noPPC bool
 }
 
 func cmdPlot(e *env, args []string) error {
@@ -137,7 +140,13 @@ func parsePlotOptions(dir, vars, format, out string) (plotOptions, error) {
 // dir/report.html for the run in dir. run calls it when [output] plots =
 // true with the design and draws it holds (d and post may be nil: they
 // are then read from dir and the config named in run.json).
-func writeReport(dir string, d *model.Design, post *postDraws) error {
+func writeReport(dir string, d *model.Design, post *draws.Draws) error {
+	return writeReportPPC(dir, d, post, true)
+}
+
+// writeReportPPC is writeReport with the PPC plot left out when ppc is
+// false ([output] ppc = false).
+func writeReportPPC(dir string, d *model.Design, post *draws.Draws, ppc bool) error {
 	opt, err := parsePlotOptions(dir, "", "png", "")
 	if err != nil {
 		return err
@@ -147,6 +156,9 @@ func writeReport(dir string, d *model.Design, post *postDraws) error {
 	if err != nil {
 		return err
 	}
+	if !ppc {
+		run.noPPC = true
+	}
 	_, err = run.write(opt)
 	return err
 }
@@ -154,39 +166,37 @@ func writeReport(dir string, d *model.Design, post *postDraws) error {
 // loadPlotRun reads the run in dir. With d and post nil it rebuilds the
 // design from the config named in run.json (when it can) and reads the
 // draws files.
-func loadPlotRun(dir string, d *model.Design, post *postDraws) (*plotRun, error) {
+func loadPlotRun(dir string, d *model.Design, post *draws.Draws) (*plotRun, error) {
 	return loadPlotRunBudget(dir, d, post, 1<<62)
 }
 
 // loadPlotRunBudget is loadPlotRun reading, when it reads the draws, one
 // draw in k of each chain, the smallest k for which they fit in budget
 // bytes.
-func loadPlotRunBudget(dir string, d *model.Design, post *postDraws, budget int64) (*plotRun, error) {
+func loadPlotRunBudget(dir string, d *model.Design, post *draws.Draws, budget int64) (*plotRun, error) {
 	r := &plotRun{dir: dir, d: d, post: post}
-	files, err := drawsFiles(dir)
+	files, err := draws.Files(dir)
 	if err != nil {
 		return nil, err
 	}
 	thin := 1
 	if post == nil {
-		header, _, err := readHeader(files[0])
+		header, _, err := draws.ReadHeader(files[0])
 		if err != nil {
 			return nil, asInput(fmt.Errorf("reading the run in %s: %w", dir, err))
 		}
-		total, err := countAllRows(files)
+		total, err := draws.CountAllRows(files)
 		if err != nil {
 			return nil, err
 		}
-		if thin = postThin(total, len(header), budget); thin > 1 {
+		if thin = draws.ThinFor(total, len(header), budget); thin > 1 {
 			r.note("the draws exceed --memory-mb: one draw in %d of each chain is plotted", thin)
 		}
 	}
-	if raw, err := os.ReadFile(filepath.Join(dir, "run.json")); err == nil {
-		var m runJSON
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, inputErrorf("%s: %v", filepath.Join(dir, "run.json"), err)
+	if path := filepath.Join(dir, "run.json"); fileExists(path) {
+		if r.meta, err = draws.ReadMetaFile(path); err != nil {
+			return nil, err
 		}
-		r.meta = &m
 	}
 	if r.d == nil && r.post == nil {
 		if r.d, err = r.rebuildDesign(); err != nil {
@@ -199,7 +209,7 @@ func loadPlotRunBudget(dir string, d *model.Design, post *postDraws, budget int6
 	}
 	if r.post == nil {
 		if r.d != nil {
-			p, err := readPostDrawsFor(dir, r.d, nil, thin)
+			p, err := draws.Read(dir, r.d, draws.ReadOptions{Thin: thin})
 			if err != nil {
 				r.note("the draws do not match the model of the run's config (%v): no PPC plot", err)
 				r.d = nil
@@ -208,14 +218,9 @@ func loadPlotRunBudget(dir string, d *model.Design, post *postDraws, budget int6
 			}
 		}
 		if r.post == nil {
-			dr, err := diagnostics.ReadCmdStanWith(diagnostics.ReadOptions{Thin: thin}, files...)
-			if err != nil {
-				return nil, asInput(fmt.Errorf("reading the run in %s: %w", dir, err))
+			if r.post, err = draws.ReadColumns(dir, thin); err != nil {
+				return nil, err
 			}
-			if dr.NumDraws() == 0 {
-				return nil, inputErrorf("%s: the run in %s has no draws", files[0], dir)
-			}
-			r.post = postFromCmdStan(dr, dir)
 		}
 	}
 	if err := r.readSummary(); err != nil {
@@ -261,7 +266,7 @@ func (r *plotRun) rebuildDesign() (*model.Design, error) {
 		if _, serr := os.Stat(path); serr == nil {
 			if r.meta.DataFile == nil {
 				r.note("%s records no fingerprint of the data file: the PPC plot uses %s as it is now", filepath.Join(r.dir, "run.json"), path)
-			} else if cerr := checkDataUnchanged(nil, "plot (posterior predictive check)", path, r.dir, r.meta, filepath.Join(r.dir, "run.json")); cerr != nil {
+			} else if _, cerr := draws.CheckData("plot (posterior predictive check)", path, r.dir, r.meta, filepath.Join(r.dir, "run.json")); cerr != nil {
 				return nil, cerr
 			}
 		}
@@ -274,13 +279,10 @@ func (r *plotRun) rebuildDesign() (*model.Design, error) {
 	return nil, nil
 }
 
-// postFromCmdStan wraps draws read without a design: only the column
-// names are known.
-func postFromCmdStan(dr *diagnostics.Draws, dir string) *postDraws {
-	header := dr.Chains[0].Header
-	p := &postDraws{names: &sampler.Names{Columns: header}, source: dir}
-	p.addChains(dr)
-	return p
+// fileExists reports whether path names an existing file.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // readSummary reads summary.csv, or summarises the draws when it is
@@ -290,7 +292,7 @@ func (r *plotRun) readSummary() error {
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		names := r.variables(regexp.MustCompile(`.`))
-		sums := diagnostics.SummarizeEach(len(names), func(i int) [][]float64 { return r.post.column(names[i]) }, 0)
+		sums := diagnostics.SummarizeEach(len(names), func(i int) [][]float64 { return r.post.Column(names[i]) }, 0)
 		r.sumHeader = append([]string{"variable"}, diagnostics.Columns()...)
 		for i, s := range sums {
 			row := []string{r.displayName(names[i])}
@@ -318,24 +320,12 @@ func (r *plotRun) readSummary() error {
 
 // readREMap reads random_effects.csv when present.
 func (r *plotRun) readREMap() error {
-	path := filepath.Join(r.dir, "random_effects.csv")
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
+	m, err := draws.ReadREMap(filepath.Join(r.dir, "random_effects.csv"))
 	if err != nil {
-		return inputErrorf("%s: %v", path, err)
+		return err
 	}
-	recs, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
-	if err != nil {
-		return inputErrorf("%v", err)
-	}
-	if len(recs) == 0 || !slices.Equal(recs[0], []string{"column", "summary_name", "group", "level", "effect"}) {
-		return inputErrorf("%s: header is not column,summary_name,group,level,effect", path)
-	}
-	r.re = map[string][]string{}
-	for _, rec := range recs[1:] {
-		r.re[rec[0]] = rec[1:]
+	if len(m) > 0 {
+		r.re = m
 	}
 	return nil
 }
@@ -353,7 +343,7 @@ func (r *plotRun) displayName(col string) string {
 // name or display name re matches, in file order.
 func (r *plotRun) variables(re *regexp.Regexp) []string {
 	var out []string
-	for _, c := range r.post.names.Columns {
+	for _, c := range r.post.Names.Columns {
 		if diagnostics.IsSamplerStat(c) {
 			continue
 		}
@@ -382,7 +372,7 @@ func (r *plotRun) render(opt plotOptions) ([]plotImage, error) {
 	for k, pg := range pages {
 		var vars []plots.Variable
 		for _, n := range names[pg[0]:pg[1]] {
-			vars = append(vars, plots.Variable{Name: r.displayName(n), Chains: r.post.column(n)})
+			vars = append(vars, plots.Variable{Name: r.displayName(n), Chains: r.post.Column(n)})
 		}
 		what := fmt.Sprintf("%d–%d of %d variables", pg[0]+1, pg[1], len(names))
 		for _, kind := range []struct {
@@ -433,38 +423,22 @@ func firstN(s []string, n int) []string {
 // simulated from draws spread evenly over the chains, seeded by the
 // run's seed; nil (with a note) when the design is not known.
 func (r *plotRun) renderPPC(f plots.Format) (*plotImage, error) {
-	if r.d == nil {
+	if r.d == nil || r.noPPC {
 		return nil, nil
 	}
-	if !r.post.hasRE {
+	if !r.post.HasRE {
 		r.note("the run kept no random effects ([output] random_effects = false): no PPC plot")
 		return nil, nil
 	}
-	s := r.post.numDraws()
-	m := min(ppcPlotDraws, s)
-	nc := len(r.post.names.Columns)
-	sub := &postDraws{names: r.post.names, hasRE: true, source: r.post.source, rows: []int{m}}
-	flat := make([]float64, 0, m*nc)
-	for k := range m {
-		flat = append(flat, r.post.row(k*s/m)...)
-	}
-	sub.chains = [][]float64{flat}
-	sub.index()
 	seed := uint64(defaultPredictSeed)
-	if sd, ok := runSeed(r.dir); ok {
+	if sd, ok := draws.Seed(r.dir); ok {
 		seed = sd
 	}
-	pd, err := simulate(r.d, trainingRows(r.d, 0, r.d.N), sub, model.PredictOptions{}, seed, ppcPlotStream)
+	yrep, err := posterior.Replicate(r.d, r.post, ppcPlotDraws, seed, ppcPlotStream)
 	if err != nil {
 		return nil, fmt.Errorf("plot ppc: %w", err)
 	}
-	yrep := make([][]float64, m)
-	for k := range yrep {
-		yrep[k] = make([]float64, r.d.N)
-		for i := range r.d.N {
-			yrep[k][i] = pd.pred[i*m+k]
-		}
-	}
+	m := len(yrep)
 	name := r.d.Formula.Response.Name
 	var b bytes.Buffer
 	if err := plots.PPC(&b, f, name, r.d.Y, yrep); err != nil {
@@ -548,20 +522,20 @@ func (r *plotRun) write(opt plotOptions) ([]string, error) {
 		}
 		html = b.Bytes()
 	}
-	if err := os.MkdirAll(opt.out, dirMode); err != nil {
+	if err := os.MkdirAll(opt.out, outfile.DirMode); err != nil {
 		return nil, fmt.Errorf("plot dir: %w", err)
 	}
 	var written []string
 	for _, im := range imgs {
 		p := filepath.Join(opt.out, im.file)
-		if err := saveAtomically(p, func(w io.Writer) error { _, err := w.Write(im.data); return err }); err != nil {
+		if err := outfile.SaveAtomically(p, func(w io.Writer) error { _, err := w.Write(im.data); return err }); err != nil {
 			return written, err
 		}
 		written = append(written, p)
 	}
 	if html != nil {
 		p := filepath.Join(r.dir, "report.html")
-		if err := saveAtomically(p, func(w io.Writer) error { _, err := w.Write(html); return err }); err != nil {
+		if err := outfile.SaveAtomically(p, func(w io.Writer) error { _, err := w.Write(html); return err }); err != nil {
 			return written, err
 		}
 		written = append(written, p)
@@ -656,7 +630,7 @@ func (r *plotRun) summaryTables(opt plotOptions) (main, re *plots.Table, nwarn i
 			row = append(row, c)
 		}
 		switch {
-		case reNames[rec[0]] || strings.HasPrefix(rec[0], "r_"):
+		case reNames[rec[0]] || draws.IsREColumn(rec[0]):
 			re.Rows = append(re.Rows, row)
 		case opt.vars.MatchString(rec[0]):
 			main.Rows = append(main.Rows, row)
@@ -709,21 +683,21 @@ func (r *plotRun) compareTables() []*plots.Table {
 		r.note("%s is present but the run's model is unknown: no ML comparison", path)
 		return nil
 	}
-	if _, err := r.post.layout(r.d); err != nil {
+	if _, err := r.post.Layout(r.d); err != nil {
 		r.note("%s is present but the draws lack parameters of the model (%v): no ML comparison", path, err)
 		return nil
 	}
-	ml, err := readMLFit(path)
+	ml, err := posterior.ReadMLFit(path)
 	if err != nil {
 		r.note("%v: no ML comparison", err)
 		return nil
 	}
-	rows, corrs := compareRows(r.d, r.post, ml)
-	t := &plots.Table{Title: "Posterior against the ML fit", Header: compareColumns,
+	rows, corrs := posterior.Compare(r.d, r.post, ml, nil)
+	t := &plots.Table{Title: "Posterior against the ML fit", Header: posterior.CompareColumns,
 		Caption: "ML estimates from ml_fit.json; diff_sd = (posterior mean − ML estimate) / posterior SD."}
 	for _, row := range rows {
 		cells := []plots.Cell{{Text: row.Variable}}
-		for _, v := range row.values() {
+		for _, v := range row.Values() {
 			txt := ""
 			if !math.IsNaN(v) {
 				txt = strconv.FormatFloat(v, 'g', 4, 64)

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
+	"github.com/lmmbayes/lmmbayes/draws"
 	"html"
 	"image/png"
 	"io"
@@ -215,7 +216,7 @@ func TestWriteReportFromRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	post, err := readPostDraws(a, d)
+	post, err := draws.Read(a, d, draws.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/lmmbayes/lmmbayes/draws"
+	"github.com/lmmbayes/lmmbayes/internal/outfile"
 	"github.com/lmmbayes/lmmbayes/model"
-	"github.com/lmmbayes/lmmbayes/sampler"
+	"github.com/lmmbayes/lmmbayes/posterior"
 )
 
 const predictSynopsis = `CONFIG [--newdata CSV] [flags]
@@ -115,18 +116,18 @@ func cmdPredict(e *env, args []string) error {
 		if *pf.drawsOut != "" {
 			return inputErrorf("--draws-out needs --newdata")
 		}
-		post, err := readPostDraws(dir, d)
+		post, err := draws.Read(dir, d, draws.ReadOptions{})
 		if err != nil {
 			return err
 		}
-		rows, err := writeCoef(dir, d, post)
+		rows, err := posterior.WriteCoef(dir, d, post)
 		if err != nil {
 			return err
 		}
 		return printCoef(e.stdout, rows)
 	}
 	seed := uint64(defaultPredictSeed)
-	if s, ok := runSeed(dir); ok {
+	if s, ok := draws.Seed(dir); ok {
 		seed = s
 	}
 	if fs.setFlags()["seed"] {
@@ -143,18 +144,18 @@ func cmdPredict(e *env, args []string) error {
 	}
 	// Only the effects of the training levels the new rows refer to are
 	// read, so that memory follows the new data, not the model's levels.
-	post, err := readPostDrawsFor(dir, d, levelsIn(nd), 1)
+	post, err := draws.Read(dir, d, draws.ReadOptions{KeepRE: posterior.LevelsIn(nd)})
 	if err != nil {
 		return err
 	}
 	opt := model.PredictOptions{Population: cfg.Predict.ReForm == "NA", RefuseNewLevels: cfg.Predict.NewLevels == "error"}
-	if err := seenLevelsNeedRE(d, nd, post, opt); err != nil {
+	if err := posterior.CheckSeenLevels(d, nd, post, opt); err != nil {
 		return err
 	}
 	if _, err := model.NewPredictor(d, nd, opt); err != nil {
 		return asInput(fmt.Errorf("%s: %w", path, err))
 	}
-	pd, err := simulate(d, nd, post, opt, seed, predStream)
+	pd, err := posterior.Predict(d, nd, post, opt, seed, posterior.PredictStream)
 	if err != nil {
 		return err
 	}
@@ -162,7 +163,7 @@ func cmdPredict(e *env, args []string) error {
 	if out == "" {
 		out = filepath.Join(dir, "predictions.csv")
 	}
-	if err := saveAtomically(out, func(w io.Writer) error { return writePredictions(w, fr, pd) }); err != nil {
+	if err := outfile.SaveAtomically(out, func(w io.Writer) error { return posterior.WritePredictions(w, fr, pd) }); err != nil {
 		return err
 	}
 	if *pf.drawsOut != "" {
@@ -170,11 +171,11 @@ func cmdPredict(e *env, args []string) error {
 		if err != nil {
 			return inputErrorf("--draws-out: %v", err)
 		}
-		if err := saveAtomically(do, func(w io.Writer) error { return writePredDraws(w, pd) }); err != nil {
+		if err := outfile.SaveAtomically(do, func(w io.Writer) error { return posterior.WritePredDraws(w, pd) }); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(e.stdout, "Predicted %d rows from %d posterior draws (seed %d): %s\n", nd.N, pd.s, seed, out)
+	fmt.Fprintf(e.stdout, "Predicted %d rows from %d posterior draws (seed %d): %s\n", nd.N, pd.S, seed, out)
 	return nil
 }
 
@@ -186,7 +187,7 @@ func cmdPredict(e *env, args []string) error {
 // recorded no levels (made by an older lmmbayes) they are rebuilt from
 // the data file as it is now, with a warning.
 func predictDesign(stderr io.Writer, cfg *config, dir string) (*model.Design, []string, error) {
-	meta, metaPath, err := readRunMeta(dir)
+	meta, metaPath, err := draws.ReadMeta(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -201,7 +202,7 @@ func predictDesign(stderr io.Writer, cfg *config, dir string) (*model.Design, []
 		}
 		return d, meta.CategoricalColumns, nil
 	}
-	if _, err := drawsFiles(dir); err != nil {
+	if _, err := draws.Files(dir); err != nil {
 		return nil, nil, err
 	}
 	if metaPath == "" {
@@ -213,7 +214,7 @@ func predictDesign(stderr io.Writer, cfg *config, dir string) (*model.Design, []
 	if err != nil {
 		return nil, nil, err
 	}
-	return d, categoricalColumns(train), nil
+	return d, draws.CategoricalColumns(train), nil
 }
 
 // readNewFrame reads the new data with the config's factor and NA
@@ -250,69 +251,12 @@ func readNewFrame(cfg *config, path string, categorical []string) (*model.Frame,
 	return fr, nil
 }
 
-// writePredictions writes the new data's columns as given, then the
-// summary columns of predColumns.
-func writePredictions(w io.Writer, fr *model.Frame, pd *predDraws) error {
-	cw := csv.NewWriter(w)
-	header := fr.ColumnNames()
-	cw.Write(append(header, predColumns...))
-	for i := range pd.n {
-		rec := make([]string, 0, len(header)+len(predColumns))
-		for _, c := range fr.Columns {
-			if c.NA[i] {
-				rec = append(rec, "NA")
-			} else {
-				rec = append(rec, c.Str[i])
-			}
-		}
-		for _, v := range pd.summarizeRow(i).values() {
-			rec = append(rec, formatNum(v))
-		}
-		cw.Write(rec)
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// writePredDraws writes every predictive draw: a header pred_1..pred_M
-// (M new rows, in newdata order) and one line per posterior draw, chains
-// in order.
-func writePredDraws(w io.Writer, pd *predDraws) error {
-	bw := csv.NewWriter(w)
-	rec := make([]string, pd.n)
-	for i := range rec {
-		rec[i] = "pred_" + strconv.Itoa(i+1)
-	}
-	bw.Write(rec)
-	for k := range pd.s {
-		for i := range pd.n {
-			rec[i] = formatNum(pd.pred[i*pd.s+k])
-		}
-		bw.Write(rec)
-	}
-	bw.Flush()
-	return bw.Error()
-}
-
 // printCoef prints coef rows as a table.
-func printCoef(w io.Writer, rows []coefRow) error {
+func printCoef(w io.Writer, rows []posterior.CoefRow) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "group\tlevel\teffect\tmean\tsd\tq2.5\tq97.5\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%.3g\t%.4g\t%.4g\t\n", r.group, r.level, r.effect, r.mean, r.sd, r.lo, r.hi)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%.3g\t%.4g\t%.4g\t\n", r.Group, r.Level, r.Effect, r.Mean, r.SD, r.Lo, r.Hi)
 	}
 	return tw.Flush()
-}
-
-// levelsIn returns whether the r_ column rc is of a training level that
-// some row of nd refers to.
-func levelsIn(nd *model.NewData) func(rc sampler.REColumn) bool {
-	seen := make([]map[int32]bool, len(nd.Terms))
-	for t, nt := range nd.Terms {
-		seen[t] = map[int32]bool{}
-		for _, r := range nt.Refs {
-			seen[t][r] = true
-		}
-	}
-	return func(rc sampler.REColumn) bool { return seen[rc.Term][int32(rc.LevelIndex)] }
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/csv"
+	"github.com/lmmbayes/lmmbayes/draws"
+	"github.com/lmmbayes/lmmbayes/posterior"
 	"math"
 	"os"
 	"path/filepath"
@@ -156,7 +158,7 @@ func TestPredictHeldOutSubjects(t *testing.T) {
 		t.Fatalf("predict --re-form NA: exit %d: %s", code, stderr)
 	}
 	h, recs := readCSVT(t, pred)
-	if want := append([]string{"Reaction", "Days", "Subject"}, predColumns...); !slices.Equal(h, want) {
+	if want := append([]string{"Reaction", "Days", "Subject"}, posterior.PredColumns...); !slices.Equal(h, want) {
 		t.Fatalf("header %v, want %v", h, want)
 	}
 	hp, recsP := readCSVT(t, popu)
@@ -236,36 +238,36 @@ func TestPredictIdentities(t *testing.T) {
 	r := makeRun(t, testdataPath(t, "sleepstudy.csv"), "Reaction ~ Days + (Days | Subject)", []string{"Subject"},
 		widePriors+"cor = \"lkj(2)\"\n", "chains = 2\nwarmup = 200\ndraws = 100\nseed = 3", "")
 	cfg, d := loadDesignT(t, r.cfg)
-	post, err := readPostDraws(cfg.resolve(cfg.Output.Dir), d)
+	post, err := draws.Read(cfg.resolve(cfg.Output.Dir), d, draws.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	nd := trainingRows(d, 0, d.N)
-	pop, err := simulate(d, nd, post, model.PredictOptions{Population: true}, 1, predStream)
+	nd := posterior.TrainingRows(d, 0, d.N)
+	pop, err := posterior.Predict(d, nd, post, model.PredictOptions{Population: true}, 1, posterior.PredictStream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	full, err := simulate(d, nd, post, model.PredictOptions{}, 1, predStream)
+	full, err := posterior.Predict(d, nd, post, model.PredictOptions{}, 1, posterior.PredictStream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := post.names
+	n := post.Names
 	col := func(name string) int { return slices.Index(n.Columns, name) }
 	ib0, ib1 := col("b_Intercept"), col("b_Days")
-	for k := range post.numDraws() {
-		row := post.row(k)
+	for k := range post.NumDraws() {
+		row := post.Row(k)
 		for i := range d.N {
 			xb := 0.0
 			xb += d.X.At(i, 0) * row[ib0]
 			xb += d.X.At(i, 1) * row[ib1]
-			if got := pop.epred[i*pop.s+k]; got != xb {
+			if got := pop.Epred[i*pop.S+k]; got != xb {
 				t.Fatalf("draw %d row %d: re-form NA epred %v, Xβ %v", k, i, got, xb)
 			}
 			tm := d.Terms[0]
 			j := int(tm.Refs[i]) + 1
 			zb := tm.Z[i]*row[col("r_Subject."+strconv.Itoa(j)+".1")] + tm.Z[d.N+i]*row[col("r_Subject."+strconv.Itoa(j)+".2")]
 			want := xb + zb
-			if got := full.epred[i*full.s+k]; math.Abs(got-want) > 1e-12*math.Abs(want) {
+			if got := full.Epred[i*full.S+k]; math.Abs(got-want) > 1e-12*math.Abs(want) {
 				t.Fatalf("draw %d row %d: epred %v, xβ + zb %v", k, i, got, want)
 			}
 		}
@@ -273,15 +275,15 @@ func TestPredictIdentities(t *testing.T) {
 	// pred − epred is N(0, σ²): its mean square over rows and draws
 	// relative to σ² has SD ≈ √(2/(N·S)) ≈ 0.007.
 	var ss float64
-	for k := range post.numDraws() {
-		sig := post.row(k)[col("sigma")]
+	for k := range post.NumDraws() {
+		sig := post.Row(k)[col("sigma")]
 		for i := range d.N {
-			e := (full.pred[i*full.s+k] - full.epred[i*full.s+k]) / sig
+			e := (full.Pred[i*full.S+k] - full.Epred[i*full.S+k]) / sig
 			ss += e * e
 		}
 	}
-	ms := ss / float64(d.N*post.numDraws())
-	if math.Abs(ms-1) > 5*math.Sqrt(2/float64(d.N*post.numDraws())) {
+	ms := ss / float64(d.N*post.NumDraws())
+	if math.Abs(ms-1) > 5*math.Sqrt(2/float64(d.N*post.NumDraws())) {
 		t.Errorf("mean square of standardised noise %.4f, want 1", ms)
 	}
 }
@@ -353,11 +355,11 @@ func TestPredictCoef(t *testing.T) {
 		t.Errorf("printed coef table lacks its columns:\n%s", stdout)
 	}
 	h, recs := readCSVT(t, filepath.Join(r.out, "coef.csv"))
-	if !slices.Equal(h, coefColumns) || len(recs) != 36 {
+	if !slices.Equal(h, posterior.CoefColumns) || len(recs) != 36 {
 		t.Fatalf("coef.csv: header %v, %d rows", h, len(recs))
 	}
 	cfg, d := loadDesignT(t, r.cfg)
-	post, err := readPostDraws(cfg.resolve(cfg.Output.Dir), d)
+	post, err := draws.Read(cfg.resolve(cfg.Output.Dir), d, draws.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,13 +371,13 @@ func TestPredictCoef(t *testing.T) {
 			e, fixed = 2, "b_Days"
 		}
 		var m float64
-		bx, rx := post.column(fixed), post.column("r_Subject."+strconv.Itoa(j)+"."+strconv.Itoa(e))
+		bx, rx := post.Column(fixed), post.Column("r_Subject."+strconv.Itoa(j)+"."+strconv.Itoa(e))
 		for c := range bx {
 			for k := range bx[c] {
 				m += bx[c][k] + rx[c][k]
 			}
 		}
-		m /= float64(post.numDraws())
+		m /= float64(post.NumDraws())
 		if math.Abs(means[i]-m) > 1e-9*math.Abs(m) {
 			t.Errorf("%s %s: coef mean %v, b + r %v", rec[1], rec[2], means[i], m)
 		}
@@ -460,31 +462,31 @@ func TestPredictReadsOnlyNeededLevels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := readPostDraws(r.out, d)
+	all, err := draws.Read(r.out, d, draws.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	some, err := readPostDrawsFor(r.out, d, levelsIn(nd), 1)
+	some, err := draws.Read(r.out, d, draws.ReadOptions{KeepRE: posterior.LevelsIn(nd)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var re []string
-	for _, rc := range some.names.RE {
+	for _, rc := range some.Names.RE {
 		re = append(re, rc.Summary)
 	}
 	want := []string{"r_Subject[308,Intercept]", "r_Subject[335,Intercept]", "r_Subject[308,Days]", "r_Subject[335,Days]"}
-	if !slices.Equal(re, want) || len(some.names.Columns) != len(all.names.Columns)-36+4 {
-		t.Fatalf("read r_ columns %v (%d columns), want %v", re, len(some.names.Columns), want)
+	if !slices.Equal(re, want) || len(some.Names.Columns) != len(all.Names.Columns)-36+4 {
+		t.Fatalf("read r_ columns %v (%d columns), want %v", re, len(some.Names.Columns), want)
 	}
-	a, err := simulate(d, nd, all, model.PredictOptions{}, 3, predStream)
+	a, err := posterior.Predict(d, nd, all, model.PredictOptions{}, 3, posterior.PredictStream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := simulate(d, nd, some, model.PredictOptions{}, 3, predStream)
+	b, err := posterior.Predict(d, nd, some, model.PredictOptions{}, 3, posterior.PredictStream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(a.epred, b.epred) || !slices.Equal(a.pred, b.pred) {
+	if !slices.Equal(a.Epred, b.Epred) || !slices.Equal(a.Pred, b.Pred) {
 		t.Error("predictions from the needed columns differ from those from every column")
 	}
 }

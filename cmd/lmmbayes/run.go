@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/lmmbayes/lmmbayes/model"
+	"github.com/lmmbayes/lmmbayes/posterior"
 	"github.com/lmmbayes/lmmbayes/priors"
 	"github.com/lmmbayes/lmmbayes/sampler"
 )
@@ -126,11 +127,13 @@ func cmdRun(e *env, args []string) error {
 	} else if err := checkOutputDir(cfg, *rf.force); err != nil {
 		return err
 	}
+	phases := newPhaseLog(e.stderr, *rf.quiet)
 	d, dropped, err := buildDesignDropped(cfg)
 	if err != nil {
 		return err
 	}
-	if msg := dropped.report(); msg != "" {
+	phases.done("reading the data")
+	if msg := dropped.Report(); msg != "" {
 		fmt.Fprintln(e.stderr, msg)
 	}
 	if msg := d.RankMessage(); msg != "" {
@@ -161,13 +164,14 @@ func cmdRun(e *env, args []string) error {
 	// The draws stream to disk as they are made: into a staging dir put
 	// in place once every file is written (or, in chain mode, under
 	// temporary names in the output dir); a failure leaves nothing.
-	out := &runOutput{cfg: cfg, d: d, asg: asg, opt: opt, dropped: dropped}
+	phases.done("priors, spec")
+	out := &runOutput{cfg: cfg, d: d, asg: asg, opt: opt, dropped: dropped, phases: phases}
 	if err := out.begin(chainMode, e.stderr); err != nil {
 		return err
 	}
 	defer out.discard()
 	defer e.cleanup.add(out.discard)()
-	out.opt.Sink = out.sinks.make
+	out.opt.Sink = out.openSink
 	start := time.Now()
 	res, err := sampler.Run(e.ctx, spec, out.opt)
 	if logger != nil {
@@ -190,6 +194,13 @@ func cmdRun(e *env, args []string) error {
 	if interrupted {
 		out.warnings = append(out.warnings, fmt.Sprintf("the run was interrupted: %d of %d draws per chain were made", res.Chains[0].NDraws, opt.Draws))
 	}
+	if res != nil {
+		var chainWall time.Duration
+		for _, ch := range res.Chains {
+			chainWall = max(chainWall, ch.Wall)
+		}
+		phases.done(fmt.Sprintf("sampling (chains %.3f s)", chainWall.Seconds()))
+	}
 	if err := out.finishDraws(); err != nil {
 		return err
 	}
@@ -203,18 +214,33 @@ func cmdRun(e *env, args []string) error {
 		}
 		return nil
 	}
-	if err := out.summarize(); err != nil {
+	if bigPost(d.N, min(out.totalDraws(), posterior.PPCMaxDraws)) {
+		phases.progress(true, "sampling done in %.0f s; summarising %d columns", out.wall.Seconds(), len(res.Names.Columns))
+	}
+	// The ML fit for ml_fit.json (compare fits the model itself when the
+	// file is absent: [output] ml_fit = false) runs beside the summaries;
+	// its warnings follow theirs.
+	var mlWarnings []string
+	mlDone := make(chan struct{})
+	go func() {
+		defer close(mlDone)
+		if cfg.Output.MLFit {
+			mlWarnings = out.fitML()
+		}
+	}()
+	err = out.summarize()
+	<-mlDone
+	if err != nil {
 		return err
 	}
-	// The ML fit for ml_fit.json; compare fits the model itself when the
-	// file is absent ([output] ml_fit = false).
-	if cfg.Output.MLFit {
-		out.fitML()
-	}
+	out.warnings = append(out.warnings, mlWarnings...)
+	phases.done("summaries, ML fit")
 	if err := out.write(*rf.force); err != nil {
 		return err
 	}
+	phases.done("files in place")
 	out.printSummary(e.stdout)
+	phases.done("printed summary")
 	if interrupted {
 		return fmt.Errorf("%w: the output in %s holds the draws made before the signal (run.json: \"incomplete\": true)", errInterrupted, out.outDir())
 	}
@@ -238,84 +264,17 @@ func buildSpec(cfg *config, d *model.Design) (*sampler.Spec, *priors.Assignment,
 			return nil, nil, err
 		}
 	}
-	spec := &sampler.Spec{Design: d, ConjugateInvGamma: cfg.Sampler.ConjugateInvGamma}
-	bad := func(e priors.Entry, why string) error {
+	spec, err := sampler.NewSpec(d, asg, cfg.Sampler.ConjugateInvGamma)
+	var pe *sampler.PriorError
+	if errors.As(err, &pe) {
 		where := cfg.path
-		if e.Key != "" {
-			where = cfg.where("priors." + e.Key)
+		if pe.Entry.Key != "" {
+			where = cfg.where("priors." + pe.Entry.Key)
 		}
-		return inputErrorf("%s: prior %s on %s: %s", where, e.Prior, e.Param, why)
+		return nil, nil, inputErrorf("%s: %v", where, pe)
 	}
-	for _, e := range asg.Fixed {
-		u, ok := e.Prior.(priors.Univariate)
-		if !ok {
-			return nil, nil, bad(e, "not a prior on a coefficient")
-		}
-		switch u.(type) {
-		case priors.Flat, priors.Normal, priors.StudentT, priors.Cauchy, priors.Laplace, priors.Horseshoe:
-		default:
-			return nil, nil, bad(e, "the sampler supports flat, normal, student_t, cauchy, laplace and horseshoe on fixed effects")
-		}
-		spec.Fixed = append(spec.Fixed, u)
-	}
-	sp, ok := asg.Sigma.Prior.(priors.ScalePrior)
-	if !ok {
-		return nil, nil, bad(asg.Sigma, "not a prior on a standard deviation")
-	}
-	spec.Sigma = sp
-	spec.Cov = make([]*priors.InvWishart, len(asg.Terms))
-	for ti, tp := range asg.Terms {
-		if tp.Cov != nil {
-			w, ok := tp.Cov.Prior.(priors.InvWishart)
-			if !ok {
-				return nil, nil, bad(*tp.Cov, "a covariance matrix needs an inv_wishart prior")
-			}
-			if err := w.CheckDim(d.Terms[ti].K); err != nil {
-				return nil, nil, bad(*tp.Cov, err.Error())
-			}
-			// S must be positive definite: every pivot of Gaussian
-			// elimination without pivoting is positive.
-			sm, k := w.ScaleMatrix(d.Terms[ti].K), d.Terms[ti].K
-			a := make([]float64, k*k)
-			for i := range k {
-				for j := range k {
-					a[i*k+j] = sm.At(i, j)
-				}
-			}
-			for j := range k {
-				if !(a[j*k+j] > 0) {
-					return nil, nil, bad(*tp.Cov, "the scale matrix S is not positive definite")
-				}
-				for i := j + 1; i < k; i++ {
-					f := a[i*k+j] / a[j*k+j]
-					for m := j; m < k; m++ {
-						a[i*k+m] -= f * a[j*k+m]
-					}
-				}
-			}
-			spec.Cov[ti] = &w
-			spec.SD = append(spec.SD, nil)
-			spec.CorEta = append(spec.CorEta, 1)
-			continue
-		}
-		var sds []priors.ScalePrior
-		for _, e := range tp.SD {
-			s, ok := e.Prior.(priors.ScalePrior)
-			if !ok {
-				return nil, nil, bad(e, "not a prior on a standard deviation")
-			}
-			sds = append(sds, s)
-		}
-		spec.SD = append(spec.SD, sds)
-		eta := 1.0
-		if tp.Cor != nil {
-			l, ok := tp.Cor.Prior.(priors.LKJ)
-			if !ok {
-				return nil, nil, bad(*tp.Cor, "a correlation matrix needs an lkj prior")
-			}
-			eta = l.Eta
-		}
-		spec.CorEta = append(spec.CorEta, eta)
+	if err != nil {
+		return nil, nil, err
 	}
 	return spec, asg, nil
 }
@@ -323,16 +282,16 @@ func buildSpec(cfg *config, d *model.Design) (*sampler.Spec, *priors.Assignment,
 // fitML fits the model by ML for ml_fit.json, and warns when the fit says
 // the model reproduces the response exactly (the posterior of σ is then
 // degenerate). A failed fit is a warning, not an error: the posterior
-// stands without it.
-func (o *runOutput) fitML() {
+// stands without it. It returns the warnings (the caller adds them).
+func (o *runOutput) fitML() []string {
 	ml, err := model.Fit(o.d, model.FitOptions{})
 	if err != nil {
-		o.warnings = append(o.warnings, fmt.Sprintf("the ML fit for ml_fit.json failed: %v", err))
-		return
+		return []string{fmt.Sprintf("the ML fit for ml_fit.json failed: %v", err)}
 	}
 	o.ml = ml
 	if sy := stat.StdDev(o.d.Y, nil); ml.Sigma < 1e-5*sy {
-		o.warnings = append(o.warnings, fmt.Sprintf(
-			"the model fits the response exactly (ML residual SD %.3g against SD(y) %.3g): the posterior of sigma piles up at zero and the chains cannot mix; check the formula for a term that reproduces y", ml.Sigma, sy))
+		return []string{fmt.Sprintf(
+			"the model fits the response exactly (ML residual SD %.3g against SD(y) %.3g): the posterior of sigma piles up at zero and the chains cannot mix; check the formula for a term that reproduces y", ml.Sigma, sy)}
 	}
+	return nil
 }

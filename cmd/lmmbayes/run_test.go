@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -137,5 +138,36 @@ func TestRunBadPrior(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "o")); err == nil {
 		t.Error("output dir created for a failed run")
+	}
+}
+
+// TestRunNoPPC checks [output] ppc = false: no ppc.csv or ppc_stats.csv
+// (and no PPC plot in the report), every other file written.
+func TestRunNoPPC(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.toml")
+	data, err := filepath.Abs(filepath.Join("..", "..", "testdata", "sleepstudy.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := "[data]\npath = " + strconv.Quote(data) + "\nfactors = [\"Subject\"]\n[model]\nformula = \"Reaction ~ Days + (Days | Subject)\"\n" +
+		"[sampler]\nwarmup = 200\ndraws = 200\nseed = 3\n[output]\ndir = \"out\"\nppc = false\nplots = true\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "run", cfg, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	out := filepath.Join(dir, "out")
+	for _, f := range []string{"ppc.csv", "ppc_stats.csv", filepath.Join("plots", "ppc_density.png")} {
+		if _, err := os.Stat(filepath.Join(out, f)); !os.IsNotExist(err) {
+			t.Errorf("%s written with ppc = false (%v)", f, err)
+		}
+	}
+	for _, f := range []string{"draws_1.csv", "summary.csv", "coef.csv", "run.json", "report.html", filepath.Join("plots", "trace_1.png")} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lmmbayes/lmmbayes/model"
 	"github.com/lmmbayes/lmmbayes/priors"
+	"github.com/lmmbayes/lmmbayes/sampler"
 )
 
 // Limits on what a run may ask for: beyond them the counts overflow or
@@ -53,21 +54,7 @@ func checkRunnable(cfg *config, d *model.Design) error {
 	}
 	// The SD is computed on y / max|y|, so that it neither over- nor
 	// underflows.
-	var big, sum, sum2 float64
-	for _, y := range d.Y {
-		big = max(big, math.Abs(y))
-	}
-	if big == 0 || math.IsInf(big, 0) {
-		big = 1
-	}
-	for _, y := range d.Y {
-		sum += y / big
-	}
-	mean := sum / float64(len(d.Y))
-	for _, y := range d.Y {
-		sum2 += (y/big - mean) * (y/big - mean)
-	}
-	sd := big * math.Sqrt(sum2/float64(len(d.Y)))
+	big, sd := sampler.ResponseScale(d.Y)
 	name := d.Formula.Response.Name
 	src := cfg.resolve(cfg.Data.Path)
 	switch {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/lmmbayes/lmmbayes/internal/outfile"
 )
 
 // runMarker is the file lmmbayes writes into every output dir it makes;
@@ -30,39 +31,8 @@ func writeMarker(dir string) error {
 }
 
 // Files are created 0644 and dirs 0755, subject to the umask, whichever
-// code writes them.
-const (
-	fileMode = 0o644
-	dirMode  = 0o755
-)
-
-// createFile creates (or truncates) path with fileMode.
-func createFile(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, fileMode)
-}
-
-// createTemp creates a new file in dir named prefix + a random suffix,
-// with fileMode (os.CreateTemp would make it 0600).
-func createTemp(dir, prefix string) (*os.File, error) {
-	for try := 0; ; try++ {
-		f, err := os.OpenFile(filepath.Join(dir, prefix+randomSuffix()), os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
-		if os.IsExist(err) && try < 10000 {
-			continue
-		}
-		return f, err
-	}
-}
-
-// randomSuffix returns 10 random lower-case letters and digits.
-func randomSuffix() string {
-	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-	var b [10]byte
-	rand.Read(b[:])
-	for i := range b {
-		b[i] = digits[int(b[i])%len(digits)]
-	}
-	return string(b[:])
-}
+// code writes them (outfile.FileMode, outfile.DirMode).
+const dirMode = outfile.DirMode
 
 // stagePrefix is the name prefix of the staging dirs of output dir dir;
 // the process id follows, so that a stale one can be recognised.
@@ -74,7 +44,7 @@ func stagePrefix(dir string) string {
 // dirMode, named stagePrefix, the process id and a random suffix.
 func makeStage(dir string) (string, error) {
 	for try := 0; ; try++ {
-		stage := filepath.Join(filepath.Dir(dir), fmt.Sprintf("%s%d-%s", stagePrefix(dir), os.Getpid(), randomSuffix()))
+		stage := filepath.Join(filepath.Dir(dir), fmt.Sprintf("%s%d-%s", stagePrefix(dir), os.Getpid(), outfile.RandomSuffix()))
 		err := os.Mkdir(stage, dirMode)
 		if os.IsExist(err) && try < 10000 {
 			continue

@@ -3,14 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/lmmbayes/lmmbayes/diagnostics"
-	"github.com/lmmbayes/lmmbayes/sampler"
 )
 
 // TestMemoryBudget runs the same seed with the default memory budget and
@@ -66,74 +62,4 @@ func TestMemoryBudget(t *testing.T) {
 	if code, _, stderr := runIn(t, filepath.Join(t.TempDir(), "x"), "--memory-mb", "0"); code != exitInput || !strings.Contains(stderr, "output.memory_mb") {
 		t.Errorf("--memory-mb 0: exit %d: %s", code, stderr)
 	}
-}
-
-// TestSummarizeFilesBatches checks the batched summaries against the
-// summaries of the whole draws in memory, for every batch size from one
-// column to all of them.
-func TestSummarizeFilesBatches(t *testing.T) {
-	dir := filepath.Join("..", "..", "testdata", "cmdstan_csv")
-	files := []string{filepath.Join(dir, "sleepstudy_1.csv"), filepath.Join(dir, "sleepstudy_2.csv")}
-	all, err := diagnostics.ReadCmdStan(files...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cols []int
-	for j := 1; j < len(all.Names); j++ {
-		cols = append(cols, j)
-	}
-	want := diagnostics.SummarizeEach(len(cols), func(i int) [][]float64 { return all.Variable(cols[i]) }, 0)
-	total := 2 * all.NumDraws()
-	for _, per := range []int{1, 2, 5, len(cols)} {
-		got, draws, err := summarizeFiles(files, cols, total, drawsBytes(total*per))
-		if err != nil || draws != all.NumDraws() {
-			t.Fatal(err, draws)
-		}
-		for i := range want {
-			if !sameValues(got[i].Values(), want[i].Values()) {
-				t.Fatalf("%d columns per batch: %s: %+v, want %+v", per, all.Names[cols[i]], got[i], want[i])
-			}
-		}
-	}
-	for _, f := range files {
-		n, err := countRows(f)
-		// The files hold their saved warmup too.
-		if want := all.NumDraws() + all.Chains[0].Warmup; err != nil || n != want {
-			t.Errorf("countRows(%s) = %d, %v; want %d", f, n, err, want)
-		}
-	}
-	h, set, err := readHeader(files[0])
-	if err != nil || len(h) != len(all.Names) || h[0] != all.Chains[0].Header[0] {
-		t.Errorf("readHeader: %v, %v", h, err)
-	}
-	if set["warmup"] != all.Chains[0].Config["warmup"] || set["warmup"] != "500" {
-		t.Errorf("readHeader settings: warmup %q, want %q", set["warmup"], all.Chains[0].Config["warmup"])
-	}
-}
-
-// TestDrawsSinkNoAllocs checks that streaming a row allocates nothing.
-func TestDrawsSinkNoAllocs(t *testing.T) {
-	names := &sampler.Names{Columns: []string{"lp__", "b_x", "sigma"}}
-	s, err := newDrawsSink(filepath.Join(t.TempDir(), "d.csv"), &drawsHeader{draws: 1000, thin: 1}, sampler.ChainInfo{ID: 1, Names: names})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.abort()
-	row := sampler.RowOf([]float64{-1.25, 0.1, 3e-9})
-	if a := testing.AllocsPerRun(500, func() { s.WriteDraw(row) }); a != 0 {
-		t.Errorf("%.1f allocations per row", a)
-	}
-}
-
-// sameValues compares two slices, NaN equal to NaN.
-func sameValues(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] && !(math.IsNaN(a[i]) && math.IsNaN(b[i])) {
-			return false
-		}
-	}
-	return true
 }

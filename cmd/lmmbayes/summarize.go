@@ -1,14 +1,14 @@
 package main
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/lmmbayes/lmmbayes/diagnostics"
+	"github.com/lmmbayes/lmmbayes/draws"
+	"github.com/lmmbayes/lmmbayes/internal/outfile"
 )
 
 const summarizeSynopsis = `DIR [--format table|csv|json]
@@ -33,7 +33,7 @@ func cmdSummarize(e *env, args []string) error {
 		return inputErrorf("summarize: expected one run directory, got %d arguments", len(pos))
 	}
 	dir := pos[0]
-	files, err := drawsFiles(dir)
+	files, err := draws.Files(dir)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func cmdSummarize(e *env, args []string) error {
 	var header []string
 	settings := make([]map[string]string, len(files))
 	for i, f := range files {
-		h, set, err := readHeader(f)
+		h, set, err := draws.ReadHeader(f)
 		if err != nil {
 			return asInput(err)
 		}
@@ -55,12 +55,12 @@ func cmdSummarize(e *env, args []string) error {
 	if err := sameModel(files, settings); err != nil {
 		return err
 	}
-	total, err := countAllRows(files)
+	total, err := draws.CountAllRows(files)
 	if err != nil {
 		return err
 	}
 	mixed := mixedSettings(files, settings)
-	reNames, err := readREMap(filepath.Join(dir, "random_effects.csv"))
+	reMap, err := draws.ReadREMap(filepath.Join(dir, "random_effects.csv"))
 	if err != nil {
 		return err
 	}
@@ -73,20 +73,20 @@ func cmdSummarize(e *env, args []string) error {
 			continue
 		}
 		name := h
-		if s, ok := reNames[h]; ok {
-			name = s
-		} else if len(h) > 2 && h[:2] == "r_" {
+		if m, ok := reMap[h]; ok {
+			name = m[0]
+		} else if draws.IsREColumn(h) {
 			return inputErrorf("%s: column %s is not in %s", files[0], h, filepath.Join(dir, "random_effects.csv"))
 		}
 		names = append(names, name)
 		cols = append(cols, j)
 	}
-	sums, draws, err := summarizeFiles(files, cols, total, int64(*memMB)<<20)
+	sums, nDraws, err := draws.SummarizeFiles(files, cols, total, int64(*memMB)<<20)
 	if err != nil {
 		return asInput(err)
 	}
 	path := filepath.Join(dir, "summary.csv")
-	if err := saveAtomically(path, func(w io.Writer) error { return diagnostics.WriteCSV(w, names, sums) }); err != nil {
+	if err := outfile.SaveAtomically(path, func(w io.Writer) error { return diagnostics.WriteCSV(w, names, sums) }); err != nil {
 		return err
 	}
 	switch *format {
@@ -99,7 +99,7 @@ func cmdSummarize(e *env, args []string) error {
 		for _, w := range append(mixed, diagnostics.Warnings(names, sums)...) {
 			fmt.Fprintf(e.stdout, "Warning: %s\n", w)
 		}
-		fmt.Fprintf(e.stdout, "%d chains × %d draws from %s; summary written to %s\n", len(files), draws, dir, path)
+		fmt.Fprintf(e.stdout, "%d chains × %d draws from %s; summary written to %s\n", len(files), nDraws, dir, path)
 		return err
 	}
 	for _, w := range mixed {
@@ -173,29 +173,4 @@ func mixedSettings(files []string, settings []map[string]string) []string {
 		}
 	}
 	return out
-}
-
-// readREMap reads random_effects.csv (column,summary_name,…) into a map
-// from draws column to summary name; a missing file gives an empty map.
-func readREMap(path string) (map[string]string, error) {
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return map[string]string{}, nil
-	}
-	if err != nil {
-		return nil, inputErrorf("%v", err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return nil, inputErrorf("%s: %v", path, err)
-	}
-	if len(recs) == 0 || len(recs[0]) < 2 || recs[0][0] != "column" || recs[0][1] != "summary_name" {
-		return nil, inputErrorf("%s:1: expected the header column,summary_name,…", path)
-	}
-	m := make(map[string]string, len(recs)-1)
-	for _, r := range recs[1:] {
-		m[r[0]] = r[1]
-	}
-	return m, nil
 }

@@ -1,4 +1,4 @@
-package sampler
+package draws
 
 import (
 	"strings"
@@ -7,7 +7,7 @@ import (
 
 func TestColumnNames(t *testing.T) {
 	d := loadDesign(t, "sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", "Subject")
-	n := columnNames(d, true)
+	n := ColumnNames(d, true)
 	want := []string{"lp__", "b_Intercept", "b_Days", "sd_Subject__Intercept", "sd_Subject__Days", "cor_Subject__Intercept__Days", "sigma", "r_Subject.1.1"}
 	for i, w := range want {
 		if n.Columns[i] != w {

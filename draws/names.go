@@ -1,7 +1,8 @@
-package sampler
+package draws
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/lmmbayes/lmmbayes/model"
 	"github.com/lmmbayes/lmmbayes/priors"
@@ -39,13 +40,16 @@ type REColumn struct {
 }
 
 // Names lists the columns of the draws in order: lp__, b, sd, cor,
-// sigma, then r (when kept).
+// sigma, then r (when kept). It is the one place that names the draws'
+// columns; Layout maps them back to the parameters of a design.
 type Names struct {
 	// Columns are all CSV headers in order.
 	Columns []string
 	// B, SD, Cor are the brms names of the fixed effects, SDs and
 	// correlations; Sigma is "sigma".
 	B, SD, Cor []string
+	// BLabel are the fixed effects' labels without "b_" ("Days").
+	BLabel []string
 	// SDLabel and CorLabel are the summary labels "sd(Days)",
 	// "cor(Intercept,Days)"; SDGroup and CorGroup their groups.
 	SDLabel, CorLabel, SDGroup, CorGroup []string
@@ -54,11 +58,14 @@ type Names struct {
 	RE []REColumn
 }
 
-// columnNames builds the names for design d.
-func columnNames(d *model.Design, re bool) *Names {
+// ColumnNames returns the draws-file column names for design d, in file
+// order (lp__, b, sd, cor, sigma, then the r_ columns when re is true),
+// with the mapping of every r_ column to its term, level and effect.
+func ColumnNames(d *model.Design, re bool) *Names {
 	n := &Names{Columns: []string{"lp__"}}
 	for _, x := range d.XNames {
 		n.B = append(n.B, "b_"+brmsRename(x))
+		n.BLabel = append(n.BLabel, brmsRename(x))
 	}
 	for _, t := range d.Terms {
 		g := brmsRename(t.Group)
@@ -111,3 +118,7 @@ func columnNames(d *model.Design, re bool) *Names {
 	}
 	return n
 }
+
+// IsREColumn reports whether a draws column (or summary name) is a
+// random effect's: "r_" followed by the group.
+func IsREColumn(name string) bool { return strings.HasPrefix(name, "r_") && len(name) > 2 }

@@ -1,4 +1,4 @@
-package main
+package draws
 
 import (
 	"bufio"
@@ -13,41 +13,46 @@ import (
 	"sync"
 
 	"github.com/lmmbayes/lmmbayes/diagnostics"
-	"github.com/lmmbayes/lmmbayes/sampler"
+	"github.com/lmmbayes/lmmbayes/internal/outfile"
 )
 
-// drawsHeader is what the comment header of a draws file records.
-type drawsHeader struct {
-	method        string
-	warmup, thin  int
-	draws         int // asked for
-	seed          uint64
-	formula, data string
-	// dataSHA is the hex SHA-256 of the data file, priors the priors as
+// Header is what the comment header of a draws file records.
+type Header struct {
+	// Method is the sampler's method ("collapsed", "crossed", "nuts");
+	// SinkSet.Open sets it per chain.
+	Method       string
+	Warmup, Thin int
+	// Draws is the number of draws asked for per chain.
+	Draws         int
+	Seed          uint64
+	Formula, Data string
+	// DataSHA is the hex SHA-256 of the data file, Priors the priors as
 	// resolved ("param ~ prior; …"): summarize refuses to merge chain
 	// files that differ in them or in the formula.
-	dataSHA, priors string
+	DataSHA, Priors string
+	// Version is the lmmbayes version that wrote the file.
+	Version string
 }
 
 // write writes the comment lines and the column header; n is the number
-// of draws the file holds, fewer than h.draws when the run was
+// of draws the file holds, fewer than h.Draws when the run was
 // interrupted.
-func (h *drawsHeader) write(w io.Writer, id, n int, cols []string) error {
+func (h *Header) write(w io.Writer, id, n int, cols []string) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "# model = lmmbayes\n# method = sample (%s Gibbs)\n", h.method)
-	fmt.Fprintf(bw, "# num_samples = %d\n# num_warmup = %d\n# save_warmup = 0\n# thin = %d\n", n, h.warmup, h.thin)
-	if n < h.draws {
-		fmt.Fprintf(bw, "# incomplete = 1 (interrupted after %d of %d draws)\n", n, h.draws)
+	fmt.Fprintf(bw, "# model = lmmbayes\n# method = sample (%s Gibbs)\n", h.Method)
+	fmt.Fprintf(bw, "# num_samples = %d\n# num_warmup = %d\n# save_warmup = 0\n# thin = %d\n", n, h.Warmup, h.Thin)
+	if n < h.Draws {
+		fmt.Fprintf(bw, "# incomplete = 1 (interrupted after %d of %d draws)\n", n, h.Draws)
 	}
-	fmt.Fprintf(bw, "# seed = %d\n# chain_id = %d\n", h.seed, id)
-	fmt.Fprintf(bw, "# formula = %s\n# data = %s\n", oneLine(h.formula), oneLine(h.data))
-	if h.dataSHA != "" {
-		fmt.Fprintf(bw, "# data_sha256 = %s\n", h.dataSHA)
+	fmt.Fprintf(bw, "# seed = %d\n# chain_id = %d\n", h.Seed, id)
+	fmt.Fprintf(bw, "# formula = %s\n# data = %s\n", oneLine(h.Formula), oneLine(h.Data))
+	if h.DataSHA != "" {
+		fmt.Fprintf(bw, "# data_sha256 = %s\n", h.DataSHA)
 	}
-	if h.priors != "" {
-		fmt.Fprintf(bw, "# priors = %s\n", oneLine(h.priors))
+	if h.Priors != "" {
+		fmt.Fprintf(bw, "# priors = %s\n", oneLine(h.Priors))
 	}
-	fmt.Fprintf(bw, "# lmmbayes_version = %s\n", version)
+	fmt.Fprintf(bw, "# lmmbayes_version = %s\n", h.Version)
 	for j, c := range cols {
 		if j > 0 {
 			bw.WriteByte(',')
@@ -58,12 +63,13 @@ func (h *drawsHeader) write(w io.Writer, id, n int, cols []string) error {
 	return bw.Flush()
 }
 
-// drawsSink streams one chain's draws into a CmdStan CSV file as the
-// sampler makes them (a sampler.DrawSink): memory holds one formatted
-// value at a time, whatever the number of draws and columns. It refuses
+// FileSink streams one chain's draws into a CmdStan CSV file as the
+// sampler makes them (it is a sampler.DrawSink): memory holds at most
+// 64 KiB of a formatted line at a time, whatever the number of draws and
+// columns. It refuses
 // a non-finite value, naming the column, so that numerical trouble never
 // reaches a file silently.
-type drawsSink struct {
+type FileSink struct {
 	path string
 	f    *os.File
 	w    *bufio.Writer
@@ -71,23 +77,24 @@ type drawsSink struct {
 	cols []string
 	id   int
 	n    int
-	hdr  *drawsHeader
+	hdr  *Header
 	// keep, when non-nil, also holds the rows (row-major): set when all
 	// chains' draws fit in the memory budget, so that the summaries need
 	// not read the file back.
 	keep []float64
 }
 
-// newDrawsSink creates path and writes the header of chain info.ID.
-func newDrawsSink(path string, hdr *drawsHeader, info sampler.ChainInfo) (*drawsSink, error) {
-	f, err := createFile(path)
+// newFileSink creates path and writes the header of chain id, whose
+// draws have the columns of names, made by method.
+func newFileSink(path string, hdr *Header, id int, method string, names *Names) (*FileSink, error) {
+	f, err := outfile.CreateFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
 	h := *hdr
-	h.method = info.Method
-	s := &drawsSink{path: path, f: f, w: bufio.NewWriterSize(f, 1<<16), buf: make([]byte, 0, 32), cols: info.Names.Columns, id: info.ID, hdr: &h}
-	if err := h.write(s.w, info.ID, h.draws, s.cols); err != nil {
+	h.Method = method
+	s := &FileSink{path: path, f: f, w: bufio.NewWriterSize(f, 1<<16), buf: make([]byte, 0, 32), cols: names.Columns, id: id, hdr: &h}
+	if err := h.write(s.w, id, h.Draws, s.cols); err != nil {
 		f.Close()
 		os.Remove(path)
 		return nil, fmt.Errorf("output: %s: %w", filepath.Base(path), err)
@@ -96,20 +103,26 @@ func newDrawsSink(path string, hdr *drawsHeader, info sampler.ChainInfo) (*draws
 }
 
 // WriteDraw appends one row.
-func (s *drawsSink) WriteDraw(r sampler.Row) error {
+func (s *FileSink) WriteDraw(r Row) error {
+	// The line is formatted into s.buf and handed to the writer in
+	// pieces of at most 64 KiB, whatever the number of columns.
+	s.buf = s.buf[:0]
 	for j := range r.Len() {
 		v := r.At(j)
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("%s is %v; numerical trouble in the sampler (try rescaling the predictors or a more informative prior)", s.cols[j], v)
 		}
-		s.buf = s.buf[:0]
 		if j > 0 {
 			s.buf = append(s.buf, ',')
 		}
 		s.buf = strconv.AppendFloat(s.buf, v, 'g', -1, 64)
-		s.w.Write(s.buf)
+		if len(s.buf) >= 1<<16 {
+			s.w.Write(s.buf)
+			s.buf = s.buf[:0]
+		}
 	}
-	if err := s.w.WriteByte('\n'); err != nil {
+	s.buf = append(s.buf, '\n')
+	if _, err := s.w.Write(s.buf); err != nil {
 		return fmt.Errorf("output: %s: %w", filepath.Base(s.path), err)
 	}
 	if s.keep != nil {
@@ -119,18 +132,12 @@ func (s *drawsSink) WriteDraw(r sampler.Row) error {
 	return nil
 }
 
-// finish completes the file of chain ch: when the run kept fewer draws
+// Finish completes the file with n draws: when the run kept fewer draws
 // than the file holds (an interrupted run, cut to the shortest chain),
-// it is rewritten with the first ch.NDraws rows and a header saying so;
-// then the trailing acceptance comment is added.
-func (s *drawsSink) finish(ch *sampler.ChainResult) error {
-	trailer := fmt.Sprintf("# Metropolis acceptance of the variance parameters: warmup %s, random walk %s, independence %s\n",
-		fmtRate(ch.AcceptWarmup), fmtRate(ch.AcceptRW), fmtRate(ch.AcceptIndep))
-	if ns := ch.NUTS; ns != nil {
-		trailer = fmt.Sprintf("# NUTS on the variance parameters: step size %g, mean acceptance statistic %s (warmup %s), mean leapfrog steps %.1f, divergent %d (warmup %d), max tree depth %d hit %d times\n",
-			ns.StepSize, fmtRate(ch.Accept), fmtRate(ch.AcceptWarmup), ns.MeanLeapfrog, ns.Divergent, ns.DivergentWarmup, ns.MaxDepth, ns.MaxTreeDepth)
-	}
-	if ch.NDraws == s.n && s.n == s.hdr.draws {
+// it is rewritten with the first n rows and a header saying so; then
+// trailer (comment lines, each ending in a newline) is added.
+func (s *FileSink) Finish(n int, trailer string) error {
+	if n == s.n && s.n == s.hdr.Draws {
 		s.w.WriteString(trailer)
 		err := s.w.Flush()
 		if cerr := s.f.Close(); err == nil {
@@ -148,19 +155,19 @@ func (s *drawsSink) finish(ch *sampler.ChainResult) error {
 	if err := s.f.Close(); err != nil {
 		return fmt.Errorf("output: %s: %w", filepath.Base(s.path), err)
 	}
-	return s.rewrite(ch.NDraws, trailer)
+	return s.rewrite(n, trailer)
 }
 
 // rewrite replaces the file by its header for n draws, its first n rows
 // and trailer, streaming (one line in memory at a time).
-func (s *drawsSink) rewrite(n int, trailer string) error {
+func (s *FileSink) rewrite(n int, trailer string) error {
 	in, err := os.Open(s.path)
 	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
 	defer in.Close()
 	tmp := s.path + ".cut"
-	out, err := createFile(tmp)
+	out, err := outfile.CreateFile(tmp)
 	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
@@ -217,74 +224,91 @@ func (s *drawsSink) rewrite(n int, trailer string) error {
 	return nil
 }
 
-// abort closes the file without completing it.
-func (s *drawsSink) abort() { s.f.Close() }
+// Abort closes the file without completing it.
+func (s *FileSink) Abort() { s.f.Close() }
 
-// sinkSet makes and tracks the sinks of a run's chains; the sampler
-// calls make from its chain goroutines.
-type sinkSet struct {
-	hdr  drawsHeader
-	path func(id int) string
-	// keepBytes is the memory all chains' draws may take in memory as
-	// well as on disk (0: none kept); chains is the number of chains.
-	keepBytes int64
-	chains    int
+// Path is the file the sink writes.
+func (s *FileSink) Path() string { return s.path }
+
+// SinkSet makes and tracks the FileSinks of a run's chains; the sampler
+// calls Open from its chain goroutines.
+type SinkSet struct {
+	// Header is the header every chain's file starts with.
+	Header Header
+	// Path names the file of chain id.
+	Path func(id int) string
+	// KeepBytes is the memory all chains' draws may take in memory as
+	// well as on disk (0: none kept); Chains is the number of chains.
+	KeepBytes int64
+	Chains    int
 	mu        sync.Mutex
-	byID      map[int]*drawsSink
-	// created lists every file made, for clean-up after a failure.
-	created []string
+	byID      map[int]*FileSink
+	created   []string
 }
 
-func (ss *sinkSet) make(info sampler.ChainInfo) (sampler.DrawSink, error) {
-	s, err := newDrawsSink(ss.path(info.ID), &ss.hdr, info)
+// Open creates the file of chain id (columns names, method method).
+func (ss *SinkSet) Open(id int, method string, names *Names) (*FileSink, error) {
+	s, err := newFileSink(ss.Path(id), &ss.Header, id, method, names)
 	if err != nil {
 		return nil, err
 	}
-	nc := len(info.Names.Columns)
-	if perChain := drawsBytes(ss.hdr.draws) * int64(nc); perChain*int64(ss.chains) <= ss.keepBytes {
-		s.keep = make([]float64, 0, ss.hdr.draws*nc)
+	nc := len(names.Columns)
+	if perChain := drawsBytes(ss.Header.Draws) * int64(nc); perChain*int64(ss.Chains) <= ss.KeepBytes {
+		s.keep = make([]float64, 0, ss.Header.Draws*nc)
 	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	ss.byID[info.ID] = s
+	if ss.byID == nil {
+		ss.byID = map[int]*FileSink{}
+	}
+	ss.byID[id] = s
 	ss.created = append(ss.created, s.path)
 	return s, nil
 }
 
-// finish completes every chain's file (see drawsSink.finish). When every
-// chain also kept its draws in memory, it returns them as a postDraws
-// (cut to the rows the files hold), else nil.
-func (ss *sinkSet) finish(res *sampler.Result) (*postDraws, error) {
-	post := &postDraws{names: res.Names, hasRE: len(res.Names.RE) > 0, source: "sampler"}
-	nc := len(res.Names.Columns)
-	for _, ch := range res.Chains {
+// Created lists every file Open made, for clean-up after a failure.
+func (ss *SinkSet) Created() []string {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return append([]string(nil), ss.created...)
+}
+
+// ChainEnd says how a chain ended: its id, the draws it kept and the
+// trailing comment of its file.
+type ChainEnd struct {
+	ID, NDraws int
+	Trailer    string
+}
+
+// Finish completes every chain's file (see FileSink.Finish), in the
+// order of chains. When every chain also kept its draws in memory, it
+// returns them (cut to the rows the files hold), else nil.
+func (ss *SinkSet) Finish(names *Names, chains []ChainEnd) (*Draws, error) {
+	post := New(names, len(names.RE) > 0, "sampler")
+	for _, ch := range chains {
 		s, ok := ss.byID[ch.ID]
 		if !ok {
 			return nil, fmt.Errorf("output: chain %d has no draws file", ch.ID)
 		}
-		if err := s.finish(ch); err != nil {
+		if err := s.Finish(ch.NDraws, ch.Trailer); err != nil {
 			return nil, err
 		}
 		delete(ss.byID, ch.ID)
 		if post != nil && s.keep != nil {
-			post.chains = append(post.chains, s.keep[:ch.NDraws*nc])
-			post.rows = append(post.rows, ch.NDraws)
+			post.AddChain(ch.NDraws, s.keep)
 		} else {
 			post = nil
 		}
 	}
-	if post != nil {
-		post.index()
-	}
 	return post, nil
 }
 
-// abort closes every file left open.
-func (ss *sinkSet) abort() {
+// Abort closes every file left open.
+func (ss *SinkSet) Abort() {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	for id, s := range ss.byID {
-		s.abort()
+		s.Abort()
 		delete(ss.byID, id)
 	}
 }
@@ -292,14 +316,14 @@ func (ss *sinkSet) abort() {
 // drawsBytes is the memory of n float64 values.
 func drawsBytes(n int) int64 { return 8 * int64(n) }
 
-// summarizeFiles summarises columns cols of the draws files (at most
+// SummarizeFiles summarises columns cols of the draws files (at most
 // total rows over chains), reading as many columns at a time as fit in
 // budget bytes: the same summaries as from draws in memory, for any
 // number of columns. It also returns the number of draws per chain.
-func summarizeFiles(files []string, cols []int, total int, budget int64) ([]diagnostics.Summary, int, error) {
+func SummarizeFiles(files []string, cols []int, total int, budget int64) ([]diagnostics.Summary, int, error) {
 	out := make([]diagnostics.Summary, 0, len(cols))
 	draws := 0
-	err := readColumnBatches(files, cols, total, budget, func(dr *diagnostics.Draws) {
+	err := ReadColumnBatches(files, cols, total, budget, func(dr *diagnostics.Draws) {
 		draws = dr.NumDraws()
 		out = append(out, diagnostics.SummarizeEach(len(dr.Names), dr.Variable, 0)...)
 	})
@@ -309,10 +333,10 @@ func summarizeFiles(files []string, cols []int, total int, budget int64) ([]diag
 	return out, draws, nil
 }
 
-// readColumnBatches reads columns cols of the draws files (at most total
+// ReadColumnBatches reads columns cols of the draws files (at most total
 // rows over chains) in order, as many at a time as fit in budget bytes,
 // and hands each batch to use.
-func readColumnBatches(files []string, cols []int, total int, budget int64, use func(dr *diagnostics.Draws)) error {
+func ReadColumnBatches(files []string, cols []int, total int, budget int64, use func(dr *diagnostics.Draws)) error {
 	per := max(1, int(budget/drawsBytes(max(total, 1))))
 	for lo := 0; lo < len(cols); lo += per {
 		hi := min(len(cols), lo+per)
@@ -325,9 +349,9 @@ func readColumnBatches(files []string, cols []int, total int, budget int64, use 
 	return nil
 }
 
-// postThin is the smallest k such that every k-th draw of each chain,
+// ThinFor is the smallest k such that every k-th draw of each chain,
 // all nc columns, fits in budget bytes (twice: read, then laid out).
-func postThin(total, nc int, budget int64) int {
+func ThinFor(total, nc int, budget int64) int {
 	need := 2 * drawsBytes(total) * int64(nc)
 	if need <= budget {
 		return 1
@@ -335,9 +359,9 @@ func postThin(total, nc int, budget int64) int {
 	return int((need + budget - 1) / budget)
 }
 
-// loadPost reads every k-th draw of each chain of files into memory,
-// with names naming the columns.
-func loadPost(files []string, names *sampler.Names, k int, source string) (*postDraws, error) {
+// Load reads every k-th draw of each chain of files into memory, with
+// names naming the columns (those of the run that wrote them).
+func Load(files []string, names *Names, k int, source string) (*Draws, error) {
 	dr, err := diagnostics.ReadCmdStanWith(diagnostics.ReadOptions{Thin: k}, files...)
 	if err != nil {
 		return nil, err
@@ -348,15 +372,15 @@ func loadPost(files []string, names *sampler.Names, k int, source string) (*post
 			return nil, fmt.Errorf("%s: %d columns, the run has %d", ch.File, len(ch.Header), nc)
 		}
 	}
-	p := &postDraws{names: names, hasRE: len(names.RE) > 0, source: source}
+	p := &Draws{Names: names, HasRE: len(names.RE) > 0, Source: source}
 	p.addChains(dr)
 	return p, nil
 }
 
-// readHeader returns the column header of a CmdStan CSV file (its first
+// ReadHeader returns the column header of a CmdStan CSV file (its first
 // line that is neither blank nor a comment) and the "key = value"
 // settings of the comment lines before it.
-func readHeader(path string) ([]string, map[string]string, error) {
+func ReadHeader(path string) ([]string, map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
@@ -436,8 +460,8 @@ func countRows(path string) (int, error) {
 	return max(lines-1, 0), nil
 }
 
-// countAllRows is the sum of countRows over files.
-func countAllRows(files []string) (int, error) {
+// CountAllRows is the sum of countRows over files.
+func CountAllRows(files []string) (int, error) {
 	total := 0
 	for _, f := range files {
 		n, err := countRows(f)
@@ -448,3 +472,5 @@ func countAllRows(files []string) (int, error) {
 	}
 	return total, nil
 }
+
+func oneLine(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\n", " "), "\r", " ") }

@@ -1,0 +1,534 @@
+package posterior
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/lmmbayes/lmmbayes/diagnostics"
+	"github.com/lmmbayes/lmmbayes/draws"
+	"github.com/lmmbayes/lmmbayes/internal/outfile"
+	"github.com/lmmbayes/lmmbayes/model"
+	"gonum.org/v1/gonum/mat"
+)
+
+// PredictStream is the PCG stream id of predictive draws; the seed is the
+// other half of the PCG state. Chunk c of the training rows (WritePPC)
+// uses stream PredictStream+c+1, the PPC plot PredictStream−1.
+const PredictStream = 0x707265646963 // "predic"
+
+// ppcChunkValues bounds rows × draws of one chunk of WritePPC: each
+// worker holds its epred and pred draws (2 × 16 MiB).
+const ppcChunkValues = 1 << 21
+
+// Predictions holds the predictive draws of N rows: row i's S draws are
+// contiguous (Epred[i*S+s], Pred[i*S+s]). Epred is the expected response
+// xβ + zb, Pred adds the residual N(0, σ²).
+type Predictions struct {
+	N, S        int
+	Epred, Pred []float64
+}
+
+// Predict draws epred and pred of every row of nd for every posterior
+// draw of post (chains in order) with one PCG stream seeded by
+// (seed, stream), so that the same seed gives the same draws. Rows of
+// levels seen in training use their drawn effects (post must hold them:
+// see CheckSeenLevels), unseen levels as opt says.
+func Predict(d *model.Design, nd *model.NewData, post *draws.Draws, opt model.PredictOptions, seed, stream uint64) (*Predictions, error) {
+	pr, err := model.NewPredictor(d, nd, opt)
+	if err != nil {
+		return nil, err
+	}
+	lay, err := post.Layout(d)
+	if err != nil {
+		return nil, err
+	}
+	out := &Predictions{}
+	pd := draws.NewParamDraw(d, post.HasRE && !opt.Population)
+	if err := predictInto(out, pr, lay, pd, nd.N, post, seed, stream); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// predictInto is Predict with the predictor, layout and parameter
+// buffer made, reusing out's slices when they are long enough.
+func predictInto(out *Predictions, pr *model.Predictor, lay *draws.Layout, pd *model.ParamDraw, n int, post *draws.Draws, seed, stream uint64) error {
+	s := post.NumDraws()
+	out.N, out.S = n, s
+	if cap(out.Epred) < n*s {
+		out.Epred, out.Pred = make([]float64, n*s), make([]float64, n*s)
+	}
+	out.Epred, out.Pred = out.Epred[:n*s], out.Pred[:n*s]
+	rng := rand.New(rand.NewPCG(seed, stream))
+	ep := make([]float64, n)
+	pp := make([]float64, n)
+	for k := range s {
+		lay.Fill(post.Row(k), pd)
+		if err := pr.Draw(pd, rng, ep, pp); err != nil {
+			return err
+		}
+		for i := range n {
+			out.Epred[i*s+k] = ep[i]
+			out.Pred[i*s+k] = pp[i]
+		}
+	}
+	return nil
+}
+
+// CheckSeenLevels returns an *draws.InputError when nd has rows of
+// levels seen in training but post holds no r_ columns (a run made with
+// [output] random_effects = false), unless opt.Population.
+func CheckSeenLevels(d *model.Design, nd *model.NewData, post *draws.Draws, opt model.PredictOptions) error {
+	if opt.Population || post.HasRE {
+		return nil
+	}
+	for t, term := range d.Terms {
+		for _, r := range nd.Terms[t].Refs {
+			if int(r) < len(term.Levels) {
+				return draws.Inputf("the run in %s was made with [output] random_effects = false, so its draws hold no effects of the %q levels seen in training; predict with --re-form NA, or run again with random_effects = true",
+					post.Source, term.Group)
+			}
+		}
+	}
+	return nil
+}
+
+// RowSummary is the posterior summary of one row's draws, in the order
+// of PredColumns.
+type RowSummary struct {
+	EpredMean, EpredSD, EpredLo, EpredHi      float64
+	PredMean, PredSD, PredLo, PredMed, PredHi float64
+}
+
+// PredColumns are the summary columns of predictions.csv and ppc.csv.
+var PredColumns = []string{"epred_mean", "epred_sd", "epred_q2.5", "epred_q97.5", "pred_mean", "pred_sd", "pred_q2.5", "pred_q50", "pred_q97.5"}
+
+// Values returns the summary in the order of PredColumns.
+func (r RowSummary) Values() []float64 {
+	return []float64{r.EpredMean, r.EpredSD, r.EpredLo, r.EpredHi, r.PredMean, r.PredSD, r.PredLo, r.PredMed, r.PredHi}
+}
+
+// Summary summarises the draws of row i: means, SDs and 2.5%/97.5%
+// quantiles (and the predictive median).
+func (pd *Predictions) Summary(i int) RowSummary {
+	e := pd.Epred[i*pd.S : (i+1)*pd.S]
+	p := pd.Pred[i*pd.S : (i+1)*pd.S]
+	eq := diagnostics.Quantiles(e, []float64{0.025, 0.975})
+	pq := diagnostics.Quantiles(p, []float64{0.025, 0.5, 0.975})
+	return RowSummary{
+		EpredMean: diagnostics.Mean(e), EpredSD: diagnostics.SD(e),
+		EpredLo: eq[0], EpredHi: eq[1],
+		PredMean: diagnostics.Mean(p), PredSD: diagnostics.SD(p),
+		PredLo: pq[0], PredMed: pq[1], PredHi: pq[2],
+	}
+}
+
+// summaryInPlace is Summary reordering row i's draws in place (the
+// quantiles select instead of copying); the summary is the same.
+func (pd *Predictions) summaryInPlace(i int) RowSummary {
+	e := pd.Epred[i*pd.S : (i+1)*pd.S]
+	p := pd.Pred[i*pd.S : (i+1)*pd.S]
+	var r RowSummary
+	r.EpredMean, r.EpredSD = meanSD(e)
+	r.PredMean, r.PredSD = meanSD(p)
+	eq := diagnostics.QuantilesInPlace(e, []float64{0.025, 0.975})
+	pq := diagnostics.QuantilesInPlace(p, []float64{0.025, 0.5, 0.975})
+	r.EpredLo, r.EpredHi = eq[0], eq[1]
+	r.PredLo, r.PredMed, r.PredHi = pq[0], pq[1], pq[2]
+	return r
+}
+
+// meanSD returns diagnostics.Mean(x) and diagnostics.SD(x) (the same
+// values, bit for bit) with the mean computed once.
+func meanSD(x []float64) (float64, float64) {
+	m := diagnostics.Mean(x)
+	if len(x) < 2 {
+		return m, math.NaN()
+	}
+	var ss float64
+	for _, v := range x {
+		d := v - m
+		ss += d * d
+	}
+	return m, math.Sqrt(ss / float64(len(x)-1))
+}
+
+// Summaries summarises rows 0 … n−1 on every core, in row order.
+func (pd *Predictions) Summaries(n int) []RowSummary {
+	out := make([]RowSummary, n)
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				out[i] = pd.Summary(i)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func sortedCopy(x []float64) []float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	return s
+}
+
+// formatNum writes a number for the output CSVs (shortest exact form,
+// "NA" for NaN).
+func formatNum(v float64) string { return diagnostics.FormatValue(v, "NA") }
+
+// TrainingRows returns rows [lo, hi) of the training design as NewData,
+// with every level seen.
+func TrainingRows(d *model.Design, lo, hi int) *model.NewData {
+	m := hi - lo
+	_, p := d.X.Dims()
+	nd := &model.NewData{N: m, X: d.X.Slice(lo, hi, 0, p).(*mat.Dense), Y: d.Y[lo:hi]}
+	if d.Offset != nil {
+		nd.Offset = d.Offset[lo:hi]
+	}
+	if d.Weights != nil {
+		nd.Weights = d.Weights[lo:hi] // replicates have residual sd σ/√w
+	}
+	for _, t := range d.Terms {
+		nt := &model.NewReTerm{Refs: t.Refs[lo:hi], Z: make([]float64, t.K*m)}
+		for e := range t.K {
+			copy(nt.Z[e*m:(e+1)*m], t.Z[e*d.N+lo:e*d.N+hi])
+		}
+		nd.Terms = append(nd.Terms, nt)
+	}
+	return nd
+}
+
+// ppcStat is one test statistic T of the posterior predictive check.
+type ppcStat struct {
+	name string
+	obs  float64
+	rep  []float64 // per draw
+}
+
+// PPCMaxDraws caps the posterior draws behind ppc.csv and ppc_stats.csv:
+// beyond a few thousand, more draws move the predictive summaries by far
+// less than their predictive spread, and the checks would cost more than
+// the sampling (evenly thinned within each chain; predict uses every draw).
+const PPCMaxDraws = 4000
+
+// WritePPC writes the posterior predictive check of the training rows
+// into dir: ppc.csv (per used row: row, its 1-based index among the data
+// file's rows, the observed y, and the epred/pred summaries of
+// PredColumns) and ppc_stats.csv (for T in mean, sd, min, max: T(y), the
+// mean and 2.5%/97.5% quantiles of T(y_rep), and the posterior predictive
+// p-value P(T(y_rep) ≥ T(y))). At most PPCMaxDraws posterior draws are
+// used (evenly thinned); draws are seeded by seed, chunk c of the rows
+// with stream PredictStream+c+1, so that the files do not depend on the
+// number of cores. Each file is written atomically.
+func WritePPC(dir string, d *model.Design, post *draws.Draws, seed uint64) error {
+	return WritePPCProgress(dir, d, post, seed, nil)
+}
+
+// WritePPCProgress is WritePPC calling progress (when not nil) with the
+// rows done so far and d.N, from the calling goroutine, as the rows are
+// simulated and summarised, and once more (done = total) before the
+// files are written.
+func WritePPCProgress(dir string, d *model.Design, post *draws.Draws, seed uint64, progress func(done, total int)) error {
+	post = post.Thinned(PPCMaxDraws)
+	s := post.NumDraws()
+	if s == 0 {
+		return fmt.Errorf("ppc: no draws")
+	}
+	lay, err := post.Layout(d)
+	if err != nil {
+		return fmt.Errorf("ppc: %w", err)
+	}
+	chunk := max(1, ppcChunkValues/s)
+	nChunks := (d.N + chunk - 1) / chunk
+	workers := max(1, min(runtime.GOMAXPROCS(0), nChunks))
+	sums := make([]float64, s)
+	sq := make([]float64, s)
+	mins := make([]float64, s)
+	maxs := make([]float64, s)
+	for k := range s {
+		mins[k], maxs[k] = math.Inf(1), math.Inf(-1)
+	}
+	rows := make([]RowSummary, d.N)
+	// Each worker simulates and summarises whole chunks into buffers of
+	// its own; the chunks' statistics are folded in chunk order, so that
+	// the result does not depend on the number of workers.
+	type work struct {
+		pd                    Predictions
+		psum, psq, pmin, pmax []float64
+		err                   error
+	}
+	ws := make([]*work, workers)
+	for w := range ws {
+		ws[w] = &work{psum: make([]float64, s), psq: make([]float64, s), pmin: make([]float64, s), pmax: make([]float64, s)}
+	}
+	run := func(wk *work, c int) {
+		lo := c * chunk
+		hi := min(d.N, lo+chunk)
+		nd := TrainingRows(d, lo, hi)
+		pr, err := model.NewPredictor(d, nd, model.PredictOptions{})
+		if err != nil {
+			wk.err = err
+			return
+		}
+		pdraw := draws.NewParamDraw(d, post.HasRE)
+		if err := predictInto(&wk.pd, pr, lay, pdraw, nd.N, post, seed, PredictStream+uint64(c)+1); err != nil {
+			wk.err = err
+			return
+		}
+		for k := range s {
+			wk.psum[k], wk.psq[k], wk.pmin[k], wk.pmax[k] = 0, 0, math.Inf(1), math.Inf(-1)
+		}
+		for i := range nd.N {
+			r := wk.pd.Pred[i*s : (i+1)*s]
+			for k, v := range r {
+				wk.psum[k] += v
+				wk.psq[k] += v * v
+				wk.pmin[k] = math.Min(wk.pmin[k], v)
+				wk.pmax[k] = math.Max(wk.pmax[k], v)
+			}
+		}
+		if workers == 1 && nChunks == 1 {
+			// One chunk: summarise its rows on every core.
+			pd := &wk.pd
+			nw := min(runtime.GOMAXPROCS(0), nd.N)
+			var wg sync.WaitGroup
+			for w := range nw {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := w; i < nd.N; i += nw {
+						rows[lo+i] = pd.summaryInPlace(i)
+					}
+				}()
+			}
+			wg.Wait()
+			return
+		}
+		for i := range nd.N {
+			rows[lo+i] = wk.pd.summaryInPlace(i)
+		}
+	}
+	for c0 := 0; c0 < nChunks; c0 += workers {
+		var wg sync.WaitGroup
+		for w := range min(workers, nChunks-c0) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				run(ws[w], c0+w)
+			}()
+		}
+		wg.Wait()
+		for w := range min(workers, nChunks-c0) {
+			wk := ws[w]
+			if wk.err != nil {
+				return fmt.Errorf("ppc: %w", wk.err)
+			}
+			for k := range s {
+				sums[k] += wk.psum[k]
+				sq[k] += wk.psq[k]
+				mins[k] = math.Min(mins[k], wk.pmin[k])
+				maxs[k] = math.Max(maxs[k], wk.pmax[k])
+			}
+		}
+		if progress != nil {
+			progress(min(d.N, (c0+workers)*chunk), d.N)
+		}
+	}
+	n := float64(d.N)
+	sds := make([]float64, s)
+	for k := range s {
+		m := sums[k] / n
+		sds[k] = math.Sqrt(math.Max(0, (sq[k]-n*m*m)/(n-1)))
+		sums[k] = m
+	}
+	ys := sortedCopy(d.Y)
+	stats := []ppcStat{
+		{"mean", diagnostics.Mean(d.Y), sums},
+		{"sd", diagnostics.SD(d.Y), sds},
+		{"min", ys[0], mins},
+		{"max", ys[len(ys)-1], maxs},
+	}
+	err = outfile.SaveAtomically(filepath.Join(dir, "ppc.csv"), func(w io.Writer) error {
+		return writePPCRows(w, d, rows)
+	})
+	if err != nil {
+		return err
+	}
+	return outfile.SaveAtomically(filepath.Join(dir, "ppc_stats.csv"), func(w io.Writer) error {
+		return writePPCStats(w, stats)
+	})
+}
+
+// writePPCRows writes ppc.csv's header and rows: numbers need no
+// quoting, so each line is appended into one reused buffer (what
+// csv.Writer would write, without a string per value).
+func writePPCRows(w io.Writer, d *model.Design, rows []RowSummary) error {
+	buf := make([]byte, 0, 512)
+	buf = append(buf, "row,y"...)
+	for _, c := range PredColumns {
+		buf = append(buf, ',')
+		buf = append(buf, c...)
+	}
+	buf = append(buf, '\n')
+	if _, err := w.Write(buf); err != nil {
+		return err
+	}
+	for i, r := range rows {
+		buf = strconv.AppendInt(buf[:0], int64(d.Rows[i]+1), 10)
+		buf = append(buf, ',')
+		buf = appendNum(buf, d.Y[i])
+		for _, v := range [...]float64{r.EpredMean, r.EpredSD, r.EpredLo, r.EpredHi, r.PredMean, r.PredSD, r.PredLo, r.PredMed, r.PredHi} {
+			buf = append(buf, ',')
+			buf = appendNum(buf, v)
+		}
+		buf = append(buf, '\n')
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendNum appends formatNum(v).
+func appendNum(b []byte, v float64) []byte {
+	if math.IsNaN(v) {
+		return append(b, "NA"...)
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
+}
+
+// writePPCStats writes the statistic table of ppc_stats.csv.
+func writePPCStats(w io.Writer, stats []ppcStat) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"statistic", "observed", "rep_mean", "rep_q2.5", "rep_q97.5", "p_value"})
+	for _, st := range stats {
+		ge := 0
+		for _, v := range st.rep {
+			if v >= st.obs {
+				ge++
+			}
+		}
+		sr := sortedCopy(st.rep)
+		cw.Write([]string{st.name, formatNum(st.obs), formatNum(diagnostics.Mean(st.rep)),
+			formatNum(diagnostics.Quantile(sr, 0.025)), formatNum(diagnostics.Quantile(sr, 0.975)),
+			formatNum(float64(ge) / float64(len(st.rep)))})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// CoefRow is the posterior of one coefficient of one level: mean, SD
+// and the 2.5% and 97.5% quantiles.
+type CoefRow struct {
+	Group, Level, Effect string
+	Mean, SD, Lo, Hi     float64
+}
+
+// CoefColumns is the header of coef.csv.
+var CoefColumns = []string{"group", "level", "effect", "mean", "sd", "q2.5", "q97.5"}
+
+// Coef returns, per grouping term and level, the posterior of the
+// coefficient as lme4's coef() defines it: the fixed effect of the same
+// name plus the level's random effect (the random effect alone when no
+// fixed effect has its name; fixed effects without a random effect
+// appear with their population draws). It needs the r_ columns (an
+// *draws.InputError without them).
+func Coef(d *model.Design, post *draws.Draws) ([]CoefRow, error) {
+	if !post.HasRE {
+		return nil, draws.Inputf("the run in %s was made with [output] random_effects = false: its draws hold no per-level effects, so coef cannot be computed", post.Source)
+	}
+	lay, err := post.Layout(d)
+	if err != nil {
+		return nil, err
+	}
+	s := post.NumDraws()
+	v := make([]float64, s)
+	var out []CoefRow
+	for ti, t := range d.Terms {
+		fixedOf := make([]int, t.K)
+		for e, name := range t.Names {
+			fixedOf[e] = slices.Index(d.XNames, name)
+		}
+		for j, lev := range t.Levels {
+			emit := func(effect string, get func(row []float64) float64) {
+				for k := range s {
+					v[k] = get(post.Row(k))
+				}
+				m, sd := meanSD(v)
+				q := diagnostics.QuantilesInPlace(v, []float64{0.025, 0.975})
+				out = append(out, CoefRow{t.Group, lev, effect, m, sd, q[0], q[1]})
+			}
+			for xi, xn := range d.XNames {
+				e := slices.Index(t.Names, xn)
+				if e < 0 {
+					if ti == firstTermOf(d, t.Group) && !groupHasEffect(d, t.Group, xn) {
+						emit(xn, func(row []float64) float64 { return row[lay.Beta(xi)] })
+					}
+					continue
+				}
+				rc := lay.RE(ti, j, e)
+				emit(xn, func(row []float64) float64 { return row[lay.Beta(xi)] + row[rc] })
+			}
+			for e, name := range t.Names {
+				if fixedOf[e] >= 0 {
+					continue
+				}
+				rc := lay.RE(ti, j, e)
+				emit(name, func(row []float64) float64 { return row[rc] })
+			}
+		}
+	}
+	return out, nil
+}
+
+// firstTermOf returns the index of the first term grouped by g.
+func firstTermOf(d *model.Design, g string) int {
+	for i, t := range d.Terms {
+		if t.Group == g {
+			return i
+		}
+	}
+	return -1
+}
+
+// groupHasEffect reports whether some term grouped by g has effect name.
+func groupHasEffect(d *model.Design, g, name string) bool {
+	for _, t := range d.Terms {
+		if t.Group == g && slices.Contains(t.Names, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteCoef writes coef.csv (columns CoefColumns) into dir, atomically,
+// and returns the rows.
+func WriteCoef(dir string, d *model.Design, post *draws.Draws) ([]CoefRow, error) {
+	rows, err := Coef(d, post)
+	if err != nil {
+		return nil, err
+	}
+	err = outfile.SaveAtomically(filepath.Join(dir, "coef.csv"), func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		cw.Write(CoefColumns)
+		for _, r := range rows {
+			cw.Write([]string{r.Group, r.Level, r.Effect, formatNum(r.Mean), formatNum(r.SD), formatNum(r.Lo), formatNum(r.Hi)})
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+	return rows, err
+}
