@@ -45,3 +45,14 @@ func NewRow(head []float64, b [][]float64, re []REColumn, kOf []int) Row {
 // RowOf returns a Row holding values, e.g. to feed a sink draws already
 // in memory.
 func RowOf(values []float64) Row { return Row{head: values, nHead: len(values)} }
+
+// Effects returns the random effects of term t (design order) in this draw,
+// laid out level-major (effect e of level j at j·K + e), read from the
+// chain's state whether or not the r_ columns are written; nil for a Row
+// made by RowOf. Valid only during the WriteDraw call.
+func (r Row) Effects(t int) []float64 {
+	if t >= len(r.b) {
+		return nil
+	}
+	return r.b[t]
+}

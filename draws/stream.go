@@ -82,6 +82,9 @@ type FileSink struct {
 	// chains' draws fit in the memory budget, so that the summaries need
 	// not read the file back.
 	keep []float64
+	// ll, when set, writes the draw's pointwise log-likelihood to the
+	// chain's log_lik_K.csv (SinkSet.LogLik).
+	ll *logLikSink
 }
 
 // newFileSink creates path and writes the header of chain id, whose
@@ -125,6 +128,11 @@ func (s *FileSink) WriteDraw(r Row) error {
 	if _, err := s.w.Write(s.buf); err != nil {
 		return fmt.Errorf("output: %s: %w", filepath.Base(s.path), err)
 	}
+	if s.ll != nil {
+		if err := s.ll.write(r); err != nil {
+			return err
+		}
+	}
 	if s.keep != nil {
 		s.keep = r.AppendTo(s.keep)
 	}
@@ -137,6 +145,11 @@ func (s *FileSink) WriteDraw(r Row) error {
 // it is rewritten with the first n rows and a header saying so; then
 // trailer (comment lines, each ending in a newline) is added.
 func (s *FileSink) Finish(n int, trailer string) error {
+	if s.ll != nil {
+		if err := s.ll.sink.Finish(n, trailer); err != nil {
+			return err
+		}
+	}
 	if n == s.n && s.n == s.hdr.Draws {
 		s.w.WriteString(trailer)
 		err := s.w.Flush()
@@ -225,7 +238,12 @@ func (s *FileSink) rewrite(n int, trailer string) error {
 }
 
 // Abort closes the file without completing it.
-func (s *FileSink) Abort() { s.f.Close() }
+func (s *FileSink) Abort() {
+	s.f.Close()
+	if s.ll != nil {
+		s.ll.sink.Abort()
+	}
+}
 
 // Path is the file the sink writes.
 func (s *FileSink) Path() string { return s.path }
@@ -241,9 +259,12 @@ type SinkSet struct {
 	// well as on disk (0: none kept); Chains is the number of chains.
 	KeepBytes int64
 	Chains    int
-	mu        sync.Mutex
-	byID      map[int]*FileSink
-	created   []string
+	// LogLik, when set, makes each chain also write its pointwise
+	// log-likelihood, to LogLikPath of its draws file.
+	LogLik  *LogLik
+	mu      sync.Mutex
+	byID    map[int]*FileSink
+	created []string
 }
 
 // Open creates the file of chain id (columns names, method method).
@@ -251,6 +272,13 @@ func (ss *SinkSet) Open(id int, method string, names *Names) (*FileSink, error) 
 	s, err := newFileSink(ss.Path(id), &ss.Header, id, method, names)
 	if err != nil {
 		return nil, err
+	}
+	if ss.LogLik != nil {
+		if err := s.addLogLik(ss.LogLik, method, names); err != nil {
+			s.Abort()
+			os.Remove(s.path)
+			return nil, err
+		}
 	}
 	nc := len(names.Columns)
 	if perChain := drawsBytes(ss.Header.Draws) * int64(nc); perChain*int64(ss.Chains) <= ss.KeepBytes {
@@ -263,6 +291,9 @@ func (ss *SinkSet) Open(id int, method string, names *Names) (*FileSink, error) 
 	}
 	ss.byID[id] = s
 	ss.created = append(ss.created, s.path)
+	if s.ll != nil {
+		ss.created = append(ss.created, s.ll.sink.path)
+	}
 	return s, nil
 }
 

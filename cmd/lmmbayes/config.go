@@ -76,7 +76,9 @@ type samplerConfig struct {
 type outputConfig struct {
 	Dir           string `toml:"dir"`
 	RandomEffects bool   `toml:"random_effects"`
-	Plots         bool   `toml:"plots"`
+	// LogLik writes each chain's pointwise log-likelihood to log_lik_K.csv.
+	LogLik bool `toml:"log_lik"`
+	Plots  bool `toml:"plots"`
 	// MLFit writes ml_fit.json (the ML fit that compare reads).
 	MLFit bool `toml:"ml_fit"`
 	// PPC writes ppc.csv and ppc_stats.csv (the posterior predictive

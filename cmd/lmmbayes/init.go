@@ -40,6 +40,7 @@ conjugate_inv_gamma = false  # inv_gamma variances by conjugate Gibbs instead of
 [output]
 dir = "lmmbayes_out"     # where draws, summaries and run.json go
 random_effects = true    # write the r_ columns of every level
+log_lik = false          # write log_lik_K.csv, the pointwise log-likelihood for "lmmbayes loo"
 plots = false            # write diagnostic plots and report.html
 ml_fit = true            # write ml_fit.json, the ML fit that "compare" shows beside the posterior
 ppc = true               # write ppc.csv and ppc_stats.csv (false skips the predictive draws: big data)

@@ -100,6 +100,8 @@ func init() {
 		{"diagnose", "summarise and diagnose draws from CmdStan CSV files", cmdDiagnose},
 		{"summarize", "merge the chain files of a run directory into summary.csv", cmdSummarize},
 		{"compare", "compare the posterior with the ML fit", cmdCompare},
+		{"loo", "PSIS leave-one-out cross-validation, WAIC, R² and model comparison of runs", cmdLoo},
+		{"kfold", "exact K-fold cross-validation by groups, refitting without each fold", cmdKfold},
 		{"plot", "draw trace, density, rank, PPC and caterpillar plots and report.html of a run", cmdPlot},
 		{"init", "print a commented config file with every default", cmdInit},
 		{"version", "print the version", cmdVersion},

@@ -167,6 +167,9 @@ func (o *runOutput) begin(chainMode bool, stderr io.Writer) error {
 		o.sinks = &draws.SinkSet{Header: hdr, Path: func(id int) string {
 			return filepath.Join(dir, fmt.Sprintf(".draws_%d.csv.tmp", id))
 		}}
+		if o.cfg.Output.LogLik {
+			o.sinks.LogLik = logLikSpec(o.d)
+		}
 		return nil
 	}
 	// A symbolic link is written through, never replaced.
@@ -194,6 +197,9 @@ func (o *runOutput) begin(chainMode bool, stderr io.Writer) error {
 	o.sinks = &draws.SinkSet{Header: hdr, KeepBytes: o.budget() / 2, Chains: o.opt.Chains, Path: func(id int) string {
 		return filepath.Join(stage, fmt.Sprintf("draws_%d.csv", id))
 	}}
+	if o.cfg.Output.LogLik {
+		o.sinks.LogLik = logLikSpec(o.d)
+	}
 	return nil
 }
 
@@ -336,6 +342,11 @@ func (o *runOutput) writeChains(stdout io.Writer) error {
 		// The chain's draws were streamed under a temporary name.
 		if err := os.Rename(o.files[c], filepath.Join(dir, fmt.Sprintf("draws_%d.csv", ch.ID))); err != nil {
 			return fmt.Errorf("output: %w", err)
+		}
+		if o.cfg.Output.LogLik {
+			if err := os.Rename(draws.LogLikPath(o.files[c]), filepath.Join(dir, fmt.Sprintf("log_lik_%d.csv", ch.ID))); err != nil {
+				return fmt.Errorf("output: %w", err)
+			}
 		}
 		one := *o
 		one.res = &sampler.Result{Names: o.res.Names, Chains: []*sampler.ChainResult{ch}, Mode: o.res.Mode, ModeCov: o.res.ModeCov, PsiNames: o.res.PsiNames}

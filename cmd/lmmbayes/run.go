@@ -30,6 +30,7 @@ type runFlags struct {
 	chain  *int64
 	memMB  *int64
 	fs     *flagSet
+	logLik *bool
 }
 
 func addRunFlags(fs *flagSet) *runFlags {
@@ -45,6 +46,7 @@ func addRunFlags(fs *flagSet) *runFlags {
 		prog:   fs.Bool("progress", false, "progress lines on stderr even when it is not a terminal (for programs that drive lmmbayes, such as the Python package)"),
 		force:  fs.Bool("force", false, "replace an output dir that an earlier run made (never one holding files lmmbayes did not write, the working dir, or the config's or data's dir)"),
 		chain:  fs.Int64("chain-id", 0, "run only chain `K` of the full run (with --chains, chains K, K+1, …): writes draws_K.csv into the output dir, to be merged by \"lmmbayes summarize DIR\""),
+		logLik: fs.Bool("log-lik", false, "write the pointwise log-likelihood of every data row to log_lik_K.csv (overrides [output] log_lik; for lmmbayes loo)"),
 		memMB:  fs.Int64("memory-mb", 0, "most `MiB` of draws the summaries, ppc, coef and plots hold at once (overrides [output] memory_mb)"),
 		fs:     fs,
 	}
@@ -75,6 +77,10 @@ func (r *runFlags) config(pos []string) (*config, error) {
 			*f.dst = f.v
 			cfg.flagKeys[f.key] = "--" + f.flag
 		}
+	}
+	if set["log-lik"] {
+		cfg.Output.LogLik = *r.logLik
+		cfg.flagKeys["output.log_lik"] = "--log-lik"
 	}
 	if set["seed"] {
 		cfg.seedSet = true

@@ -108,7 +108,7 @@ func processAlive(pid int) bool {
 // runFileRE matches the names lmmbayes writes into a run dir: run writes
 // most, predict predictions.csv, plot plots/ and report.html; hidden
 // temporary files are those of saveAtomically.
-var runFileRE = regexp.MustCompile(`^(draws_\d+\.csv|run_\d+\.json|summary\.csv|random_effects\.csv|ppc\.csv|ppc_stats\.csv|coef\.csv|ml_fit\.json|run\.json|report\.html|plots|predictions\.csv|\.lmmbayes-run|\..+\.tmp.*)$`)
+var runFileRE = regexp.MustCompile(`^(draws_\d+\.csv|run_\d+\.json|summary\.csv|random_effects\.csv|ppc\.csv|ppc_stats\.csv|coef\.csv|ml_fit\.json|run\.json|report\.html|plots|predictions\.csv|log_lik_\d+\.csv|loo\.csv|bayes_R2\.csv|waic\.csv|loo_group_.+\.csv|kfold\.json|kfold\.csv|kfold_\d+\.csv|\.lmmbayes-run|\..+\.tmp.*)$`)
 
 // realPath returns p made absolute with its symbolic links resolved (as
 // far as they exist; p itself may not).
