@@ -89,6 +89,13 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 		}
 		cols[name] = c
 	}
+	if opt.Family != Gaussian && (opt.Weights != "" || opt.Offset != "" || len(f.Offsets) > 0) {
+		what := "prior weights"
+		if opt.Weights == "" {
+			what = "an offset"
+		}
+		return nil, fmt.Errorf("%s: %s with family %s: weights and offsets are supported for the gaussian family only so far", fr.Source, what, opt.Family)
+	}
 	// The weights and offset columns: numeric, and rows with NA in them
 	// are dropped as for the formula's columns (R's model.frame keeps
 	// them in the frame).
@@ -112,7 +119,11 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 			cols[x.name] = c
 		}
 	}
-	resp := cols[f.Response.Name]
+	resp, ylevels, err := glmResponseColumn(f, cols[f.Response.Name], opt.Family, fr.Source)
+	if err != nil {
+		return nil, err
+	}
+	cols[f.Response.Name] = resp
 	if resp.Categorical {
 		return nil, fmt.Errorf("%s: response %q must be numeric, but it is categorical (for example %q on line %d)",
 			fr.Source, resp.Name, firstText(resp), firstTextLine(resp))
@@ -253,6 +264,9 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 				return nil, fmt.Errorf("%s: the offset is %s on line %d", fr.Source, rNumber(o), rows[k]+2)
 			}
 		}
+	}
+	if err := setGLMResponse(d, f, rd, rows, opt.Family, ylevels, fr.Source); err != nil {
+		return nil, err
 	}
 
 	// Fixed effects.

@@ -167,7 +167,7 @@ func (p *formulaParser) parseFormula() (lhs, rhs *formulaNode, err error) {
 	if tilde == 0 {
 		return nil, nil, p.errAt(p.toks[0].pos, "write response ~ terms", "missing response before '~'")
 	}
-	if lhs, err = p.parseSum(); err != nil {
+	if lhs, err = p.parseResponse(); err != nil {
 		return nil, nil, err
 	}
 	if t := p.next(); t.kind != tokTilde {

@@ -111,6 +111,9 @@ func (e *Expr) Deparse() string {
 		}
 		return e.l.Deparse() + " " + e.op + " " + e.r.Deparse()
 	}
+	if e.name == respTrials && len(e.args) == 2 {
+		return deparseTrials(e)
+	}
 	parts := make([]string, len(e.args))
 	for i, a := range e.args {
 		parts[i] = a.Deparse()
@@ -640,6 +643,8 @@ func (c *evalCtx) call(e *Expr) (*evalValue, error) {
 		return c.poly(e)
 	case "ns", "bs":
 		return c.spline(e)
+	case respCbind, respTrials:
+		return c.binomialResponse(e)
 	}
 	v, err := c.numeric(x, e.name)
 	if err != nil {

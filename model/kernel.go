@@ -62,6 +62,7 @@ type MixedModel struct {
 	x        []float64 // scratch, len q+p
 	tmpTheta []float64
 	sel      *selInvWork // InvDiagSums' scratch (nil until first use)
+	glm      *glmWork    // Reweight's row index (nil until first use)
 }
 
 // NewMixedModel builds the kernel of design d: it sorts the terms, chooses

@@ -63,6 +63,9 @@ type BuildOptions struct {
 	// combinations of the columns before them, as lme4 does, and lists
 	// them in Design.Aliased; when false such columns are an error.
 	DropRankDeficient bool
+	// Family is the response distribution (Gaussian by default); it
+	// decides which responses are valid (see Design.Family).
+	Family Family
 }
 
 // Design holds the matrices of a linear mixed model
@@ -88,6 +91,14 @@ type Design struct {
 	// Terms are the random-effect terms in formula order (after "||" and
 	// "/" expansion).
 	Terms []*ReTerm
+	// Family is the response distribution; for Bernoulli and Binomial Y
+	// counts successes, for Poisson and NegBinomial Y is a count.
+	Family Family
+	// Trials holds the number of trials of each row (Binomial only).
+	Trials []float64
+	// YLevels are the two levels of a categorical Bernoulli or Binomial
+	// response (failure first), nil otherwise.
+	YLevels []string
 
 	// Weights holds the prior weights of the used rows (nil: all 1);
 	// the residual variance of row i is σ²/Weights[i].

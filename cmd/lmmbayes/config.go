@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/lmmbayes/lmmbayes/model"
 )
 
 // config is a parsed and validated config file. Counts are decoded as
@@ -56,6 +57,9 @@ type modelConfig struct {
 	// RankDeficient is "drop" (drop aliased fixed-effects columns, as
 	// lme4 does) or "error".
 	RankDeficient string `toml:"rank_deficient"`
+	// Family is the response distribution: "gaussian" (default),
+	// "bernoulli", "binomial", "poisson" or "negbinomial".
+	Family string `toml:"family"`
 }
 
 // samplerConfig is the [sampler] section.
@@ -116,7 +120,7 @@ func defaultConfig() *config {
 // and suggestions. "priors.*" and "data.reference.*" take any name.
 var configKeys = []string{
 	"data", "data.path", "data.factors", "data.na", "data.reference", "data.weights", "data.offset",
-	"model", "model.formula", "model.rank_deficient",
+	"model", "model.formula", "model.family", "model.rank_deficient",
 	"priors",
 	"sampler", "sampler.chains", "sampler.warmup", "sampler.draws", "sampler.thin", "sampler.seed", "sampler.method", "sampler.conjugate_inv_gamma",
 	"output", "output.dir", "output.random_effects", "output.plots", "output.ml_fit", "output.ppc", "output.memory_mb",
@@ -277,6 +281,10 @@ func (c *config) validate() error {
 	case "drop", "error":
 	default:
 		return inputErrorf("%s: key \"model.rank_deficient\" must be \"drop\" or \"error\", got %q", c.where("model.rank_deficient"), c.Model.RankDeficient)
+	}
+	if _, err := model.ParseFamily(c.Model.Family); err != nil {
+		return inputErrorf("%s: key \"model.family\": %v%s", c.where("model.family"), err,
+			suggest(c.Model.Family, []string{"gaussian", "bernoulli", "binomial", "poisson", "negbinomial"}))
 	}
 	switch c.Predict.NewLevels {
 	case "gaussian", "error":

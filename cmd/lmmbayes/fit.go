@@ -17,6 +17,7 @@ func cmdFit(e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the fit as JSON (the keys of lme4's reference files)")
 	coef := fs.Bool("coef", false, "also print coef(): fixed plus random coefficients per level")
 	ranef := fs.Bool("ranef", false, "also print ranef(): the conditional modes per level")
+	nagq := fs.Int("nagq", 1, "glmer's nAGQ for a non-Gaussian family: 1 is the Laplace approximation, more is adaptive Gauss-Hermite quadrature with that many nodes (a single scalar random effect only)")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -34,6 +35,12 @@ func cmdFit(e *env, args []string) error {
 	}
 	if msg := d.RankMessage(); msg != "" {
 		fmt.Fprintln(e.stderr, "lmmbayes: "+msg)
+	}
+	if d.Family != model.Gaussian {
+		return fitGLMM(e, d, *reml, *nagq, *asJSON, *ranef, *coef)
+	}
+	if *nagq != 1 {
+		return inputErrorf("--nagq applies to a non-Gaussian family (the family is gaussian)")
 	}
 	fit, err := model.Fit(d, model.FitOptions{REML: *reml})
 	if err != nil {

@@ -19,6 +19,7 @@ na = ["NA", ""]          # cell values that mean "missing"
 [model]
 formula = "y ~ x + (1 | group)"   # lme4 syntax (required)
 rank_deficient = "drop"  # aliased fixed-effects columns: "drop" them as lme4 does, or "error"
+family = "gaussian"      # or bernoulli, binomial, poisson, negbinomial (fit only, so far)
 
 [priors]
 # brms-style strings; more specific keys override general ones.

@@ -19,14 +19,16 @@ type modelFlags struct {
 	factors *string
 	// weights is --weights (run and fit only; nil elsewhere).
 	weights *string
+	family  *string
 }
 
-// addModelFlags registers --data, --formula and --factors on fs.
+// addModelFlags registers --data, --formula, --factors and --family on fs.
 func addModelFlags(fs *flagSet) *modelFlags {
 	return &modelFlags{
 		data:    fs.String("data", "", "CSV `file` with a header row (overrides [data] path)"),
 		formula: fs.String("formula", "", "lme4-style model `formula` (overrides [model] formula)"),
 		factors: fs.String("factors", "", "comma-separated `columns` to treat as categorical (overrides [data] factors)"),
+		family:  fs.String("family", "", "response `family`: gaussian, bernoulli, binomial, poisson or negbinomial (overrides [model] family)"),
 	}
 }
 
@@ -77,6 +79,13 @@ func (m *modelFlags) config(pos []string) (*config, error) {
 		cfg.Model.Formula = *m.formula
 		cfg.flagKeys["model.formula"] = "--formula"
 	}
+	if *m.family != "" {
+		if _, err := model.ParseFamily(*m.family); err != nil {
+			return nil, inputErrorf("--family: %v", err)
+		}
+		cfg.Model.Family = *m.family
+		cfg.flagKeys["model.family"] = "--family"
+	}
 	if *m.factors != "" {
 		cfg.Data.Factors = splitList(*m.factors)
 		cfg.flagKeys["data.factors"] = "--factors"
@@ -124,10 +133,14 @@ func buildDesignFrame(cfg *config) (*model.Design, *model.Frame, *droppedRows, e
 		return nil, nil, nil, inputErrorf("%s: data: %v", cfg.where("data.path"), err)
 	}
 	defer file.Close()
+	fam, err := model.ParseFamily(cfg.Model.Family)
+	if err != nil {
+		return nil, nil, nil, inputErrorf("%s: key \"model.family\": %v", cfg.where("model.family"), err)
+	}
 	// The data are hashed as they are read, so that a run can record
 	// which file it was fitted to (fingerprint).
 	d, fr, dr, err := draws.ReadData(file, path, f, model.FrameOptions{Factors: cfg.Data.Factors, NA: cfg.Data.NA},
-		model.BuildOptions{Reference: cfg.Data.Reference, Weights: cfg.Data.Weights, Offset: cfg.Data.Offset,
+		model.BuildOptions{Reference: cfg.Data.Reference, Family: fam, Weights: cfg.Data.Weights, Offset: cfg.Data.Offset,
 			DropRankDeficient: cfg.Model.RankDeficient != "error"})
 	if err != nil {
 		var fe *model.FormulaError

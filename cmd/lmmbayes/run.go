@@ -126,6 +126,9 @@ func cmdRun(e *env, args []string) error {
 	}
 	cfg.ensureSeed()
 	chainMode := *rf.chain > 0
+	if fam, _ := model.ParseFamily(cfg.Model.Family); fam != model.Gaussian {
+		return inputErrorf("%s: family %q: the sampler fits the gaussian family only so far (issue 15); `lmmbayes fit` fits this family by maximum likelihood as glmer does", cfg.where("model.family"), fam)
+	}
 	if chainMode {
 		if err := checkChainFiles(cfg, int(*rf.chain), int(cfg.Sampler.Chains), *rf.force); err != nil {
 			return err

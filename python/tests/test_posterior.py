@@ -255,7 +255,14 @@ def test_loo(posteriors, binary, dataset):
     m = lmmbayes.Model(spec["formula"], read_data(dataset), factors=spec["factors"])
     p = m.sample(progress=False, log_lik=True, **SMALL)
     res = p.loo()
-    assert res
+    # The JSON's elpd_loo is the sum of the pointwise table the binary
+    # wrote (loo.csv), and its SE sqrt(n) times their SD, as loo computes.
+    est = res["models"][0]
+    pw = pd.read_csv(est["pointwise_file"])
+    assert len(pw) == est["nobs"] == p.info["nobs"]
+    assert est["elpd_loo"]["estimate"] == pytest.approx(pw["elpd_loo"].sum(), rel=1e-9)
+    assert est["elpd_loo"]["se"] == pytest.approx(np.sqrt(len(pw)) * pw["elpd_loo"].std(ddof=1), rel=1e-9)
+    assert est["looic"]["estimate"] == pytest.approx(-2 * est["elpd_loo"]["estimate"], rel=1e-12)
 
 
 def test_to_arviz(posteriors, dataset):
