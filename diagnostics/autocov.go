@@ -18,9 +18,10 @@ func fftSize(n int) int {
 	return size
 }
 
-// fftGoodSize returns the smallest n' ≥ n whose only prime factors are 2,
-// 3 and 5 (posterior's fft_next_good_size, R's nextn).
-func fftGoodSize(n int) int {
+// FFTGoodSize returns the smallest n' ≥ n whose only prime factors are 2,
+// 3 and 5 (posterior's and loo's fft_next_good_size, R's nextn); 2 for
+// n ≤ 2.
+func FFTGoodSize(n int) int {
 	if n <= 2 {
 		return 2
 	}

@@ -57,6 +57,9 @@ func (h *HeldOut) mean(pd *model.ParamDraw, mu []float64) error {
 	n := nd.N
 	for i := range n {
 		s := 0.0
+		if nd.Offset != nil {
+			s = nd.Offset[i]
+		}
 		for j, bj := range pd.Beta {
 			s += nd.X.At(i, j) * bj
 		}
@@ -82,7 +85,8 @@ func (h *HeldOut) mean(pd *model.ParamDraw, mu []float64) error {
 }
 
 // LogLik writes each held-out row's log density for one draw into dst:
-// log N(yᵢ; μᵢ, σ² + Σ_{t: level of row i unseen} zᵢₜᵀΣₜzᵢₜ). mu is scratch
+// log N(yᵢ; μᵢ, σ²/wᵢ + Σ_{t: level of row i unseen} zᵢₜᵀΣₜzᵢₜ), μᵢ
+// including the row's offset and wᵢ its prior weight (1 without). mu is scratch
 // of length nd.N.
 func (h *HeldOut) LogLik(pd *model.ParamDraw, mu, dst []float64) error {
 	if err := h.mean(pd, mu); err != nil {
@@ -93,6 +97,9 @@ func (h *HeldOut) LogLik(pd *model.ParamDraw, mu, dst []float64) error {
 	s2 := pd.Sigma * pd.Sigma
 	for i := range n {
 		v := s2
+		if nd.Weights != nil {
+			v /= nd.Weights[i]
+		}
 		for t, term := range d.Terms {
 			nt := nd.Terms[t]
 			k := term.K
@@ -127,8 +134,11 @@ func (h *HeldOut) JointLogLik(pd *model.ParamDraw, mu, dst []float64) error {
 	for g, rows := range h.groups {
 		m := len(rows)
 		V := make([]float64, m*m)
-		for a := range m {
+		for a, i := range rows {
 			V[a*m+a] = s2
+			if nd.Weights != nil {
+				V[a*m+a] /= nd.Weights[i]
+			}
 		}
 		for t, term := range d.Terms {
 			nt := nd.Terms[t]

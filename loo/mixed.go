@@ -10,8 +10,9 @@ import (
 const log2Pi = 1.8378770664093453 // log(2π)
 
 // Fitted writes the expected response of every training row of d for one
-// draw into dst (length d.N): xᵢβ + Σₖ zᵢₖbₖ (brms's posterior_epred) when
-// withRE is true, xᵢβ alone (re_formula = NA) otherwise. With withRE the
+// draw into dst (length d.N): oᵢ + xᵢβ + Σₖ zᵢₖbₖ (brms's posterior_epred;
+// oᵢ the row's offset, 0 without one) when withRE is true, oᵢ + xᵢβ alone
+// (re_formula = NA) otherwise. With withRE the
 // draw must hold the effects of every level (pd.B).
 func Fitted(d *model.Design, pd *model.ParamDraw, withRE bool, dst []float64) error {
 	if len(pd.Beta) != len(d.XNames) {
@@ -22,6 +23,9 @@ func Fitted(d *model.Design, pd *model.ParamDraw, withRE bool, dst []float64) er
 	for i := range dst[:n] {
 		row := raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols]
 		var s float64
+		if d.Offset != nil {
+			s = d.Offset[i]
+		}
 		for j, bj := range pd.Beta {
 			s += row[j] * bj
 		}
@@ -65,9 +69,10 @@ func addRandom(d *model.Design, pd *model.ParamDraw, dst []float64) error {
 }
 
 // GaussianLogLik writes the pointwise log-likelihood of every training row
-// for one draw into dst: log N(yᵢ; μᵢ, σ²) with μ = Fitted(d, pd, true),
-// conditional on the draw's random effects as brms and rstanarm compute
-// log_lik. mu (length d.N) is scratch space.
+// for one draw into dst: log N(yᵢ; μᵢ, σ²/wᵢ) with μ = Fitted(d, pd, true)
+// and wᵢ the row's prior weight (1 without weights: lmer's weights, the
+// residual variance σ²/wᵢ), conditional on the draw's random effects as
+// brms and rstanarm compute log_lik. mu (length d.N) is scratch space.
 func GaussianLogLik(d *model.Design, pd *model.ParamDraw, mu, dst []float64) error {
 	if err := Fitted(d, pd, true, mu); err != nil {
 		return err
@@ -76,6 +81,11 @@ func GaussianLogLik(d *model.Design, pd *model.ParamDraw, mu, dst []float64) err
 	c := -0.5*log2Pi - math.Log(s)
 	for i, y := range d.Y {
 		z := (y - mu[i]) / s
+		if d.Weights != nil {
+			w := d.Weights[i]
+			dst[i] = c + 0.5*math.Log(w) - 0.5*w*z*z
+			continue
+		}
 		dst[i] = c - 0.5*z*z
 	}
 	return nil
@@ -114,7 +124,13 @@ func BayesR2(y, yhat []float64) float64 {
 //
 // Σ block-diagonal over the factor's terms. It is the pointwise
 // log-likelihood of leave-one-group-out cross-validation.
+//
+// With prior weights and offsets it works on the √w-scaled rows of
+// y − offset (model.Design.Working), whose density is the weighted
+// model's times Π √wᵢ⁻¹: ½ Σ log wᵢ over the level's rows is added back.
 type GroupLogLik struct {
+	// d is the working design; logW[j] is ½ Σ log wᵢ over level j's rows.
+	logW   []float64
 	d      *model.Design
 	group  string
 	terms  []int // terms of the factor, in design order
@@ -128,6 +144,8 @@ type GroupLogLik struct {
 // NewGroupLogLik prepares GroupLogLik for the grouping factor named group
 // (as the formula writes it: "Subject", "a:b").
 func NewGroupLogLik(d *model.Design, group string) (*GroupLogLik, error) {
+	weights := d.Weights
+	d = d.Working()
 	g := &GroupLogLik{d: d, group: group}
 	var names []string
 	for t, term := range d.Terms {
@@ -163,6 +181,12 @@ func NewGroupLogLik(d *model.Design, group string) (*GroupLogLik, error) {
 	g.rows = make([][]int, len(first.Levels))
 	for i, ref := range first.Refs {
 		g.rows[ref] = append(g.rows[ref], i)
+	}
+	if weights != nil {
+		g.logW = make([]float64, len(first.Levels))
+		for i, ref := range first.Refs {
+			g.logW[ref] += 0.5 * math.Log(weights[i])
+		}
 	}
 	g.mu = make([]float64, d.N)
 	g.m = make([]float64, g.k*g.k)
@@ -316,6 +340,9 @@ func (g *GroupLogLik) LogLik(pd *model.ParamDraw, dst []float64) error {
 		logdet := float64(nj-K)*math.Log(s2) + logdetM
 		quad := (rr - q) / s2
 		dst[j] = -0.5*float64(nj)*log2Pi - 0.5*logdet - 0.5*quad
+		if g.logW != nil {
+			dst[j] += g.logW[j]
+		}
 	}
 	return nil
 }

@@ -3,31 +3,10 @@ package loo
 import (
 	"math"
 
+	"github.com/lmmbayes/lmmbayes/diagnostics"
+
 	"gonum.org/v1/gonum/dsp/fourier"
 )
-
-// fftGoodSize returns the smallest n' ≥ n whose only prime factors are 2, 3
-// and 5 (loo's fft_next_good_size; 2 for n ≤ 2).
-func fftGoodSize(n int) int {
-	if n <= 2 {
-		return 2
-	}
-	for ; ; n++ {
-		m := n
-		for m%2 == 0 {
-			m /= 2
-		}
-		for m%3 == 0 {
-			m /= 3
-		}
-		for m%5 == 0 {
-			m /= 5
-		}
-		if m <= 1 {
-			return n
-		}
-	}
-}
 
 // essWork computes loo's ess_rfun for chains of one length.
 type essWork struct {
@@ -66,7 +45,7 @@ func newESSWork(n int) *essWork {
 		seq:    make([]float64, size),
 		acov:   make([]float64, n),
 		rho:    make([]float64, n),
-		factor: float64(fftGoodSize(n)) / float64(n),
+		factor: float64(diagnostics.FFTGoodSize(n)) / float64(n),
 		direct: directLags,
 	}
 }

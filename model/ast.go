@@ -16,6 +16,10 @@ type Formula struct {
 	Fixed TermList
 	// Random holds the random-effect terms in the order they appear.
 	Random []RandomTerm
+	// Offsets are the offset(expr) terms of the fixed part, each once, in
+	// order of appearance; their sum is added to the linear predictor
+	// with coefficient 1, as R's model.offset() sums them.
+	Offsets []Var
 }
 
 // TermList is the right-hand side of a model formula (or of the left side

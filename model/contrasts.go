@@ -279,7 +279,7 @@ func modelColumns(tl TermList, factors map[string]*factorInfo, what string) ([]c
 		choices := make([][]part, len(term.Vars))
 		for v, x := range term.Vars {
 			fi := factors[x.Name]
-			switch deg := x.Expr.polyDegree(); {
+			switch deg := x.Expr.matCols(); {
 			case fi == nil && deg > 1:
 				// A matrix variable gives its columns, named by the
 				// variable and the column's name: poly(x, 2)1, poly(x, 2)2.

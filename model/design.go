@@ -60,9 +60,12 @@ func (rd *rowData) eval(c colSpec, i int) float64 {
 // Build makes the design of formula f on frame fr: the rows with no NA in
 // a column the model uses, the response, the fixed-effects matrix as R's
 // model.matrix makes it with treatment contrasts, and one ReTerm per
-// random-effect term. It fails when the fixed-effects matrix is rank
-// deficient (naming the aliased columns) and on lme4's identifiability
-// checks of the random terms; see docs/data.md.
+// random-effect term, with the prior weights and the offset (the
+// formula's offset() terms plus opt.Offset) of the used rows. Aliased
+// fixed-effects columns are dropped as lme4 drops them when
+// opt.DropRankDeficient is set, and are an error naming them otherwise;
+// lme4's identifiability checks of the random terms are errors; see
+// docs/data.md.
 func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 	if f == nil || fr == nil {
 		return nil, fmt.Errorf("build design: nil formula or frame")
@@ -86,6 +89,36 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 		}
 		cols[name] = c
 	}
+	if opt.Family != Gaussian && (opt.Weights != "" || opt.Offset != "" || len(f.Offsets) > 0) {
+		what := "prior weights"
+		if opt.Weights == "" {
+			what = "an offset"
+		}
+		return nil, fmt.Errorf("%s: %s with family %s: weights and offsets are supported for the gaussian family only so far", fr.Source, what, opt.Family)
+	}
+	// The weights and offset columns: numeric, and rows with NA in them
+	// are dropped as for the formula's columns (R's model.frame keeps
+	// them in the frame).
+	naCols := slices.Clone(used)
+	extra := map[string]*Column{}
+	for _, x := range []struct{ name, what string }{{opt.Weights, "weights"}, {opt.Offset, "offset"}} {
+		if x.name == "" {
+			continue
+		}
+		c := fr.Column(x.name)
+		if c == nil {
+			return nil, fmt.Errorf("%s: %s column %q is not in the data%s", fr.Source, x.what, x.name, didYouMean(x.name, fr.ColumnNames()))
+		}
+		if c.Categorical {
+			return nil, fmt.Errorf("%s: %s column %q must be numeric, but it is categorical (for example %q on line %d)",
+				fr.Source, x.what, x.name, firstText(c), firstTextLine(c))
+		}
+		extra[x.what] = c
+		if !slices.Contains(naCols, x.name) {
+			naCols = append(naCols, x.name)
+			cols[x.name] = c
+		}
+	}
 	resp, ylevels, err := glmResponseColumn(f, cols[f.Response.Name], opt.Family, fr.Source)
 	if err != nil {
 		return nil, err
@@ -100,7 +133,7 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 	var rows []int
 	for i := 0; i < fr.NRows; i++ {
 		ok := true
-		for _, name := range used {
+		for _, name := range naCols {
 			if cols[name].NA[i] {
 				ok = false
 				break
@@ -111,7 +144,7 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 		}
 	}
 	if len(rows) == 0 {
-		return nil, fmt.Errorf("%s: no rows left after dropping rows with NA in %s", fr.Source, strings.Join(used, ", "))
+		return nil, fmt.Errorf("%s: no rows left after dropping rows with NA in %s", fr.Source, strings.Join(naCols, ", "))
 	}
 	if constant := rows[1:]; len(constant) > 0 {
 		same := true
@@ -197,8 +230,41 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 		}
 	}
 
-	d := &Design{Formula: f, N: n, Rows: rows, Dropped: fr.NRows - n, transforms: learned}
+	d := &Design{Formula: f, N: n, Rows: rows, Dropped: fr.NRows - n, transforms: learned,
+		WeightsColumn: opt.Weights, OffsetColumn: opt.Offset}
 	d.Y = slices.Clone(rd.num[resp.Name])
+	if c := extra["weights"]; c != nil {
+		d.Weights = make([]float64, n)
+		for k, i := range rows {
+			w := c.Num[i]
+			if !(w > 0) || math.IsInf(w, 1) {
+				why := "weights must be finite and > 0"
+				if w == 0 {
+					why += " (lme4 accepts a weight of 0, but its deviance is then infinite and its fit stays at the start; drop the row instead)"
+				}
+				return nil, fmt.Errorf("%s: weights column %q is %s on line %d: %s", fr.Source, c.Name, rNumber(w), i+2, why)
+			}
+			d.Weights[k] = w
+		}
+	}
+	if len(f.Offsets) > 0 || extra["offset"] != nil {
+		d.Offset = make([]float64, n)
+		for _, v := range f.Offsets {
+			for k, o := range rd.num[v.Name] {
+				d.Offset[k] += o
+			}
+		}
+		if c := extra["offset"]; c != nil {
+			for k, i := range rows {
+				d.Offset[k] += c.Num[i]
+			}
+		}
+		for k, o := range d.Offset {
+			if math.IsNaN(o) || math.IsInf(o, 0) {
+				return nil, fmt.Errorf("%s: the offset is %s on line %d", fr.Source, rNumber(o), rows[k]+2)
+			}
+		}
+	}
 	if err := setGLMResponse(d, f, rd, rows, opt.Family, ylevels, fr.Source); err != nil {
 		return nil, err
 	}
@@ -220,8 +286,28 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 	d.fixed = spec
 	d.XNames = slices.Clone(spec.names)
 	d.X = fillMatrix(spec, rd)
-	if err := checkRank(d.X, d.XNames); err != nil {
-		return nil, fmt.Errorf("%s: formula %q: %w", fr.Source, f.Text, err)
+	if aliased, err := checkRank(d.X, d.XNames); err != nil {
+		if !opt.DropRankDeficient {
+			return nil, fmt.Errorf("%s: formula %q: %w", fr.Source, f.Text, err)
+		}
+		// lme4's chkRank.drop.cols: keep the columns of the pivoted QR's
+		// rank, in their order.
+		drop := map[int]bool{}
+		for _, j := range aliased {
+			drop[j] = true
+			d.Aliased = append(d.Aliased, d.XNames[j])
+		}
+		var keepCols []colSpec
+		var keepNames []string
+		for j := range spec.cols {
+			if !drop[j] {
+				keepCols = append(keepCols, spec.cols[j])
+				keepNames = append(keepNames, spec.names[j])
+			}
+		}
+		spec.cols, spec.names = keepCols, keepNames
+		d.XNames = slices.Clone(spec.names)
+		d.X = fillMatrix(spec, rd)
 	}
 
 	// Random effects.
@@ -492,9 +578,14 @@ func formulaVars(f *Formula, keep func(Var) bool) []Var {
 		}
 	}
 	add(f.Response)
-	for _, tl := range termLists(f) {
+	for i, tl := range termLists(f) {
 		for _, t := range tl.Terms {
 			for _, v := range t.Vars {
+				add(v)
+			}
+		}
+		if i == 0 {
+			for _, v := range f.Offsets {
 				add(v)
 			}
 		}
@@ -538,15 +629,19 @@ func firstTextLine(c *Column) int {
 // column whose residual norm after projection on the kept columns is below
 // rankTol times its own norm is aliased. The error names every aliased
 // column and the combination of kept columns that reproduces it.
-func checkRank(x *mat.Dense, names []string) error {
+//
+// It also returns the indices of the aliased columns (those R's
+// dqrdc2 pivots to the end).
+func checkRank(x *mat.Dense, names []string) ([]int, error) {
 	if x.IsEmpty() {
-		return nil
+		return nil, nil
 	}
 	_, p := x.Dims()
 	var q [][]float64  // orthonormal basis of the kept columns
 	var rr [][]float64 // rr[k][m]: coefficient of q[m] in kept column k
 	var kept []int     // indices of the kept columns
 	var problems []string
+	var aliased []int
 	for j := 0; j < p; j++ {
 		v := mat.Col(nil, j, x)
 		norm0 := floatsNorm(v)
@@ -563,6 +658,7 @@ func checkRank(x *mat.Dense, names []string) error {
 		res := floatsNorm(v)
 		if norm0 == 0 {
 			problems = append(problems, fmt.Sprintf("column %q is zero in every used row", names[j]))
+			aliased = append(aliased, j)
 			continue
 		}
 		if res > rankTol*norm0 {
@@ -585,12 +681,31 @@ func checkRank(x *mat.Dense, names []string) error {
 		}
 		problems = append(problems, fmt.Sprintf("column %q is a linear combination of other columns: %s = %s",
 			names[j], names[j], combination(a, kept, names)))
+		aliased = append(aliased, j)
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("fixed-effects model matrix is rank deficient (rank %d < %d columns): %s",
+		return aliased, fmt.Errorf("fixed-effects model matrix is rank deficient (rank %d < %d columns): %s",
 			len(kept), p, strings.Join(problems, "; "))
 	}
-	return nil
+	return nil, nil
+}
+
+// RankMessage returns lme4's message about the dropped aliased columns,
+// naming them ("" when none was dropped).
+func (d *Design) RankMessage() string {
+	k := len(d.Aliased)
+	if k == 0 {
+		return ""
+	}
+	s := ""
+	if k > 1 {
+		s = "s"
+	}
+	q := make([]string, k)
+	for i, a := range d.Aliased {
+		q[i] = strconv.Quote(a)
+	}
+	return fmt.Sprintf("fixed-effect model matrix is rank deficient so dropping %d column%s / coefficient%s: %s", k, s, s, strings.Join(q, ", "))
 }
 
 // combination formats Σ a[k]·names[kept[k]], leaving out negligible

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -14,6 +15,9 @@ import (
 type lme4Ref struct {
 	Data      string          `json:"data"`
 	Formula   string          `json:"formula"`
+	Weights   string          `json:"weights"`
+	XNames    []string        `json:"xnames"`
+	Offset    string          `json:"offset"`
 	REML      bool            `json:"reml"`
 	NObs      int             `json:"nobs"`
 	Objective float64         `json:"objective"`
@@ -96,8 +100,11 @@ func checkAgainstLme4Opt(t *testing.T, dir, name string, factors []string, opt F
 	if dir != "lme4" {
 		data = filepath.Join(dir, data)
 	}
-	d := loadDesign(t, data, ref.Formula, factors...)
+	d := loadDesignOpt(t, data, ref.Formula, BuildOptions{Weights: ref.Weights, Offset: ref.Offset, DropRankDeficient: true}, factors...)
 	opt.REML = ref.REML
+	if ref.XNames != nil && !slices.Equal(d.XNames, ref.XNames) {
+		t.Errorf("fixed-effects columns %q, lme4 %q", d.XNames, ref.XNames)
+	}
 	fit, err := Fit(d, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +210,7 @@ func checkAgainstLme4Opt(t *testing.T, dir, name string, factors []string, opt F
 	_ = json.Unmarshal(rb, &theirs)
 	for k := range theirs {
 		switch k {
-		case "name", "data", "lme4_seconds", "lme4_version", "optimizer":
+		case "name", "data", "lme4_seconds", "lme4_version", "optimizer", "weights", "offset", "xnames":
 			continue
 		}
 		if _, ok := ours[k]; !ok {

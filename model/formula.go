@@ -388,12 +388,13 @@ func ParseFormula(text string) (*Formula, error) {
 	if resp.kind != nodeName && resp.kind != nodeCall {
 		return nil, p.errAt(lhs.pos, "write one column, or a function of one such as log(y)", "the response must be a single column name")
 	}
-	if resp.kind == nodeCall && (resp.call.name == "factor" || resp.call.polyDegree() > 1) {
+	if resp.kind == nodeCall && (resp.call.name == "factor" || resp.call.name == "offset" || resp.call.matCols() > 1) {
 		return nil, p.errAt(resp.pos, "", "the response must be numbers, one value per row: %s() cannot be the response", resp.call.name)
 	}
 	f := &Formula{Text: text, Response: Var{Name: resp.name, Pos: resp.pos, Expr: resp.call}}
 	s := newScope(p, f.Response.Name)
 	s.random = &f.Random
+	s.offsets = &f.Offsets
 	terms, err := s.encode(rhs, encodeCtx{})
 	if err != nil {
 		return nil, err
@@ -422,7 +423,9 @@ type termScope struct {
 	intercept, parity bool
 	// random collects random-effect terms; nil where none may appear.
 	random *[]RandomTerm
-	seen   map[string]int
+	// offsets collects offset() terms; nil where none may appear.
+	offsets *[]Var
+	seen    map[string]int
 }
 
 // termSet is a term as the sorted ranks of its variables.
@@ -515,6 +518,9 @@ func (s *termScope) interact(n *formulaNode, l, r []termSet) ([]termSet, error) 
 func (s *termScope) encode(n *formulaNode, c encodeCtx) ([]termSet, error) {
 	switch n.kind {
 	case nodeName, nodeCall:
+		if n.kind == nodeCall && n.call.name == "offset" {
+			return nil, s.addOffset(n, c)
+		}
 		r, err := s.varRank(n)
 		if err != nil {
 			return nil, err
@@ -616,6 +622,27 @@ func (s *termScope) encode(n *formulaNode, c encodeCtx) ([]termSet, error) {
 	}
 }
 
+// addOffset records offset() call n, which adds to the linear predictor
+// and is not a term: it must be added with '+' at the top level of the
+// fixed part, as R's terms() takes it (an offset() twice counts once).
+func (s *termScope) addOffset(n *formulaNode, c encodeCtx) error {
+	switch {
+	case s.offsets == nil:
+		return s.p.errAt(n.pos, "write it in the fixed part, as in y ~ x + offset(o) + (1 | g)", "offset() cannot be inside a random-effect term")
+	case c.op != "":
+		return s.p.errAt(n.pos, "add it with '+', as in y ~ x + offset(o)", "offset() cannot be part of '%s'", c.op)
+	case c.sub:
+		return s.p.errAt(n.pos, "write offset(-x) to subtract x", "offset() cannot be subtracted")
+	}
+	for _, v := range *s.offsets {
+		if v.Name == n.name {
+			return nil
+		}
+	}
+	*s.offsets = append(*s.offsets, Var{Name: n.name, Pos: n.pos, Expr: n.call})
+	return nil
+}
+
 // termList orders terms by degree, keeping their order within a degree,
 // and turns them into a TermList.
 func (s *termScope) termList(ts []termSet) TermList {
@@ -714,8 +741,8 @@ func (s *termScope) groups(n *formulaNode) ([][]Var, error) {
 		if n.name == s.response {
 			return nil, s.p.errAt(n.pos, "", "the response %q also appears on the right-hand side", n.name)
 		}
-		if n.kind == nodeCall && n.call.polyDegree() > 1 {
-			return nil, s.p.errAt(n.pos, "", "poly() cannot be a grouping factor")
+		if n.kind == nodeCall && (n.call.matCols() > 1 || n.call.name == "offset") {
+			return nil, s.p.errAt(n.pos, "", "%s() cannot be a grouping factor", n.call.name)
 		}
 		return [][]Var{{{Name: n.name, Pos: n.pos, Expr: n.call}}}, nil
 	case n.kind == nodeParen:
@@ -817,6 +844,7 @@ func (f *Formula) usedVars() []Var {
 		}
 	}
 	addTerms(f.Fixed)
+	add(f.Offsets...)
 	for _, rt := range f.Random {
 		addTerms(rt.Expr)
 		add(rt.Group...)
@@ -874,6 +902,10 @@ func (f *Formula) String() string {
 	b.WriteString(f.Response.written())
 	b.WriteString(" ~ ")
 	b.WriteString(renderTerms(f.Fixed))
+	for _, v := range f.Offsets {
+		b.WriteString(" + ")
+		b.WriteString(v.Name)
+	}
 	for _, rt := range f.Random {
 		b.WriteString(" + ")
 		b.WriteString(renderRandom(rt))

@@ -30,6 +30,13 @@ func FuzzParseFormula(f *testing.F) {
 		"`log(y)` ~ log(y) + I(TRUE) + as.numeric(`if`)",
 		"y ~ I(x = 1, x = 2) + scale(center = TRUE, x) + log(base = 2)",
 		"y ~ I(1.7976931348623157e308 * x) + I(4.9e-324 * x) + I(123456789012345678 * x)",
+		// Splines, offsets (issue 14, part 2).
+		"log(y) ~ ns(x, df = 3) * f + bs(x, knots = c(-1, 2.5e1), degree = 2, intercept = TRUE) + (ns(x, 2) | g)",
+		"y ~ ns(x, Boundary.knots = c(0, 10), knots = (4)) + bs(x, 5, c(1, 2), 2, FALSE, c(-1, 3))",
+		"y ~ offset(log(t)) + x + offset(2 * t) + offset(log(t)) + (1 | g) - 1",
+		"y ~ (x + offset(o))^2 + x:offset(o) + (offset(o) | g) + (1 | offset(g))",
+		"y ~ ns(x, df = 0) + bs(x, degree = 11) + ns(x, knots = c(1, y)) + ns(x, knots = c(a = 1))",
+		"I(incidence/size) ~ period + offset(-log(size)) + (1 | herd)",
 	} {
 		f.Add(s)
 	}

@@ -26,6 +26,12 @@ var goodFormulas = []struct{ in, want string }{
 	{"frequency ~ attitude + gender + (1|subject) + (1|scenario)", "frequency ~ 1 + attitude + gender + (1 | subject) + (1 | scenario)"},
 	{"diameter ~ 1 + (1|plate) + (1|sample)", "diameter ~ 1 + (1 | plate) + (1 | sample)"},
 	{"y ~ service + (1|s) + (1|d) + (1|dept:service)", "y ~ 1 + service + (1 | s) + (1 | d) + (1 | dept:service)"},
+	// Splines: named as R deparses the call.
+	{"y ~ ns(x,df=3) + bs(x, knots = c(1, -2.5), degree = 2) + (1|g)", "y ~ 1 + ns(x, df = 3) + bs(x, knots = c(1, -2.5), degree = 2) + (1 | g)"},
+	// Offsets: not terms; each distinct offset once, as R's terms().
+	{"y ~ x + offset(log(t)) + offset(log( t )) + (1|g)", "y ~ 1 + x + offset(log(t)) + (1 | g)"},
+	{"y ~ offset(o) + 0 + offset(2*o)", "y ~ 0 + offset(o) + offset(2 * o)"},
+	{"y ~ (x + offset(o))", "y ~ 1 + x + offset(o)"},
 	// Intercept control.
 	{"y ~ x", "y ~ 1 + x"},
 	{"y ~ 1", "y ~ 1"},
@@ -200,6 +206,9 @@ func formulaStrip(f *Formula) *Formula {
 		return out
 	}
 	g := &Formula{Response: Var{Name: f.Response.Name}, Fixed: tl(f.Fixed)}
+	for _, v := range f.Offsets {
+		g.Offsets = append(g.Offsets, Var{Name: v.Name})
+	}
 	for _, rt := range f.Random {
 		var gs []Var
 		for _, v := range rt.Group {
@@ -277,9 +286,20 @@ var badFormulas = []struct{ in, want string }{
 	{"y ~ (1 | g | h)", "formula: a random-effect term has only one '|' or '||' at column 12"},
 	{"y ~ 2 + x", "formula: number 2 is not allowed at column 5 (a term is a column name; 1 adds and 0 removes the intercept)"},
 	{"y ~ x + 1e3", "formula: number 1e3 is not allowed at column 9 (a term is a column name; 1 adds and 0 removes the intercept)"},
-	{"y ~ lg(x)", "formula: unknown function lg() at column 5 (supported: I, log, log2, log10, log1p, exp, sqrt, abs, factor, as.numeric, scale, poly; or make a column with the values)"},
-	{"y ~ ns(x, 3)", "formula: unknown function ns() at column 5 (supported: I, log, log2, log10, log1p, exp, sqrt, abs, factor, as.numeric, scale, poly; or make a column with the values)"},
-	{"y ~ offset(x)", "formula: unknown function offset() at column 5 (supported: I, log, log2, log10, log1p, exp, sqrt, abs, factor, as.numeric, scale, poly; or make a column with the values)"},
+	{"y ~ lg(x)", "formula: unknown function lg() at column 5 (supported: " + funcNames + "; or make a column with the values)"},
+	{"y ~ ns(x, df = 2.5)", "formula: df of ns() must be a whole number at column 16 (write a whole number from 1 to 50)"},
+	{"y ~ bs(x, degree = 0)", "formula: degree of bs() must be a whole number at column 20 (write a whole number from 1 to 10)"},
+	{"y ~ ns(x, knots = c(1, y))", "formula: argument \"knots\" of ns() must be numbers at column 19 (write numbers, as in knots = c(2, 5))"},
+	{"y ~ bs(x, Boundary.knots = 3)", "formula: Boundary.knots of bs() must be two different numbers at column 28 (write two different numbers, as in Boundary.knots = c(0, 10))"},
+	{"y ~ ns(x, intercept = 1)", "formula: argument \"intercept\" of ns() must be TRUE or FALSE at column 23"},
+	{"ns(y, 3) ~ x", "formula: the response must be numbers, one value per row: ns() cannot be the response at column 1"},
+	{"y ~ sqrt(bs(x))", "formula: bs() cannot be used inside another function at column 10 (use it as a term of its own, as in y ~ bs(x))"},
+	{"y ~ x + (offset(o) | g)", "formula: offset() cannot be inside a random-effect term at column 10 (write it in the fixed part, as in y ~ x + offset(o) + (1 | g))"},
+	{"y ~ x:offset(o)", "formula: offset() cannot be part of ':' at column 7 (add it with '+', as in y ~ x + offset(o))"},
+	{"y ~ x - offset(o)", "formula: offset() cannot be subtracted at column 9 (write offset(-x) to subtract x)"},
+	{"y ~ x + (1 | offset(g))", "formula: offset() cannot be a grouping factor at column 14"},
+	{"offset(y) ~ x", "formula: the response must be numbers, one value per row: offset() cannot be the response at column 1"},
+	{"y ~ log(offset(x))", "formula: offset() cannot be used inside another function at column 9 (use it as a term of its own, as in y ~ offset(x))"},
 	{"y ~ log(x, 2, 3)", "formula: too many arguments to log() at column 15 (log() takes x, base)"},
 	{"y ~ log(x, bse = 2)", "formula: log() has no argument \"bse\" at column 18 (log() takes x, base)"},
 	{"y ~ log(x, base = 2, base = 3)", "formula: argument \"base\" of log() given twice at column 29"},

@@ -76,10 +76,17 @@ var formulaFuncs = map[string]funcSpec{
 	// poly(x, ..., degree = 1, coefs = NULL, raw = FALSE): one argument
 	// in ... is the degree.
 	"poly": {formals: []string{"x", "degree", "raw"}, required: 1, stateful: true},
+	// ns(x, df = NULL, knots = NULL, intercept = FALSE, Boundary.knots)
+	// and bs(x, df, knots, degree = 3, intercept, Boundary.knots) of R's
+	// splines package.
+	"ns": {formals: []string{"x", "df", "knots", "intercept", "Boundary.knots"}, required: 1, stateful: true},
+	"bs": {formals: []string{"x", "df", "knots", "degree", "intercept", "Boundary.knots"}, required: 1, stateful: true},
+	// offset(object): added to the linear predictor, not a term.
+	"offset": {formals: []string{"object"}, required: 1, stateful: true},
 }
 
 // funcNames lists the supported functions for error messages.
-const funcNames = "I, log, log2, log10, log1p, exp, sqrt, abs, factor, as.numeric, scale, poly"
+const funcNames = "I, log, log2, log10, log1p, exp, sqrt, abs, factor, as.numeric, scale, poly, ns, bs, offset"
 
 // Deparse renders e as R's deparse() does, which is how R names the
 // variable and its model-matrix columns.
@@ -239,7 +246,11 @@ func (p *formulaParser) checkCall(e *Expr, nested bool) error {
 			return p.errAt(e.pos, "", "%s() needs argument %q", e.name, spec.formals[k])
 		}
 	}
+	isSpline := e.name == "ns" || e.name == "bs"
 	for _, a := range e.args {
+		if isSpline && (a == bound[2] || a == bound[len(bound)-1]) {
+			continue // the knots: numbers, checked below
+		}
 		if err := p.checkExpr(a, true); err != nil {
 			return err
 		}
@@ -258,6 +269,35 @@ func (p *formulaParser) checkCall(e *Expr, nested bool) error {
 		}
 		if err := flag("scale"); err != nil {
 			return err
+		}
+	case "ns", "bs":
+		if err := flag("intercept"); err != nil {
+			return err
+		}
+		whole := func(k int, what string, lo, hi float64) error {
+			if d := bound[k]; d != nil && (d.kind != exNum || d.num != math.Trunc(d.num) || d.num < lo || d.num > hi) {
+				return p.errAt(d.pos, fmt.Sprintf("write a whole number from %g to %g", lo, hi), "%s of %s() must be a whole number", what, e.name)
+			}
+			return nil
+		}
+		if err := whole(1, "df", 1, 50); err != nil {
+			return err
+		}
+		if e.name == "bs" {
+			if err := whole(3, "degree", 1, 10); err != nil {
+				return err
+			}
+		}
+		for _, k := range []int{2, len(spec.formals) - 1} {
+			if a := bound[k]; a != nil {
+				v, ok := constVector(a)
+				if !ok || len(v) > 50 {
+					return p.errAt(a.pos, "write numbers, as in knots = c(2, 5)", "argument %q of %s() must be numbers", spec.formals[k], e.name)
+				}
+				if k > 2 && (len(v) != 2 || !(v[0] < v[1] || v[1] < v[0])) {
+					return p.errAt(a.pos, "write two different numbers, as in Boundary.knots = c(0, 10)", "Boundary.knots of %s() must be two different numbers", e.name)
+				}
+			}
 		}
 	case "poly":
 		if err := flag("raw"); err != nil {
@@ -299,6 +339,106 @@ func (e *Expr) polyDegree() int {
 	return 1
 }
 
+// matCols returns the number of columns of a matrix variable (poly(),
+// ns(), bs()), or 0 for any other expression. For ns() and bs() it
+// follows from the arguments as R computes it: ns() has df columns
+// (len(knots) + 1 + intercept with knots), bs() len(knots) + degree +
+// intercept, with len(knots) = max(df − degree − intercept, 0) from df.
+func (e *Expr) matCols() int {
+	if e == nil || e.kind != exCall {
+		return 0
+	}
+	switch e.name {
+	case "poly":
+		return e.polyDegree()
+	case "ns", "bs":
+		sp := e.splineArgs()
+		return sp.nKnots + sp.degree + sp.intercept
+	}
+	return 0
+}
+
+// splineCall holds an ns() or bs() call's arguments.
+type splineCall struct {
+	natural   bool
+	degree    int // 3 for ns() (cubic), where its columns count 1 less
+	intercept int
+	df        int       // 0: not given
+	knots     []float64 // nil: not given
+	boundary  []float64 // nil: the range of x
+	nKnots    int
+}
+
+// splineArgs reads the arguments of ns() or bs() call e (checked by
+// checkCall).
+func (e *Expr) splineArgs() splineCall {
+	sc := splineCall{natural: e.name == "ns", degree: 3}
+	kb := len(e.bound) - 1
+	if e.flag(kb-1, false) {
+		sc.intercept = 1
+	}
+	if d := e.bound[1]; d != nil {
+		sc.df = int(d.num)
+	}
+	if !sc.natural && e.bound[3] != nil {
+		sc.degree = int(e.bound[3].num)
+	}
+	if a := e.bound[2]; a != nil {
+		sc.knots, _ = constVector(a)
+		sc.knots = slices.Clone(sc.knots)
+		slices.Sort(sc.knots)
+	}
+	if a := e.bound[kb]; a != nil {
+		sc.boundary, _ = constVector(a)
+		sc.boundary = slices.Clone(sc.boundary)
+		slices.Sort(sc.boundary)
+	}
+	switch {
+	case sc.knots != nil:
+		sc.nKnots = len(sc.knots)
+	case sc.df > 0 && sc.natural:
+		sc.nKnots = max(sc.df-1-sc.intercept, 0)
+	case sc.df > 0:
+		sc.nKnots = max(sc.df-sc.degree-sc.intercept, 0)
+	}
+	if sc.natural {
+		// A natural cubic spline: 4 + nKnots B-splines less 2
+		// constraints, less the intercept column; counted as degree 1.
+		sc.degree = 1
+	}
+	return sc
+}
+
+// constVector returns the numbers of a constant argument: a number, a
+// negated number, or c() of such.
+func constVector(a *Expr) ([]float64, bool) {
+	switch {
+	case a.kind == exNum:
+		return []float64{a.num}, true
+	case a.kind == exUnary && a.l.kind == exNum:
+		if a.op == "-" {
+			return []float64{-a.l.num}, true
+		}
+		return []float64{a.l.num}, true
+	case a.kind == exParen:
+		return constVector(a.l)
+	case a.kind == exCall && a.name == "c":
+		var out []float64
+		for i, x := range a.args {
+			if a.argNames[i] != "" {
+				return nil, false
+			}
+			v, ok := constVector(x)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, v...)
+		}
+		return out, len(out) > 0
+	}
+	return nil, false
+}
+
 func (e *Expr) flag(k int, def bool) bool {
 	if a := e.bound[k]; a != nil {
 		return a.num != 0
@@ -320,6 +460,11 @@ type Transform struct {
 	// Alpha and Norm2 are poly()'s attr(, "coefs").
 	Alpha []float64 `json:"alpha,omitempty"`
 	Norm2 []float64 `json:"norm2,omitempty"`
+	// Knots and BoundaryKnots are ns()'s and bs()'s attributes "knots"
+	// (the interior knots, none for a spline without) and
+	// "Boundary.knots".
+	Knots         []float64 `json:"knots,omitempty"`
+	BoundaryKnots []float64 `json:"boundary_knots,omitempty"`
 }
 
 // evalValue is the value of an expression on every row of a frame.
@@ -490,12 +635,14 @@ func (c *evalCtx) call(e *Expr) (*evalValue, error) {
 			}
 		}
 		return out, nil
-	case "I", "as.numeric":
+	case "I", "as.numeric", "offset":
 		return c.numeric(x, e.name)
 	case "scale":
 		return c.scale(e)
 	case "poly":
 		return c.poly(e)
+	case "ns", "bs":
+		return c.spline(e)
 	case respCbind, respTrials:
 		return c.binomialResponse(e)
 	}
@@ -677,6 +824,68 @@ func (c *evalCtx) poly(e *Expr) (*evalValue, error) {
 		}
 		polyRow(a, st.Alpha, st.Norm2, out.mat, i)
 	}
+	out.num = out.mat[0]
+	return out, nil
+}
+
+// spline evaluates ns() or bs(): on training data it places the knots
+// (given, or at quantiles of the non-missing x for df) and the boundary
+// knots (given, or the range of x); with state it uses the stored ones.
+func (c *evalCtx) spline(e *Expr) (*evalValue, error) {
+	v, err := c.numeric(e.bound[0], e.name)
+	if err != nil {
+		return nil, err
+	}
+	name := e.Deparse()
+	sc := e.splineArgs()
+	ncol := e.matCols()
+	st := c.state[name]
+	if c.state != nil && st == nil {
+		return nil, c.errAt(e.pos, "", "no stored knots for %s", name)
+	}
+	if st == nil {
+		var xs []float64
+		for i, a := range v.num {
+			if !v.na[i] {
+				xs = append(xs, a)
+			}
+		}
+		if len(xs) == 0 {
+			return nil, c.errAt(e.pos, "", "%s has no values", name)
+		}
+		bk := sc.boundary
+		if bk == nil {
+			bk = []float64{slices.Min(xs), slices.Max(xs)}
+			if bk[0] == bk[1] {
+				return nil, c.errAt(e.pos, "", "%s needs at least 2 different values of x; they are all %s", name, rNumber(bk[0]))
+			}
+		}
+		knots := sc.knots
+		if knots == nil && sc.nKnots > 0 {
+			var inside []float64
+			for _, a := range xs {
+				if a >= bk[0] && a <= bk[1] {
+					inside = append(inside, a)
+				}
+			}
+			if len(inside) == 0 {
+				return nil, c.errAt(e.pos, "", "%s: no value of x lies within the boundary knots", name)
+			}
+			knots = splineKnots(inside, sc.nKnots)
+		}
+		st = &Transform{Term: name, Knots: slices.Clone(knots), BoundaryKnots: slices.Clone(bk)}
+		c.learned = append(c.learned, st)
+	}
+	if len(st.BoundaryKnots) != 2 || len(st.Knots) != sc.nKnots {
+		return nil, c.errAt(e.pos, "", "stored knots of %s do not fit its %d columns", name, ncol)
+	}
+	deg := sc.degree
+	if sc.natural {
+		deg = 3
+	}
+	sp := &splineSpec{natural: sc.natural, degree: deg, intercept: sc.intercept == 1, knots: st.Knots,
+		boundary: [2]float64{st.BoundaryKnots[0], st.BoundaryKnots[1]}}
+	out := &evalValue{na: v.na, mat: sp.rows(v.num, v.na, ncol)}
 	out.num = out.mat[0]
 	return out, nil
 }

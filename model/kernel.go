@@ -77,6 +77,8 @@ func newMixedModel(d *Design, reorderMin int) (*MixedModel, error) {
 	if d == nil || d.X == nil {
 		return nil, errors.New("model: NewMixedModel: nil design")
 	}
+	// Prior weights and offsets: the kernel sees the √w-scaled rows.
+	d = d.Working()
 	n, p := d.X.Dims()
 	if n != d.N || len(d.Y) != n {
 		return nil, fmt.Errorf("model: NewMixedModel: X has %d rows, Y %d, N is %d", n, len(d.Y), d.N)

@@ -13,6 +13,12 @@ import (
 // loadDesign reads testdata/<csv> and builds the design of formula.
 func loadDesign(t testing.TB, csvName, formula string, factors ...string) *Design {
 	t.Helper()
+	return loadDesignOpt(t, csvName, formula, BuildOptions{}, factors...)
+}
+
+// loadDesignOpt is loadDesign with build options.
+func loadDesignOpt(t testing.TB, csvName, formula string, opt BuildOptions, factors ...string) *Design {
+	t.Helper()
 	f, err := os.Open(filepath.Join("..", "testdata", csvName))
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +32,7 @@ func loadDesign(t testing.TB, csvName, formula string, factors ...string) *Desig
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := Build(fo, fr, BuildOptions{})
+	d, err := Build(fo, fr, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

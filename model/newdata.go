@@ -97,6 +97,9 @@ func (d *Design) NewData(fr *Frame) (*NewData, error) {
 		}
 	}
 	nd.X = fillMatrix(d.fixed, rd)
+	if err := d.newDataExtras(fr, nd); err != nil {
+		return nil, err
+	}
 	for _, t := range d.Terms {
 		nt, err := newReTerm(fr, t, rd)
 		if err != nil {
@@ -215,6 +218,12 @@ type LevelMap struct {
 	// Transforms are what the formula's functions learned from the
 	// training rows (scale()'s centre and scale, poly()'s coefficients).
 	Transforms []*Transform `json:"transforms,omitempty"`
+	// Aliased are the fixed-effects columns dropped as rank deficient.
+	Aliased []string `json:"aliased,omitempty"`
+	// OffsetColumn and WeightsColumn are the data's offset and weights
+	// columns ([data] offset and weights), which new rows are read with.
+	OffsetColumn  string `json:"offset_column,omitempty"`
+	WeightsColumn string `json:"weights_column,omitempty"`
 }
 
 // FactorLevels are the levels of one factor column.
@@ -245,6 +254,8 @@ func (d *Design) LevelMap() *LevelMap {
 	if d == nil || d.fixed == nil {
 		return lm
 	}
+	lm.Aliased = slices.Clone(d.Aliased)
+	lm.OffsetColumn, lm.WeightsColumn = d.OffsetColumn, d.WeightsColumn
 	for _, t := range d.transforms {
 		c := *t
 		lm.Transforms = append(lm.Transforms, &c)
@@ -334,7 +345,26 @@ func FromLevels(f *Formula, lm *LevelMap) (*Design, error) {
 		return nil, err
 	}
 	spec.response = f.Response.Name
-	d := &Design{Formula: f, XNames: slices.Clone(spec.names), fixed: spec, Y: []float64{}, X: &mat.Dense{}}
+	if len(lm.Aliased) > 0 {
+		drop := map[string]bool{}
+		for _, a := range lm.Aliased {
+			if !slices.Contains(spec.names, a) {
+				return nil, fmt.Errorf("level map: dropped column %q is not a column of formula %q", a, f.Text)
+			}
+			drop[a] = true
+		}
+		var cols []colSpec
+		var names []string
+		for j, nm := range spec.names {
+			if !drop[nm] {
+				cols = append(cols, spec.cols[j])
+				names = append(names, nm)
+			}
+		}
+		spec.cols, spec.names = cols, names
+	}
+	d := &Design{Formula: f, XNames: slices.Clone(spec.names), fixed: spec, Y: []float64{}, X: &mat.Dense{},
+		Aliased: slices.Clone(lm.Aliased), OffsetColumn: lm.OffsetColumn, WeightsColumn: lm.WeightsColumn}
 	for _, t := range lm.Transforms {
 		if t == nil {
 			return nil, fmt.Errorf("level map: empty transform")

@@ -83,8 +83,9 @@ func NewPredictor(d *Design, nd *NewData, opt PredictOptions) (*Predictor, error
 }
 
 // Draw computes, for one parameter draw, the expected response epred
-// (xβ + Σ zb) and a predicted response pred (epred plus N(0, σ²) noise) of
-// every new row. Effects of unseen levels are drawn from N(0, Σₜ) once per
+// (offset + xβ + Σ zb) and a predicted response pred (epred plus
+// N(0, σ²/w) noise, w the row's prior weight, 1 without one) of every
+// new row. Effects of unseen levels are drawn from N(0, Σₜ) once per
 // level and call, so rows of one new subject share them. rng supplies the
 // noise and the new-level effects; epred and pred have length nd.N.
 func (p *Predictor) Draw(pd *ParamDraw, rng *rand.Rand, epred, pred []float64) error {
@@ -95,6 +96,9 @@ func (p *Predictor) Draw(pd *ParamDraw, rng *rand.Rand, epred, pred []float64) e
 	}
 	for i := range n {
 		s := 0.0
+		if nd.Offset != nil {
+			s = nd.Offset[i]
+		}
 		for j, bj := range pd.Beta {
 			s += nd.X.At(i, j) * bj
 		}
@@ -111,7 +115,11 @@ func (p *Predictor) Draw(pd *ParamDraw, rng *rand.Rand, epred, pred []float64) e
 		return p.drawGLMM(pd, rng, epred, pred)
 	}
 	for i := range n {
-		pred[i] = epred[i] + pd.Sigma*rng.NormFloat64()
+		sd := pd.Sigma
+		if nd.Weights != nil {
+			sd /= math.Sqrt(nd.Weights[i])
+		}
+		pred[i] = epred[i] + sd*rng.NormFloat64()
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -153,5 +154,72 @@ func TestCholeskyPSD(t *testing.T) {
 	}
 	if err := choleskyPSD([]float64{1, 2, 2, 1}, 2, l); err == nil {
 		t.Error("indefinite matrix accepted")
+	}
+}
+
+// TestPredictOffsetWeights: the offset of a new row adds to epred, and
+// its predictive noise has sd σ/√w (the same normal deviates as without
+// weights, scaled).
+func TestPredictOffsetWeights(t *testing.T) {
+	d := loadDesignOpt(t, "formula/cbpp.csv", "log1p(incidence) ~ period + offset(-log(size)) + (1 | herd)",
+		BuildOptions{Weights: "size", Offset: "logsize"}, "herd", "period")
+	fr := readFrameFile(t, filepath.Join("..", "testdata", "formula", "cbpp.csv"), "herd", "period")
+	nd, err := d.NewData(fr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nd.Offset == nil || nd.Weights == nil {
+		t.Fatal("new data without offset or weights")
+	}
+	for i := range nd.N {
+		if math.Abs(nd.Offset[i]-d.Offset[i]) > 1e-12 || nd.Weights[i] != d.Weights[i] {
+			t.Fatalf("row %d: offset %g weight %g, training %g %g", i, nd.Offset[i], nd.Weights[i], d.Offset[i], d.Weights[i])
+		}
+		if math.Abs(d.Offset[i]) > 1e-12 { // -log(size) + logsize
+			t.Fatalf("row %d: offset %g, want 0", i, d.Offset[i])
+		}
+	}
+	for i := range nd.N {
+		nd.Offset[i] = float64(i)
+	}
+	pd := &ParamDraw{Beta: make([]float64, len(d.XNames)), Sigma: 2}
+	pr, err := NewPredictor(d, nd, PredictOptions{Population: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, pp := make([]float64, nd.N), make([]float64, nd.N)
+	if err := pr.Draw(pd, rand.New(rand.NewPCG(1, 2)), ep, pp); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range nd.N {
+		if ep[i] != float64(i) {
+			t.Errorf("row %d: epred %g, want the offset %d", i, ep[i], i)
+		}
+		want := float64(i) + 2/math.Sqrt(nd.Weights[i])*rng.NormFloat64()
+		if math.Abs(pp[i]-want) > 1e-12 {
+			t.Errorf("row %d: pred %g, want %g", i, pp[i], want)
+		}
+	}
+}
+
+// TestSummaryPearsonResiduals: with prior weights the summary's scaled
+// residuals are lme4's Pearson residuals √w·(y − fitted)/σ; R:
+//
+//	m <- lmer(I(incidence/size) ~ period + (1 | herd), cbpp, weights = size)
+//	quantile(resid(m, type = "pearson", scaled = TRUE))
+//	# -2.3091619 -0.5436545 -0.1180365  0.2966600  2.7701052
+func TestSummaryPearsonResiduals(t *testing.T) {
+	d := loadDesignOpt(t, "formula/cbpp.csv", "I(incidence/size) ~ period + (1 | herd)", BuildOptions{Weights: "size"}, "herd", "period")
+	fit, err := Fit(d, FitOptions{REML: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := fit.WriteSummary(&b); err != nil {
+		t.Fatal(err)
+	}
+	if want := "-2.3092  -0.5437  -0.1180  0.2967  2.7701"; !strings.Contains(b.String(), want) {
+		t.Errorf("summary lacks lme4's scaled residuals %q:\n%s", want, b.String())
 	}
 }

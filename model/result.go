@@ -52,6 +52,9 @@ type FitResult struct {
 	Vcov [][]float64 `json:"-"`
 	// Residuals are y − fitted.
 	Residuals []float64 `json:"-"`
+	// weights are the prior weights (nil: none): the summary's scaled
+	// residuals are Pearson residuals √w·r/σ, as lme4's summary shows.
+	weights []float64
 	// DF is the number of parameters p + length(θ) + 1.
 	DF int `json:"-"`
 	// NGroups gives the number of levels per grouping factor.
@@ -226,6 +229,9 @@ func (r *FitResult) WriteSummary(w io.Writer) error {
 		sr := make([]float64, len(r.Residuals))
 		for i, v := range r.Residuals {
 			sr[i] = v / r.Sigma
+			if r.weights != nil {
+				sr[i] *= math.Sqrt(r.weights[i])
+			}
 		}
 		q := quantiles(sr)
 		b.WriteString("Scaled residuals:\n")

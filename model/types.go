@@ -50,6 +50,19 @@ type BuildOptions struct {
 	// (baseline) level of its treatment contrasts; by default the first
 	// level in R's sorted order.
 	Reference map[string]string
+	// Weights names a numeric column of prior weights wᵢ: the residual
+	// variance of row i is σ²/wᵢ, as lmer's weights= argument makes it.
+	// Every used weight must be finite and > 0; a row with NA there is
+	// dropped. "" means all weights 1.
+	Weights string
+	// Offset names a numeric column added to the linear predictor with
+	// coefficient 1, as lmer's offset= argument (it adds to the formula's
+	// offset() terms). "" means none.
+	Offset string
+	// DropRankDeficient drops the fixed-effects columns that are linear
+	// combinations of the columns before them, as lme4 does, and lists
+	// them in Design.Aliased; when false such columns are an error.
+	DropRankDeficient bool
 	// Family is the response distribution (Gaussian by default); it
 	// decides which responses are valid (see Design.Family).
 	Family Family
@@ -86,6 +99,21 @@ type Design struct {
 	// YLevels are the two levels of a categorical Bernoulli or Binomial
 	// response (failure first), nil otherwise.
 	YLevels []string
+
+	// Weights holds the prior weights of the used rows (nil: all 1);
+	// the residual variance of row i is σ²/Weights[i].
+	Weights []float64
+	// Offset holds the offset of the used rows, the sum of the formula's
+	// offset() terms and the offset column (nil: none). The linear
+	// predictor is Offset + Xβ + Zb.
+	Offset []float64
+	// Aliased names the fixed-effects columns dropped because they are
+	// linear combinations of the columns before them (lme4's
+	// "fixed-effect model matrix is rank deficient so dropping ...").
+	Aliased []string
+	// WeightsColumn and OffsetColumn are BuildOptions.Weights and
+	// BuildOptions.Offset.
+	WeightsColumn, OffsetColumn string
 
 	// fixed records how each fixed-effects column was made, so that the
 	// same construction can be applied to new data.
@@ -135,6 +163,11 @@ type NewData struct {
 	Trials []float64
 	// Terms parallel Design.Terms.
 	Terms []*NewReTerm
+	// Offset is each new row's offset (nil when the model has none).
+	Offset []float64
+	// Weights are the new rows' prior weights, from the model's weights
+	// column when the new data have it (nil: weight 1 for every row).
+	Weights []float64
 }
 
 // NewReTerm is a random-effect term evaluated on new rows.

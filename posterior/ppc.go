@@ -195,6 +195,12 @@ func TrainingRows(d *model.Design, lo, hi int) *model.NewData {
 	m := hi - lo
 	_, p := d.X.Dims()
 	nd := &model.NewData{N: m, X: d.X.Slice(lo, hi, 0, p).(*mat.Dense), Y: d.Y[lo:hi]}
+	if d.Offset != nil {
+		nd.Offset = d.Offset[lo:hi]
+	}
+	if d.Weights != nil {
+		nd.Weights = d.Weights[lo:hi] // replicates have residual sd σ/√w
+	}
 	for _, t := range d.Terms {
 		nt := &model.NewReTerm{Refs: t.Refs[lo:hi], Z: make([]float64, t.K*m)}
 		for e := range t.K {

@@ -733,7 +733,7 @@ func (ch *crossedChain) step(it int, warm bool) {
 func (ch *crossedChain) record(row []float64) {
 	ev := ch.ev
 	psiPrior := ev.fill(ch.psi)
-	row[0] = ev.logJoint(psiPrior, math.Exp(ch.psi[0]), ch.beta, ch.b)
+	row[0] = ev.logJoint(psiPrior, math.Exp(ch.psi[0]), ch.beta, ch.b) + ch.st.lpWeights
 	writeRow(row[1:], ev, ch.psi, ch.beta, ch.b, ch.st.names)
 }
 

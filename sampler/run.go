@@ -100,6 +100,9 @@ type setup struct {
 	fixed []fixedPrior
 	names *Names
 	newK  func(d *model.Design) (Kernel, error)
+	// lpWeights is ½ Σ log wᵢ: the weighted model's log density less the
+	// working (√w-scaled) model's, added to lp__.
+	lpWeights float64
 }
 
 func defaultKernel(d *model.Design) (Kernel, error) { return model.NewMixedModel(d) }
@@ -291,6 +294,15 @@ func newSetup(spec *Spec, opt Options) (*setup, Kernel, error) {
 	if newK == nil {
 		newK = defaultKernel
 	}
+	lpWeights := spec.Design.LogWeights() / 2
+	if spec.Design.Weighted() {
+		// Prior weights and offsets: every method samples the model of the
+		// √w-scaled rows, y − offset (model.Design.Working), which is the
+		// weighted model exactly.
+		s := *spec
+		s.Design = spec.Design.Working()
+		spec = &s
+	}
 	k0, err := newK(spec.Design)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sampler: %w", err)
@@ -303,7 +315,7 @@ func newSetup(spec *Spec, opt Options) (*setup, Kernel, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st := &setup{spec: spec, lay: lay, fixed: fixed, names: columnNames(spec.Design, opt.RandomEffects), newK: newK}
+	st := &setup{spec: spec, lay: lay, fixed: fixed, names: columnNames(spec.Design, opt.RandomEffects), newK: newK, lpWeights: lpWeights}
 	return st, k0, nil
 }
 
@@ -626,7 +638,7 @@ func (ch *chain) stepEffects() {
 func (ch *chain) record(row []float64) {
 	ev := ch.ev
 	psiPrior := ev.fill(ch.psi)
-	row[0] = ev.logJoint(psiPrior, math.Exp(ch.psi[0]), ch.beta, ch.b)
+	row[0] = ev.logJoint(psiPrior, math.Exp(ch.psi[0]), ch.beta, ch.b) + ch.st.lpWeights
 	writeRow(row[1:], ev, ch.psi, ch.beta, ch.b, ch.st.names)
 }
 

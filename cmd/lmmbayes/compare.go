@@ -59,6 +59,7 @@ func cmdCompare(e *env, args []string) error {
 	if err := checkRunData(e.stderr, "compare", cfg, dir); err != nil {
 		return err
 	}
+	useRunColumns(cfg, dir)
 	d, err := buildDesign(cfg)
 	if err != nil {
 		return err

@@ -44,11 +44,19 @@ type dataConfig struct {
 	Factors   []string          `toml:"factors"`
 	NA        []string          `toml:"na"`
 	Reference map[string]string `toml:"reference"`
+	// Weights names the column of prior weights (lmer's weights=).
+	Weights string `toml:"weights"`
+	// Offset names a column added to the linear predictor (lmer's
+	// offset=).
+	Offset string `toml:"offset"`
 }
 
 // modelConfig is the [model] section.
 type modelConfig struct {
 	Formula string `toml:"formula"`
+	// RankDeficient is "drop" (drop aliased fixed-effects columns, as
+	// lme4 does) or "error".
+	RankDeficient string `toml:"rank_deficient"`
 	// Family is the response distribution: "gaussian" (default),
 	// "bernoulli", "binomial", "poisson" or "negbinomial".
 	Family string `toml:"family"`
@@ -98,6 +106,7 @@ type predictConfig struct {
 func defaultConfig() *config {
 	return &config{
 		Data:     dataConfig{NA: []string{"NA", ""}},
+		Model:    modelConfig{RankDeficient: "drop"},
 		Priors:   map[string]string{},
 		Sampler:  samplerConfig{Chains: 4, Warmup: 1000, Draws: 1000, Thin: 1, Method: "auto"},
 		Output:   outputConfig{Dir: "lmmbayes_out", RandomEffects: true, MLFit: true, PPC: true, MemoryMB: 1024},
@@ -110,8 +119,8 @@ func defaultConfig() *config {
 // configKeys lists every key a config file may hold, for strict checking
 // and suggestions. "priors.*" and "data.reference.*" take any name.
 var configKeys = []string{
-	"data", "data.path", "data.factors", "data.na", "data.reference",
-	"model", "model.formula", "model.family",
+	"data", "data.path", "data.factors", "data.na", "data.reference", "data.weights", "data.offset",
+	"model", "model.formula", "model.family", "model.rank_deficient",
 	"priors",
 	"sampler", "sampler.chains", "sampler.warmup", "sampler.draws", "sampler.thin", "sampler.seed", "sampler.method", "sampler.conjugate_inv_gamma",
 	"output", "output.dir", "output.random_effects", "output.plots", "output.ml_fit", "output.ppc", "output.memory_mb",
@@ -267,6 +276,11 @@ func (c *config) validate() error {
 	default:
 		return inputErrorf("%s: key \"sampler.method\" must be \"auto\", \"collapsed\", \"nuts\" or \"crossed\", got %q%s", c.where("sampler.method"), c.Sampler.Method,
 			suggest(c.Sampler.Method, []string{"auto", "collapsed", "nuts", "crossed"}))
+	}
+	switch c.Model.RankDeficient {
+	case "drop", "error":
+	default:
+		return inputErrorf("%s: key \"model.rank_deficient\" must be \"drop\" or \"error\", got %q", c.where("model.rank_deficient"), c.Model.RankDeficient)
 	}
 	if _, err := model.ParseFamily(c.Model.Family); err != nil {
 		return inputErrorf("%s: key \"model.family\": %v%s", c.where("model.family"), err,

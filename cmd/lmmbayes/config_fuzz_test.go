@@ -13,6 +13,8 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add("[sampler]\nchains = -1\n")
 	f.Add("[sampler]\nchains = 99999999999999999999\n")
 	f.Add("[data.reference]\nf = \"a\"\n[priors]\nb = \"normal(0,1)\"\n")
+	f.Add("[data]\nweights = \"w\"\noffset = \"o\"\n[model]\nrank_deficient = \"drop\"\n")
+	f.Add("[data]\nweights = 1\n[model]\nrank_deficient = \"warn\"\n")
 	f.Add("[output]\nrandom_effects = \"yes\"\n")
 	f.Add("x = [1, \"a\"]\n[[sampler]]\n")
 	f.Add("[predict]\nnew_levels = \"error\"\nre_form = \"NA\"\n")

@@ -12,6 +12,7 @@ import (
 func cmdFit(e *env, args []string) error {
 	fs := newFlags("fit", "[CONFIG] [flags]\n\nFit the model by maximum likelihood (or REML), as lme4's lmer does.", e.stdout)
 	mf := addModelFlags(fs)
+	mf.addWeightsFlag(fs)
 	reml := fs.Bool("reml", false, "fit by REML instead of maximum likelihood")
 	asJSON := fs.Bool("json", false, "print the fit as JSON (the keys of lme4's reference files)")
 	coef := fs.Bool("coef", false, "also print coef(): fixed plus random coefficients per level")
@@ -32,6 +33,9 @@ func cmdFit(e *env, args []string) error {
 	if msg := dropped.Report(); msg != "" {
 		fmt.Fprintln(e.stderr, msg)
 	}
+	if msg := d.RankMessage(); msg != "" {
+		fmt.Fprintln(e.stderr, "lmmbayes: "+msg)
+	}
 	if d.Family != model.Gaussian {
 		return fitGLMM(e, d, *reml, *nagq, *asJSON, *ranef, *coef)
 	}
@@ -47,10 +51,15 @@ func cmdFit(e *env, args []string) error {
 		enc.SetIndent("", "  ")
 		// lme4's keys, and what scale() and poly() learned from the
 		// data (run.json records the same under levels.transforms).
+		// The aliased columns dropped, and the weights and offset
+		// columns, when there are any.
 		out := struct {
 			*model.FitResult
 			Transforms []*model.Transform `json:"transforms,omitempty"`
-		}{fit, d.LevelMap().Transforms}
+			Aliased    []string           `json:"aliased,omitempty"`
+			Weights    string             `json:"weights,omitempty"`
+			Offset     string             `json:"offset,omitempty"`
+		}{fit, d.LevelMap().Transforms, d.Aliased, d.WeightsColumn, d.OffsetColumn}
 		if err := enc.Encode(out); err != nil {
 			return fmt.Errorf("fit: writing JSON: %w", err)
 		}

@@ -11,11 +11,14 @@ const initTemplate = `# lmmbayes config. Paths are relative to this file.
 path = "data.csv"        # CSV file with a header row (required)
 factors = []             # columns to treat as categorical even if numeric
 na = ["NA", ""]          # cell values that mean "missing"
+# weights = "w"          # prior weights: residual variance sigma^2/w, as lmer's weights= (default: none)
+# offset = "o"           # a column added to the linear predictor, as lmer's offset= (default: none)
 # [data.reference]       # reference (baseline) level of a factor
 # attitude = "inf"
 
 [model]
 formula = "y ~ x + (1 | group)"   # lme4 syntax (required)
+rank_deficient = "drop"  # aliased fixed-effects columns: "drop" them as lme4 does, or "error"
 family = "gaussian"      # or bernoulli, binomial, poisson, negbinomial (docs/config.md)
 
 [priors]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/lmmbayes/lmmbayes/draws"
 	"github.com/lmmbayes/lmmbayes/model"
@@ -16,6 +17,8 @@ type modelFlags struct {
 	data    *string
 	formula *string
 	factors *string
+	// weights is --weights (run and fit only; nil elsewhere).
+	weights *string
 	family  *string
 }
 
@@ -27,6 +30,18 @@ func addModelFlags(fs *flagSet) *modelFlags {
 		factors: fs.String("factors", "", "comma-separated `columns` to treat as categorical (overrides [data] factors)"),
 		family:  fs.String("family", "", "response `family`: gaussian, bernoulli, binomial, poisson or negbinomial (overrides [model] family)"),
 	}
+}
+
+// addModelFlagsWeights is addModelFlags with --weights.
+func addModelFlagsWeights(fs *flagSet) *modelFlags {
+	m := addModelFlags(fs)
+	m.addWeightsFlag(fs)
+	return m
+}
+
+// addWeightsFlag registers --weights (run and fit).
+func (m *modelFlags) addWeightsFlag(fs *flagSet) {
+	m.weights = fs.String("weights", "", "`column` of prior weights: residual variance sigma^2/w, as lmer's weights= (overrides [data] weights)")
 }
 
 // config returns the config named by pos (at most one path) with the
@@ -75,6 +90,10 @@ func (m *modelFlags) config(pos []string) (*config, error) {
 		cfg.Data.Factors = splitList(*m.factors)
 		cfg.flagKeys["data.factors"] = "--factors"
 	}
+	if m.weights != nil && *m.weights != "" {
+		cfg.Data.Weights = *m.weights
+		cfg.flagKeys["data.weights"] = "--weights"
+	}
 	if cfg.Data.Path == "" {
 		return nil, inputErrorf("%s: key \"data.path\" is missing: name the CSV file", cfg.where("data"))
 	}
@@ -120,11 +139,16 @@ func buildDesignFrame(cfg *config) (*model.Design, *model.Frame, *droppedRows, e
 	}
 	// The data are hashed as they are read, so that a run can record
 	// which file it was fitted to (fingerprint).
-	d, fr, dr, err := draws.ReadData(file, path, f, model.FrameOptions{Factors: cfg.Data.Factors, NA: cfg.Data.NA}, model.BuildOptions{Reference: cfg.Data.Reference, Family: fam})
+	d, fr, dr, err := draws.ReadData(file, path, f, model.FrameOptions{Factors: cfg.Data.Factors, NA: cfg.Data.NA},
+		model.BuildOptions{Reference: cfg.Data.Reference, Family: fam, Weights: cfg.Data.Weights, Offset: cfg.Data.Offset,
+			DropRankDeficient: cfg.Model.RankDeficient != "error"})
 	if err != nil {
 		var fe *model.FormulaError
 		if errors.As(err, &fe) {
 			return nil, nil, nil, formulaError(cfg, fe)
+		}
+		if strings.Contains(err.Error(), "model matrix is rank deficient") {
+			err = fmt.Errorf("%w (%s: model.rank_deficient = \"error\"; \"drop\" drops them as lme4 does)", err, cfg.where("model.rank_deficient"))
 		}
 		return nil, nil, nil, asInput(err)
 	}

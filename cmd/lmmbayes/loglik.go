@@ -9,8 +9,9 @@ import (
 )
 
 // logLikSpec is what makes each chain of a run of d write log_lik_K.csv:
-// the log-likelihood of every used row, log N(yᵢ; xᵢβ + zᵢb, σ²) (for a
-// GLMM family log p(yᵢ | ηᵢ), loo.GLMMLogLik),
+// the log-likelihood of every used row, log N(yᵢ; oᵢ + xᵢβ + zᵢb, σ²/wᵢ)
+// (offset oᵢ and prior weight wᵢ when the model has them; for a GLMM
+// family log p(yᵢ | ηᵢ), loo.GLMMLogLik),
 // conditional on the draw's effects (as brms's and rstanarm's log_lik),
 // the effects read from the chain's state (draws.Row.Effects) whether or
 // not the r_ columns are written.

@@ -40,6 +40,7 @@ func openRunPosterior(dir string, meta *draws.RunMeta, metaPath string) (*runPos
 		return nil, inputErrorf("loo: %s: its formula %q is not the run's %q (recorded in %s): was the config changed after the run?",
 			meta.Config, cfg.Model.Formula, meta.Formula, filepath.Base(metaPath))
 	}
+	applyRunColumns(cfg, meta) // weights and offset as the run had them (--weights)
 	d, err := buildDesign(cfg)
 	if err != nil {
 		return nil, err

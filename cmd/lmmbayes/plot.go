@@ -261,6 +261,7 @@ func (r *plotRun) rebuildDesign() (*model.Design, error) {
 		if r.meta.Data != "" && r.meta.Data != cfg.Data.Path {
 			cfg.Data.Path = r.meta.Data
 		}
+		applyRunColumns(cfg, r.meta)
 		path := cfg.resolve(cfg.Data.Path)
 		if _, serr := os.Stat(path); serr == nil {
 			if r.meta.DataFile == nil {

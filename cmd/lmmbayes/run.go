@@ -35,7 +35,7 @@ type runFlags struct {
 
 func addRunFlags(fs *flagSet) *runFlags {
 	return &runFlags{
-		model:  addModelFlags(fs),
+		model:  addModelFlagsWeights(fs),
 		out:    fs.String("out", "", "output `dir` (overrides [output] dir)"),
 		chains: fs.Int64("chains", 0, "number of `chains` (overrides [sampler] chains)"),
 		warmup: fs.Int64("warmup", 0, "warmup `iterations` per chain (overrides [sampler] warmup)"),
@@ -144,6 +144,9 @@ func cmdRun(e *env, args []string) error {
 	phases.done("reading the data")
 	if msg := dropped.Report(); msg != "" {
 		fmt.Fprintln(e.stderr, msg)
+	}
+	if msg := d.RankMessage(); msg != "" {
+		fmt.Fprintln(e.stderr, "lmmbayes: "+msg)
 	}
 	if err := checkRunnable(cfg, d); err != nil {
 		return err

@@ -35,3 +35,27 @@ func checkRunData(stderr io.Writer, what string, cfg *config, dir string) error 
 	}
 	return err
 }
+
+// useRunColumns sets the config's weights and offset columns, when it
+// names none, to those the run in dir used (run.json's levels), which
+// --weights may have given: compare and plot rebuild the run's model.
+func useRunColumns(cfg *config, dir string) {
+	meta, _, err := draws.ReadMeta(dir)
+	if err != nil || meta == nil {
+		return
+	}
+	applyRunColumns(cfg, meta)
+}
+
+// applyRunColumns is useRunColumns with run.json read.
+func applyRunColumns(cfg *config, meta *draws.RunMeta) {
+	if meta.Levels == nil {
+		return
+	}
+	if cfg.Data.Weights == "" {
+		cfg.Data.Weights = meta.Levels.WeightsColumn
+	}
+	if cfg.Data.Offset == "" {
+		cfg.Data.Offset = meta.Levels.OffsetColumn
+	}
+}
