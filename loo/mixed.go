@@ -245,7 +245,7 @@ func (g *GroupLogLik) LogLik(pd *model.ParamDraw, dst []float64) error {
 			return fmt.Errorf("the draw has no covariance of %q", g.group)
 		}
 		cl := make([]float64, k*k)
-		if err := cholPSD(pd.Cov[t], k, cl); err != nil {
+		if err := model.CholeskyPSD(pd.Cov[t], k, cl); err != nil {
 			return fmt.Errorf("covariance of %q: %w", g.group, err)
 		}
 		for a := range k {
@@ -342,37 +342,6 @@ func (g *GroupLogLik) LogLik(pd *model.ParamDraw, dst []float64) error {
 		dst[j] = -0.5*float64(nj)*log2Pi - 0.5*logdet - 0.5*quad
 		if g.logW != nil {
 			dst[j] += g.logW[j]
-		}
-	}
-	return nil
-}
-
-// cholPSD writes the lower Cholesky factor of the k × k positive
-// semi-definite matrix a into l, a zero column for a zero pivot.
-func cholPSD(a []float64, k int, l []float64) error {
-	for i := range l {
-		l[i] = 0
-	}
-	for j := range k {
-		s := a[j*k+j]
-		for f := range j {
-			s -= l[j*k+f] * l[j*k+f]
-		}
-		scale := math.Max(math.Abs(a[j*k+j]), 1e-300)
-		if s < -1e-10*scale || math.IsNaN(s) {
-			return fmt.Errorf("not positive semi-definite")
-		}
-		if s <= 1e-14*scale {
-			continue
-		}
-		dj := math.Sqrt(s)
-		l[j*k+j] = dj
-		for i := j + 1; i < k; i++ {
-			v := a[i*k+j]
-			for f := range j {
-				v -= l[i*k+f] * l[j*k+f]
-			}
-			l[i*k+j] = v / dj
 		}
 	}
 	return nil

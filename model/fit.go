@@ -280,33 +280,7 @@ func newFitResult(m *MixedModel, d *Design, reml bool) (*FitResult, error) {
 			ge.Values = append(ge.Values, v)
 		}
 	}
-	for _, ge := range r.Ranef {
-		c := GroupEffects{Group: ge.Group, Levels: ge.Levels}
-		used := make([]bool, len(ge.Names))
-		for j, fn := range d.XNames {
-			v := make([]float64, len(ge.Levels))
-			for l := range v {
-				v[l] = beta[j]
-			}
-			for e, rn := range ge.Names {
-				if rn == fn {
-					used[e] = true
-					for l := range v {
-						v[l] += ge.Values[e][l]
-					}
-				}
-			}
-			c.Names = append(c.Names, fn)
-			c.Values = append(c.Values, v)
-		}
-		for e, rn := range ge.Names {
-			if !used[e] {
-				c.Names = append(c.Names, rn)
-				c.Values = append(c.Values, slices.Clone(ge.Values[e]))
-			}
-		}
-		r.Coef = append(r.Coef, c)
-	}
+	r.Coef = coefOf(d.XNames, beta, r.Ranef)
 	r.NGroups = make([]NamedInt, 0, len(r.Ranef))
 	for _, ge := range r.Ranef {
 		r.NGroups = append(r.NGroups, NamedInt{ge.Group, len(ge.Levels)})
@@ -416,4 +390,39 @@ func momentStart(m *MixedModel) ([]float64, bool) {
 		th[t.thoff] = math.Min(math.Max(math.Sqrt(tau[ti]/ve), 0.05), 10)
 	}
 	return th, true
+}
+
+// coefOf is lme4's coef(): per grouping factor and level, each fixed
+// effect plus the level's random effect of the same name, then the random
+// effects without a fixed counterpart.
+func coefOf(xnames []string, beta []float64, ranef []GroupEffects) []GroupEffects {
+	var coef []GroupEffects
+	for _, ge := range ranef {
+		c := GroupEffects{Group: ge.Group, Levels: ge.Levels}
+		used := make([]bool, len(ge.Names))
+		for j, fn := range xnames {
+			v := make([]float64, len(ge.Levels))
+			for l := range v {
+				v[l] = beta[j]
+			}
+			for e, rn := range ge.Names {
+				if rn == fn {
+					used[e] = true
+					for l := range v {
+						v[l] += ge.Values[e][l]
+					}
+				}
+			}
+			c.Names = append(c.Names, fn)
+			c.Values = append(c.Values, v)
+		}
+		for e, rn := range ge.Names {
+			if !used[e] {
+				c.Names = append(c.Names, rn)
+				c.Values = append(c.Values, slices.Clone(ge.Values[e]))
+			}
+		}
+		coef = append(coef, c)
+	}
+	return coef
 }

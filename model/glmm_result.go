@@ -426,33 +426,7 @@ func groupEffects(m *MixedModel, b [][]float64, beta []float64) (GroupedEffects,
 			ge.Values = append(ge.Values, v)
 		}
 	}
-	for _, ge := range ranef {
-		c := GroupEffects{Group: ge.Group, Levels: ge.Levels}
-		used := make([]bool, len(ge.Names))
-		for j, fn := range d.XNames {
-			v := make([]float64, len(ge.Levels))
-			for l := range v {
-				v[l] = beta[j]
-			}
-			for e, rn := range ge.Names {
-				if rn == fn {
-					used[e] = true
-					for l := range v {
-						v[l] += ge.Values[e][l]
-					}
-				}
-			}
-			c.Names = append(c.Names, fn)
-			c.Values = append(c.Values, v)
-		}
-		for e, rn := range ge.Names {
-			if !used[e] {
-				c.Names = append(c.Names, rn)
-				c.Values = append(c.Values, slices.Clone(ge.Values[e]))
-			}
-		}
-		coef = append(coef, c)
-	}
+	coef = coefOf(d.XNames, beta, ranef)
 	return ranef, coef, nil
 }
 

@@ -182,7 +182,7 @@ func (p *Predictor) addTerm(t int, term *ReTerm, pd *ParamDraw, rng *rand.Rand, 
 		if t >= len(pd.Cov) || len(pd.Cov[t]) != k*k {
 			return fmt.Errorf("predict: no covariance for the new levels of %q", term.Group)
 		}
-		if err := choleskyPSD(pd.Cov[t], k, p.chol); err != nil {
+		if err := CholeskyPSD(pd.Cov[t], k, p.chol); err != nil {
 			return fmt.Errorf("predict: covariance of %q: %w", term.Group, err)
 		}
 		bn := p.bNew[t]
@@ -224,11 +224,11 @@ func (p *Predictor) addTerm(t int, term *ReTerm, pd *ParamDraw, rng *rand.Rand, 
 	return nil
 }
 
-// choleskyPSD writes the lower Cholesky factor of the k × k positive
+// CholeskyPSD writes the lower Cholesky factor of the k × k positive
 // semi-definite matrix a into l. A zero pivot (a variance at zero, or a
 // correlation at ±1) gives a zero column, so that draws stay on the
 // degenerate subspace instead of failing.
-func choleskyPSD(a []float64, k int, l []float64) error {
+func CholeskyPSD(a []float64, k int, l []float64) error {
 	for i := range k * k {
 		l[i] = 0
 	}

@@ -145,14 +145,14 @@ func TestPredictNewLevels(t *testing.T) {
 
 func TestCholeskyPSD(t *testing.T) {
 	l := make([]float64, 4)
-	if err := choleskyPSD([]float64{4, 2, 2, 1}, 2, l); err != nil {
+	if err := CholeskyPSD([]float64{4, 2, 2, 1}, 2, l); err != nil {
 		t.Fatal(err)
 	}
 	// Correlation 1: the second column collapses to zero.
 	if l[0] != 2 || l[2] != 1 || l[3] != 0 {
 		t.Errorf("singular factor = %v", l)
 	}
-	if err := choleskyPSD([]float64{1, 2, 2, 1}, 2, l); err == nil {
+	if err := CholeskyPSD([]float64{1, 2, 2, 1}, 2, l); err == nil {
 		t.Error("indefinite matrix accepted")
 	}
 }
