@@ -97,10 +97,10 @@ type Options struct {
 	// NUTS's Hamiltonian: a deliberately wrong sampler for the Geweke
 	// test to catch.
 	nutsKineticScale float64
-	// nutsSignedSD makes NUTS move in the signed-SD coordinates of
-	// signedSD instead of ψ itself (log τ); see docs/sampler.md for why
-	// it is measured but not the default yet.
-	nutsSignedSD bool
+	// nutsLogSD makes NUTS move in ψ itself (log τ) instead of the
+	// signed-SD coordinates of signedSD (the comparison that chose them,
+	// docs/sampler.md).
+	nutsLogSD bool
 	// noScaleStep turns off the crossed method's scale (interweaving)
 	// step, for measurement.
 	noScaleStep bool

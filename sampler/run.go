@@ -462,7 +462,7 @@ func newChain(st *setup, opt Options, id int, mode, cov []float64, useNUTS bool)
 		// ch.prop is read at each call: setY replaces the kernels.
 		f := func(q, g []float64) float64 { return ch.ev.logTargetGrad(q, ch.prop.(gradKernel), g) }
 		q0, cov0 := ch.psi, cov
-		if opt.nutsSignedSD {
+		if !opt.nutsLogSD {
 			ch.sgn = newSignedSD(lay)
 			f = ch.sgn.wrap(f)
 			q0 = make([]float64, d)

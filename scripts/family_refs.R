@@ -13,7 +13,7 @@
 # lme4 stage: the JSON format and code of /work/shared/reference/scripts/mljson.R
 # (the same keys; "data" is the file relative to testdata/).
 #
-# stan stage: brms with rstan, 4 chains x (1000 warmup + 2500 draws),
+# stan stage: brms with rstan, 4 chains x (1000 warmup + 2500 draws; 10000 for threeway),
 # adapt_delta 0.95, cores 2, seed 20261207. Formulas use `0 + Intercept + ...`
 # so the Intercept prior is on the real intercept, not brms's centred one.
 # Priors (the program's config syntax): b and Intercept ~ normal(0, 1000),
@@ -53,7 +53,12 @@ specs <- list(
     bf = "rt ~ 0 + Intercept + A * B + (1 + A * B | subj) + (1 + A * B | item)", scale = "rt"),
   threeway = list(file = fam("threeway.csv"), factors = "subj",
     f = "y ~ A * B * C + (1 + A * B * C | subj)",
-    bf = "y ~ 0 + Intercept + A * B * C + (1 + A * B * C | subj)", scale = "unit"),
+    bf = "y ~ 0 + Intercept + A * B * C + (1 + A * B * C | subj)", scale = "unit",
+    # 4 x 10000 draws (2026-12-07): with 4 x 2500, two tail statistics (the
+    # 2.5 % quantile of r_subj[s03,C], the sd of cor_subj__Intercept__A:C)
+    # sat 2-3 combined MCSE from two 4 x 10000 lmmbayes runs that agreed
+    # with each other (docs/sampler.md, "Coordinates: signed SDs").
+    draws = 10000),
   factor4 = list(file = fam("factor4.csv"), factors = c("g", "f"),
     f = "y ~ f + (0 + f | g)",
     bf = "y ~ 0 + Intercept + f + (0 + f | g)", scale = "unit"),
@@ -132,6 +137,9 @@ write_summary <- function(sm, fn) {
   writeLines(c(paste(cols, collapse = ","), lines), fn)
 }
 
+# ndraws is a model's post-warmup draws per chain: 2500 unless its spec says.
+ndraws <- function(s) if (is.null(s$draws)) 2500 else s$draws
+
 run_stan <- function(nm, seed = 20261207) {
   s <- specs[[nm]]; d <- rd(s$file, s$factors)
   if (nm == "politeness_slopes") d <- d[!is.na(d$frequency), ]  # as lme4 does
@@ -144,7 +152,7 @@ run_stan <- function(nm, seed = 20261207) {
   cat(sprintf("== %s: %s, %d rows\n", nm, s$bf, nrow(d))); print(pr)
   t0 <- proc.time()[["elapsed"]]
   fit <- brm(bf(as.formula(s$bf)), data = d, family = gaussian(), prior = pr, backend = "rstan",
-             chains = 4, iter = 3500, warmup = 1000, cores = 2, seed = seed,
+             chains = 4, iter = 1000 + ndraws(s), warmup = 1000, cores = 2, seed = seed,
              control = list(adapt_delta = 0.95), refresh = 500)
   wall <- proc.time()[["elapsed"]] - t0
   # Keep the fit outside the repository so the summary can be redone
@@ -172,7 +180,7 @@ summarise_fit <- function(nm) {
   write_summary(sm, file.path(outdir, sprintf("stan_%s.csv", nm)))
   et <- rstan::get_elapsed_time(sf)
   info <- list(name = nm, data = sub("^testdata/", "", s$file), formula = s$bf, nobs = nrow(d),
-    chains = 4, warmup = 1000, draws_per_chain = 2500, adapt_delta = 0.95, seed = seed, cores = 2,
+    chains = 4, warmup = 1000, draws_per_chain = ndraws(s), adapt_delta = 0.95, seed = seed, cores = 2,
     wall_seconds = wall, warmup_seconds = sum(et[, "warmup"]), sampling_seconds = sum(et[, "sample"]),
     divergent = rstan::get_num_divergent(sf), max_treedepth_hits = rstan::get_num_max_treedepth(sf),
     max_treedepth = 10, min_ess_bulk = min(sm$ess_bulk, na.rm = TRUE), min_ess_tail = min(sm$ess_tail, na.rm = TRUE),
