@@ -461,10 +461,63 @@ func RunLogistic(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMRes
 	if err := checkGLMMSpec(spec); err != nil {
 		return nil, err
 	}
+	return runGLMMChains(ctx, spec.Design, opt, func(ci, nc int) ([]float64, float64, error) {
+		c, err := newLogitChain(spec, opt, ci+1)
+		if err != nil {
+			return nil, 0, err
+		}
+		out := make([]float64, 0, min(opt.Draws, 4096)*nc)
+		var nacc, nw int
+		sum, sum2 := make([]float64, len(c.psi)), make([]float64, len(c.psi))
+		for it := range opt.Warmup + opt.Draws {
+			if it%64 == 0 && ctx.Err() != nil {
+				return out, float64(nacc) / float64(max(len(out)/nc, 1)), ctx.Err()
+			}
+			acc := c.step()
+			if it < opt.Warmup {
+				// Robbins–Monro on the log scale towards acceptance 0.35,
+				// and per-coordinate SDs of ψ from the second half of
+				// warmup, set at its end (the scale then restarts).
+				a := 0.0
+				if acc {
+					a = 1
+				}
+				c.scale *= math.Exp((a - 0.35) / math.Pow(float64(it%max(opt.Warmup/2, 1)+10), 0.6))
+				if it >= opt.Warmup/2 {
+					for k, v := range c.psi {
+						sum[k] += v
+						sum2[k] += v * v
+					}
+					nw++
+				}
+				if it == opt.Warmup-1 && nw >= 20 {
+					for k := range c.psiSD {
+						m := sum[k] / float64(nw)
+						c.psiSD[k] = math.Max(math.Sqrt(math.Max(sum2[k]/float64(nw)-m*m, 0)), 1e-3)
+					}
+					c.scale = 2.38 / math.Sqrt(float64(len(c.psi)))
+				}
+				continue
+			}
+			if acc {
+				nacc++
+			}
+			out = slices.Grow(out, nc)[:len(out)+nc]
+			c.record(out[len(out)-nc:], opt.RandomEffects)
+		}
+		return out, float64(nacc) / float64(opt.Draws), nil
+	})
+}
+
+// runGLMMChains checks opt, runs opt.Chains chains in parallel and
+// gathers their draws: chain(ci, nc) runs chain ci (0-based) and returns
+// its draws (nc columns a row), its acceptance rate and an error (on
+// cancellation the draws so far with ctx.Err()).
+func runGLMMChains(ctx context.Context, d *model.Design, opt GLMMOptions, chain func(ci, nc int) ([]float64, float64, error)) (*GLMMResult, error) {
 	if opt.Chains < 1 || opt.Draws < 1 || opt.Warmup < 0 {
 		return nil, fmt.Errorf("sampler: need chains ≥ 1, draws ≥ 1, warmup ≥ 0; got %d, %d, %d", opt.Chains, opt.Draws, opt.Warmup)
 	}
-	res := &GLMMResult{Columns: glmmColumns(spec.Design, opt.RandomEffects), Draws: make([][]float64, opt.Chains),
+	res := &GLMMResult{Columns: glmmColumns(d, opt.RandomEffects), Draws: make([][]float64, opt.Chains),
 		NDraws: opt.Draws, Accept: make([]float64, opt.Chains)}
 	errs := make([]error, opt.Chains)
 	var wg sync.WaitGroup
@@ -472,56 +525,7 @@ func RunLogistic(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMRes
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := newLogitChain(spec, opt, ci+1)
-			if err != nil {
-				errs[ci] = err
-				return
-			}
-			nc := len(res.Columns)
-			out := make([]float64, 0, min(opt.Draws, 4096)*nc)
-			var nacc, nw int
-			sum, sum2 := make([]float64, len(c.psi)), make([]float64, len(c.psi))
-			for it := range opt.Warmup + opt.Draws {
-				if it%64 == 0 && ctx.Err() != nil {
-					errs[ci] = ctx.Err()
-					res.Draws[ci] = out
-					res.Accept[ci] = float64(nacc) / float64(max(len(out)/nc, 1))
-					return
-				}
-				acc := c.step()
-				if it < opt.Warmup {
-					// Robbins–Monro on the log scale towards acceptance 0.35,
-					// and per-coordinate SDs of ψ from the second half of
-					// warmup, set at its end (the scale then restarts).
-					a := 0.0
-					if acc {
-						a = 1
-					}
-					c.scale *= math.Exp((a - 0.35) / math.Pow(float64(it%max(opt.Warmup/2, 1)+10), 0.6))
-					if it >= opt.Warmup/2 {
-						for k, v := range c.psi {
-							sum[k] += v
-							sum2[k] += v * v
-						}
-						nw++
-					}
-					if it == opt.Warmup-1 && nw >= 20 {
-						for k := range c.psiSD {
-							m := sum[k] / float64(nw)
-							c.psiSD[k] = math.Max(math.Sqrt(math.Max(sum2[k]/float64(nw)-m*m, 0)), 1e-3)
-						}
-						c.scale = 2.38 / math.Sqrt(float64(len(c.psi)))
-					}
-					continue
-				}
-				if acc {
-					nacc++
-				}
-				out = slices.Grow(out, nc)[:len(out)+nc]
-				c.record(out[len(out)-nc:], opt.RandomEffects)
-			}
-			res.Draws[ci] = out
-			res.Accept[ci] = float64(nacc) / float64(opt.Draws)
+			res.Draws[ci], res.Accept[ci], errs[ci] = chain(ci, len(res.Columns))
 		}()
 	}
 	wg.Wait()

@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sync"
 
 	"github.com/lmmbayes/lmmbayes/model"
 	"github.com/lmmbayes/lmmbayes/priors"
@@ -64,46 +63,26 @@ func RunCount(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResult
 	if err := checkCountSpec(spec); err != nil {
 		return nil, err
 	}
-	if opt.Chains < 1 || opt.Draws < 1 || opt.Warmup < 0 {
-		return nil, fmt.Errorf("sampler: need chains ≥ 1, draws ≥ 1, warmup ≥ 0; got %d, %d, %d", opt.Chains, opt.Draws, opt.Warmup)
-	}
-	res := &GLMMResult{Columns: glmmColumns(spec.Design, opt.RandomEffects), Draws: make([][]float64, opt.Chains),
-		NDraws: opt.Draws, Accept: make([]float64, opt.Chains)}
-	errs := make([]error, opt.Chains)
-	var wg sync.WaitGroup
-	for ci := range opt.Chains {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := newCountChain(spec, opt, ci+1)
-			if err != nil {
-				errs[ci] = err
-				return
+	return runGLMMChains(ctx, spec.Design, opt, func(ci, nc int) ([]float64, float64, error) {
+		c, err := newCountChain(spec, opt, ci+1)
+		if err != nil {
+			return nil, 0, err
+		}
+		out := make([]float64, 0, min(opt.Draws, 4096)*nc)
+		for it := range opt.Warmup + opt.Draws {
+			if it%64 == 0 && ctx.Err() != nil {
+				return out, float64(c.acc) / float64(max(len(out)/nc, 1)), ctx.Err()
 			}
-			nc := len(res.Columns)
-			out := make([]float64, 0, min(opt.Draws, 4096)*nc)
-			for it := range opt.Warmup + opt.Draws {
-				if it%64 == 0 && ctx.Err() != nil {
-					errs[ci] = ctx.Err()
-					res.Draws[ci] = out
-					res.Accept[ci] = float64(c.acc) / float64(max(len(out)/nc, 1))
-					return
-				}
-				if err := c.step(it, opt.Warmup); err != nil {
-					errs[ci] = err
-					return
-				}
-				if it >= opt.Warmup {
-					out = slices.Grow(out, nc)[:len(out)+nc]
-					c.record(out[len(out)-nc:], opt.RandomEffects)
-				}
+			if err := c.step(it, opt.Warmup); err != nil {
+				return nil, 0, err
 			}
-			res.Draws[ci] = out
-			res.Accept[ci] = float64(c.acc) / float64(opt.Draws)
-		}()
-	}
-	wg.Wait()
-	return finishGLMM(ctx, res, errs)
+			if it >= opt.Warmup {
+				out = slices.Grow(out, nc)[:len(out)+nc]
+				c.record(out[len(out)-nc:], opt.RandomEffects)
+			}
+		}
+		return out, float64(c.acc) / float64(opt.Draws), nil
+	})
 }
 
 func checkCountSpec(s *GLMMSpec) error {
