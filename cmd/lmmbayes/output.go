@@ -69,6 +69,26 @@ type runOutput struct {
 // budget is the memory, in bytes, that post-processing may hold draws in.
 func (o *runOutput) budget() int64 { return o.cfg.Output.MemoryMB << 20 }
 
+// summarizeBesideML runs summarize while fit (when not nil: the ML fit)
+// runs on another goroutine; fit's warnings follow the summaries'.
+func (o *runOutput) summarizeBesideML(fit func() []string) error {
+	var mlWarnings []string
+	mlDone := make(chan struct{})
+	go func() {
+		defer close(mlDone)
+		if fit != nil {
+			mlWarnings = fit()
+		}
+	}()
+	err := o.summarize()
+	<-mlDone
+	if err != nil {
+		return err
+	}
+	o.warnings = append(o.warnings, mlWarnings...)
+	return nil
+}
+
 // summarize computes the posterior summary of every parameter from the
 // draws files, as many columns at a time as the memory budget allows.
 func (o *runOutput) summarize() error {

@@ -229,20 +229,13 @@ func cmdRun(e *env, args []string) error {
 	// The ML fit for ml_fit.json (compare fits the model itself when the
 	// file is absent: [output] ml_fit = false) runs beside the summaries;
 	// its warnings follow theirs.
-	var mlWarnings []string
-	mlDone := make(chan struct{})
-	go func() {
-		defer close(mlDone)
-		if cfg.Output.MLFit {
-			mlWarnings = out.fitML()
-		}
-	}()
-	err = out.summarize()
-	<-mlDone
-	if err != nil {
+	var fit func() []string
+	if cfg.Output.MLFit {
+		fit = out.fitML
+	}
+	if err := out.summarizeBesideML(fit); err != nil {
 		return err
 	}
-	out.warnings = append(out.warnings, mlWarnings...)
 	phases.done("summaries, ML fit")
 	if err := out.write(*rf.force); err != nil {
 		return err

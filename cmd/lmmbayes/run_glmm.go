@@ -130,20 +130,13 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	if err := out.finishDraws(); err != nil {
 		return err
 	}
-	var mlWarnings []string
-	mlDone := make(chan struct{})
-	go func() {
-		defer close(mlDone)
-		if cfg.Output.MLFit {
-			mlWarnings = out.fitGLMMML()
-		}
-	}()
-	err = out.summarize()
-	<-mlDone
-	if err != nil {
+	var fit func() []string
+	if cfg.Output.MLFit {
+		fit = out.fitGLMMML
+	}
+	if err := out.summarizeBesideML(fit); err != nil {
 		return err
 	}
-	out.warnings = append(out.warnings, mlWarnings...)
 	phases.done("summaries, ML fit")
 	if err := out.write(*rf.force); err != nil {
 		return err
