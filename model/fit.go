@@ -191,40 +191,7 @@ func newFitResult(m *MixedModel, d *Design, reml bool) (*FitResult, error) {
 	r.FixefSE = NamedValues{Names: slices.Clone(d.XNames), Values: se}
 	// VarCorr in kernel order, group names made unique as R's
 	// make.unique does.
-	seen := map[string]int{}
-	for _, t := range m.terms {
-		g := t.t.Group
-		name := g
-		if c, ok := seen[g]; ok {
-			name = g + "." + strconv.Itoa(c)
-			seen[g] = c + 1
-		} else {
-			seen[g] = 1
-		}
-		k := t.k
-		cov := make([]float64, k*k)
-		for a := range k {
-			for b := range k {
-				var s float64
-				for c := 0; c <= min(a, b); c++ {
-					s += t.lambda[a*k+c] * t.lambda[b*k+c]
-				}
-				cov[a*k+b] = r.Sigma * r.Sigma * s
-			}
-		}
-		for e := range k {
-			r.VarCorr = append(r.VarCorr, VarCorrRow{Group: name, Var1: t.t.Names[e], Vcov: cov[e*k+e], SDCor: math.Sqrt(cov[e*k+e])})
-		}
-		for a := range k {
-			for b := a + 1; b < k; b++ {
-				corr := 0.0
-				if den := math.Sqrt(cov[a*k+a] * cov[b*k+b]); den > 0 {
-					corr = cov[a*k+b] / den
-				}
-				r.VarCorr = append(r.VarCorr, VarCorrRow{Group: name, Var1: t.t.Names[a], Var2: t.t.Names[b], Vcov: cov[a*k+b], SDCor: corr})
-			}
-		}
-	}
+	r.VarCorr = append(r.VarCorr, m.varCorrRows(r.Sigma*r.Sigma)...)
 	r.VarCorr = append(r.VarCorr, VarCorrRow{Group: "Residual", Vcov: r.Sigma * r.Sigma, SDCor: r.Sigma})
 	// Random effects b = Λu and fitted values.
 	b := make([][]float64, len(d.Terms))
@@ -425,4 +392,47 @@ func coefOf(xnames []string, beta []float64, ranef []GroupEffects) []GroupEffect
 		coef = append(coef, c)
 	}
 	return coef
+}
+
+// varCorrRows is lme4's VarCorr of the random-effect terms in kernel
+// order at the current Λ, each covariance scaled by s2 (σ² for the
+// Gaussian model, 1 for a GLMM): the variances (SDs) then the
+// correlations per term, group names made unique as R's make.unique does.
+func (m *MixedModel) varCorrRows(s2 float64) []VarCorrRow {
+	var rows []VarCorrRow
+	seen := map[string]int{}
+	for _, t := range m.terms {
+		g := t.t.Group
+		name := g
+		if c, ok := seen[g]; ok {
+			name = g + "." + strconv.Itoa(c)
+			seen[g] = c + 1
+		} else {
+			seen[g] = 1
+		}
+		k := t.k
+		cov := make([]float64, k*k)
+		for a := range k {
+			for b := range k {
+				var s float64
+				for c := 0; c <= min(a, b); c++ {
+					s += t.lambda[a*k+c] * t.lambda[b*k+c]
+				}
+				cov[a*k+b] = s2 * s
+			}
+		}
+		for e := range k {
+			rows = append(rows, VarCorrRow{Group: name, Var1: t.t.Names[e], Vcov: cov[e*k+e], SDCor: math.Sqrt(cov[e*k+e])})
+		}
+		for a := range k {
+			for b := a + 1; b < k; b++ {
+				corr := 0.0
+				if den := math.Sqrt(cov[a*k+a] * cov[b*k+b]); den > 0 {
+					corr = cov[a*k+b] / den
+				}
+				rows = append(rows, VarCorrRow{Group: name, Var1: t.t.Names[a], Var2: t.t.Names[b], Vcov: cov[a*k+b], SDCor: corr})
+			}
+		}
+	}
+	return rows
 }

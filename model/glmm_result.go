@@ -353,40 +353,7 @@ func (g *glmm) result(f *glmmFit) (*GLMMFitResult, error) {
 		r.Deviance += g.fam.unitDeviance(g.y[i], g.ntr[i], mu, g.shape)
 	}
 	// VarCorr (σ = 1), ranef and coef.
-	seen := map[string]int{}
-	for _, t := range m.terms {
-		gname := t.t.Group
-		name := gname
-		if c, ok := seen[gname]; ok {
-			name = gname + "." + strconv.Itoa(c)
-			seen[gname] = c + 1
-		} else {
-			seen[gname] = 1
-		}
-		k := t.k
-		cov := make([]float64, k*k)
-		for a := range k {
-			for b := range k {
-				var s float64
-				for c := 0; c <= min(a, b); c++ {
-					s += t.lambda[a*k+c] * t.lambda[b*k+c]
-				}
-				cov[a*k+b] = s
-			}
-		}
-		for e := range k {
-			r.VarCorr = append(r.VarCorr, VarCorrRow{Group: name, Var1: t.t.Names[e], Vcov: cov[e*k+e], SDCor: math.Sqrt(cov[e*k+e])})
-		}
-		for a := range k {
-			for b := a + 1; b < k; b++ {
-				corr := 0.0
-				if den := math.Sqrt(cov[a*k+a] * cov[b*k+b]); den > 0 {
-					corr = cov[a*k+b] / den
-				}
-				r.VarCorr = append(r.VarCorr, VarCorrRow{Group: name, Var1: t.t.Names[a], Var2: t.t.Names[b], Vcov: cov[a*k+b], SDCor: corr})
-			}
-		}
-	}
+	r.VarCorr = append(r.VarCorr, m.varCorrRows(1)...)
 	m.ToB(g.u, g.b)
 	ranef, coef, err := groupEffects(m, g.b, f.beta)
 	if err != nil {
