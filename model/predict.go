@@ -99,8 +99,11 @@ func (p *Predictor) Draw(pd *ParamDraw, rng *rand.Rand, epred, pred []float64) e
 		if nd.Offset != nil {
 			s = nd.Offset[i]
 		}
-		for j, bj := range pd.Beta {
-			s += nd.X.At(i, j) * bj
+		if len(pd.Beta) > 0 {
+			xi := nd.X.RawRowView(i)
+			for j, bj := range pd.Beta {
+				s += xi[j] * bj
+			}
 		}
 		epred[i] = s
 	}

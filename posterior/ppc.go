@@ -28,6 +28,19 @@ const PredictStream = 0x707265646963 // "predic"
 // worker holds its epred and pred draws (2 × 16 MiB).
 const ppcChunkValues = 1 << 21
 
+// ppcMinChunks is the number of chunks WritePPC splits the rows into at
+// least (rows permitting), so that small data are simulated on every
+// core too. A constant, not the number of cores, so that the files stay
+// the same on any machine.
+const ppcMinChunks = 8
+
+// ppcChunkRows returns the rows of one chunk of WritePPC for n rows and
+// s draws: at most ppcChunkValues/s, and small enough to make
+// ppcMinChunks chunks.
+func ppcChunkRows(n, s int) int {
+	return max(1, min(ppcChunkValues/s, (n+ppcMinChunks-1)/ppcMinChunks))
+}
+
 // Predictions holds the predictive draws of N rows: row i's S draws are
 // contiguous (Epred[i*S+s], Pred[i*S+s]). Epred is the expected response
 // xβ + zb, Pred adds the residual N(0, σ²).
@@ -230,8 +243,8 @@ const PPCMaxDraws = 4000
 // PredColumns) and ppc_stats.csv (for T in mean, sd, min, max: T(y), the
 // mean and 2.5%/97.5% quantiles of T(y_rep), and the posterior predictive
 // p-value P(T(y_rep) ≥ T(y))). At most PPCMaxDraws posterior draws are
-// used (evenly thinned); draws are seeded by seed, chunk c of the rows
-// with stream PredictStream+c+1, so that the files do not depend on the
+// used (evenly thinned); the rows are split into chunks (ppcChunkRows),
+// draws are seeded by seed, chunk c of the rows with stream PredictStream+c+1, so that the files do not depend on the
 // number of cores. Each file is written atomically.
 func WritePPC(dir string, d *model.Design, post *draws.Draws, seed uint64) error {
 	return WritePPCProgress(dir, d, post, seed, nil)
@@ -251,7 +264,7 @@ func WritePPCProgress(dir string, d *model.Design, post *draws.Draws, seed uint6
 	if err != nil {
 		return fmt.Errorf("ppc: %w", err)
 	}
-	chunk := max(1, ppcChunkValues/s)
+	chunk := ppcChunkRows(d.N, s)
 	nChunks := (d.N + chunk - 1) / chunk
 	workers := max(1, min(runtime.GOMAXPROCS(0), nChunks))
 	sums := make([]float64, s)

@@ -69,19 +69,30 @@ type runOutput struct {
 // budget is the memory, in bytes, that post-processing may hold draws in.
 func (o *runOutput) budget() int64 { return o.cfg.Output.MemoryMB << 20 }
 
-// summarizeBesideML runs summarize while fit (when not nil: the ML fit)
-// runs on another goroutine; fit's warnings follow the summaries'.
-func (o *runOutput) summarizeBesideML(fit func() []string) error {
-	var mlWarnings []string
-	mlDone := make(chan struct{})
+// startML starts fit (when not nil: the ML fit) on a goroutine of its
+// own and returns a function that waits for it and returns its warnings.
+func startML(fit func() []string) func() []string {
+	if fit == nil {
+		return func() []string { return nil }
+	}
+	var warnings []string
+	done := make(chan struct{})
 	go func() {
-		defer close(mlDone)
-		if fit != nil {
-			mlWarnings = fit()
-		}
+		defer close(done)
+		warnings = fit()
 	}()
+	return func() []string {
+		<-done
+		return warnings
+	}
+}
+
+// summarizeBesideML runs summarize while the ML fit started by startML
+// (wait waits for it) runs on another goroutine; the fit's warnings
+// follow the summaries'.
+func (o *runOutput) summarizeBesideML(wait func() []string) error {
 	err := o.summarize()
-	<-mlDone
+	mlWarnings := wait()
 	if err != nil {
 		return err
 	}

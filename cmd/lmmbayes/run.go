@@ -181,6 +181,14 @@ func cmdRun(e *env, args []string) error {
 	defer out.discard()
 	defer e.cleanup.add(out.discard)()
 	out.opt.Sink = out.openSink
+	// The ML fit for ml_fit.json (compare fits the model itself when the
+	// file is absent: [output] ml_fit = false) needs only the design: it
+	// runs beside the sampling (a core is idle while auto's pilot chain
+	// runs) and the summaries; its warnings follow theirs.
+	mlWait := startML(nil)
+	if cfg.Output.MLFit && !chainMode {
+		mlWait = startML(out.fitML)
+	}
 	start := time.Now()
 	res, err := sampler.Run(e.ctx, spec, out.opt)
 	if logger != nil {
@@ -226,14 +234,7 @@ func cmdRun(e *env, args []string) error {
 	if bigPost(d.N, min(out.totalDraws(), posterior.PPCMaxDraws)) {
 		phases.progress(true, "sampling done in %.0f s; summarising %d columns", out.wall.Seconds(), len(res.Names.Columns))
 	}
-	// The ML fit for ml_fit.json (compare fits the model itself when the
-	// file is absent: [output] ml_fit = false) runs beside the summaries;
-	// its warnings follow theirs.
-	var fit func() []string
-	if cfg.Output.MLFit {
-		fit = out.fitML
-	}
-	if err := out.summarizeBesideML(fit); err != nil {
+	if err := out.summarizeBesideML(mlWait); err != nil {
 		return err
 	}
 	phases.done("summaries, ML fit")

@@ -134,7 +134,7 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	if cfg.Output.MLFit {
 		fit = out.fitGLMMML
 	}
-	if err := out.summarizeBesideML(fit); err != nil {
+	if err := out.summarizeBesideML(startML(fit)); err != nil {
 		return err
 	}
 	phases.done("summaries, ML fit")
