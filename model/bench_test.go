@@ -72,3 +72,49 @@ func BenchmarkSetThetaSleepstudy(b *testing.B) { benchSetTheta(b, "sleepstudy_ml
 func BenchmarkFitInstEvalML(b *testing.B)      { benchFit(b, "insteval_ml.json") }
 func BenchmarkDrawInstEval(b *testing.B)       { benchDraw(b, "insteval_ml.json") }
 func BenchmarkSetThetaInstEval(b *testing.B)   { benchSetTheta(b, "insteval_ml.json") }
+
+// benchMaximal returns the kernel of the maximal 2 × 2 crossed model
+// (kernelCases) at its test θ, with the scratch of InvDiagSums' results.
+func benchMaximal(b *testing.B) (*MixedModel, []float64, [][]float64, []float64) {
+	var kc kernelCase
+	for _, c := range kernelCases {
+		if c.name == "maximal 2x2 crossed" {
+			kc = c
+		}
+	}
+	d := loadDesign(b, kc.csv, kc.formula, kc.factors...)
+	m, err := NewMixedModel(d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := m.SetTheta(kc.theta); err != nil {
+		b.Fatal(err)
+	}
+	sums := make([][]float64, len(d.Terms))
+	for i, t := range d.Terms {
+		sums[i] = make([]float64, t.K*t.K)
+	}
+	return m, kc.theta, sums, make([]float64, m.P())
+}
+
+// BenchmarkSetThetaMaximal times the factorisation of the NUTS gradient
+// on the maximal 2 × 2 model.
+func BenchmarkSetThetaMaximal(b *testing.B) {
+	m, th, _, _ := benchMaximal(b)
+	b.ResetTimer()
+	for range b.N {
+		if err := m.SetTheta(th); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkInvDiagSumsMaximal times the selected inversion of the NUTS
+// gradient on the maximal 2 × 2 model.
+func BenchmarkInvDiagSumsMaximal(b *testing.B) {
+	m, _, sums, bd := benchMaximal(b)
+	b.ResetTimer()
+	for range b.N {
+		m.InvDiagSums(sums, bd)
+	}
+}
