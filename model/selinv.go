@@ -1,16 +1,11 @@
 package model
 
-import (
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/lapack/lapack64"
-)
-
 // selInvWork is the scratch of InvDiagSums, allocated on first use.
 type selInvWork struct {
 	mr   int       // rows of the trailing part: Σ_{t≥1} q_t + p
 	q0   int       // columns of the first term
-	lrr  []float64 // mr × mr: the trailing part of L (terms ≥ 1 and X), then its inverse
+	lrr  []float64 // mr × mr: the trailing part of L (terms ≥ 1 and X)
+	vrr  []float64 // mr × mr: L_rr⁻ᵀ (row c is column c of L_rr⁻¹)
 	r    []float64 // q0 × mr: (L_r0 L₀₀⁻¹)ᵀ, then Wᵀ = (L_rr⁻¹ L_r0 L₀₀⁻¹)ᵀ
 	off  []int     // offset of each kernel term ≥ 1 (index t) in the trailing part
 	tinv []float64 // k × k scratch
@@ -111,18 +106,18 @@ func (m *MixedModel) InvDiagSums(sums [][]float64, betaDiag []float64) {
 	if mr == 0 {
 		return
 	}
-	// Trailing part: T = L_rr⁻¹, (M⁻¹)_rr = TᵀT.
-	lapack64.Trtri(blas64.Triangular{Uplo: blas.Lower, Diag: blas.NonUnit, N: mr, Stride: mr, Data: w.lrr})
+	// Trailing part: T = L_rr⁻¹, (M⁻¹)_rr = TᵀT, whose entry (a, b) is
+	// the dot product of columns a and b of T: rows a and b of V = Tᵀ,
+	// both zero before min(a, b).
+	lowerInvT(w.lrr, mr, w.vrr)
+	v := w.vrr
 	colSumsBlock := func(c0, k int, out []float64) {
 		for a := range k {
+			ca := c0 + a
+			va := v[ca*mr+ca : (ca+1)*mr]
 			for b := 0; b <= a; b++ {
-				var s float64
-				ca, cb := c0+a, c0+b
-				for r := ca; r < mr; r++ {
-					row := w.lrr[r*mr:]
-					s += row[ca] * row[cb]
-				}
-				out[a*k+b] += s
+				cb := c0 + b
+				out[a*k+b] += dotAcc(va, v[cb*mr+ca:(cb+1)*mr])
 			}
 		}
 	}
@@ -137,12 +132,8 @@ func (m *MixedModel) InvDiagSums(sums [][]float64, betaDiag []float64) {
 	}
 	xoff := mr - p
 	for c := range p {
-		var s float64
-		for r := xoff + c; r < mr; r++ {
-			v := w.lrr[r*mr+xoff+c]
-			s += v * v
-		}
-		betaDiag[c] = s
+		vc := v[(xoff+c)*mr+xoff+c : (xoff+c+1)*mr]
+		betaDiag[c] = dotAcc(vc, vc)
 	}
 }
 
@@ -173,6 +164,7 @@ func (m *MixedModel) selInv() *selInvWork {
 	}
 	w.mr += m.p
 	w.lrr = make([]float64, w.mr*w.mr)
+	w.vrr = make([]float64, w.mr*w.mr)
 	w.r = make([]float64, w.mr*w.q0)
 	w.tinv = make([]float64, kmax*kmax)
 	w.u = make([]float64, m.q)
