@@ -6,6 +6,7 @@ type selInvWork struct {
 	q0   int       // columns of the first term
 	lrr  []float64 // mr × mr: the trailing part of L (terms ≥ 1 and X)
 	vrr  []float64 // mr × mr: L_rr⁻ᵀ (row c is column c of L_rr⁻¹)
+	dinv []float64 // mr: reciprocals of L_rr's diagonal
 	r    []float64 // q0 × mr: (L_r0 L₀₀⁻¹)ᵀ, then Wᵀ = (L_rr⁻¹ L_r0 L₀₀⁻¹)ᵀ
 	off  []int     // offset of each kernel term ≥ 1 (index t) in the trailing part
 	tinv []float64 // k × k scratch
@@ -91,7 +92,8 @@ func (m *MixedModel) InvDiagSums(sums [][]float64, betaDiag []float64) {
 	// Wᵀ = Rᵀ L_rr⁻ᵀ: each row x solves L_rr xᵀ = rᵀ by forward
 	// substitution, three rows at a time so that each row of L_rr is
 	// loaded once per three.
-	forwardRowsLower(rt, q0, mr, w.lrr)
+	lowerDiagInv(w.lrr, mr, w.dinv)
+	forwardRowsLower(rt, q0, mr, w.lrr, w.dinv)
 	// Σ_j W_jᵀW_j.
 	for lev := range t0.nl {
 		base := lev * k0
@@ -109,7 +111,7 @@ func (m *MixedModel) InvDiagSums(sums [][]float64, betaDiag []float64) {
 	// Trailing part: T = L_rr⁻¹, (M⁻¹)_rr = TᵀT, whose entry (a, b) is
 	// the dot product of columns a and b of T: rows a and b of V = Tᵀ,
 	// both zero before min(a, b).
-	lowerInvT(w.lrr, mr, w.vrr)
+	lowerInvT(w.lrr, mr, w.vrr, w.dinv)
 	v := w.vrr
 	colSumsBlock := func(c0, k int, out []float64) {
 		for a := range k {
@@ -165,6 +167,7 @@ func (m *MixedModel) selInv() *selInvWork {
 	w.mr += m.p
 	w.lrr = make([]float64, w.mr*w.mr)
 	w.vrr = make([]float64, w.mr*w.mr)
+	w.dinv = make([]float64, w.mr)
 	w.r = make([]float64, w.mr*w.q0)
 	w.tinv = make([]float64, kmax*kmax)
 	w.u = make([]float64, m.q)
@@ -287,8 +290,10 @@ func scatterT(dst []float64, ld int, b *blk, c0, rlim int) {
 }
 
 // forwardRowsLower replaces each of the n rows x (length m, row-major in
-// x) by the solution of l zᵀ = xᵀ for the m × m row-major lower l.
-func forwardRowsLower(x []float64, n, m int, l []float64) {
+// x) by the solution of l zᵀ = xᵀ for the m × m row-major lower l, whose
+// diagonal's reciprocals are dinv (lowerDiagInv).
+func forwardRowsLower(x []float64, n, m int, l, dinv []float64) {
+	dinv = dinv[:m]
 	i := 0
 	for ; i+3 <= n; i += 3 {
 		x0 := x[i*m : (i+1)*m]
@@ -300,27 +305,27 @@ func forwardRowsLower(x []float64, n, m int, l []float64) {
 		for ; j+2 <= m; j += 2 {
 			la, lb := l[j*m:j*m+j], l[(j+1)*m:(j+1)*m+j]
 			s00, s01, s10, s11, s20, s21 := kern3x2(x0[:j], x1[:j], x2[:j], la, lb)
-			d0, c, d1 := l[j*m+j], l[(j+1)*m+j], l[(j+1)*m+j+1]
-			x0[j] = (x0[j] - s00) / d0
-			x1[j] = (x1[j] - s10) / d0
-			x2[j] = (x2[j] - s20) / d0
-			x0[j+1] = (x0[j+1] - s01 - c*x0[j]) / d1
-			x1[j+1] = (x1[j+1] - s11 - c*x1[j]) / d1
-			x2[j+1] = (x2[j+1] - s21 - c*x2[j]) / d1
+			d0, c, d1 := dinv[j], l[(j+1)*m+j], dinv[j+1]
+			x0[j] = (x0[j] - s00) * d0
+			x1[j] = (x1[j] - s10) * d0
+			x2[j] = (x2[j] - s20) * d0
+			x0[j+1] = (x0[j+1] - s01 - c*x0[j]) * d1
+			x1[j+1] = (x1[j+1] - s11 - c*x1[j]) * d1
+			x2[j+1] = (x2[j+1] - s21 - c*x2[j]) * d1
 		}
 		for ; j < m; j++ {
 			lj := l[j*m : j*m+j]
 			s0, s1, s2 := kern3x1(x0, x1, x2, lj)
-			d := l[j*m+j]
-			x0[j] = (x0[j] - s0) / d
-			x1[j] = (x1[j] - s1) / d
-			x2[j] = (x2[j] - s2) / d
+			d := dinv[j]
+			x0[j] = (x0[j] - s0) * d
+			x1[j] = (x1[j] - s1) * d
+			x2[j] = (x2[j] - s2) * d
 		}
 	}
 	for ; i < n; i++ {
 		xi := x[i*m : (i+1)*m]
 		for j := range m {
-			xi[j] = (xi[j] - dotAcc(l[j*m:j*m+j], xi[:j])) / l[j*m+j]
+			xi[j] = (xi[j] - dotAcc(l[j*m:j*m+j], xi[:j])) * dinv[j]
 		}
 	}
 }

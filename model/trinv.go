@@ -17,9 +17,11 @@ package model
 // It is LAPACK's dtrtri arranged as dot products (level 3 in the sense
 // that each loaded element serves several products; gonum's Dtrti2 runs
 // one triangular matrix-vector product per column). Single-threaded: the
-// operations are the same whatever GOMAXPROCS. v must not overlap l.
-func lowerInvT(l []float64, n int, v []float64) {
-	l, v = l[:n*n], v[:n*n]
+// operations are the same whatever GOMAXPROCS. v must not overlap l;
+// dinv holds the reciprocals of l's diagonal (lowerDiagInv), by which the
+// substitution multiplies instead of dividing.
+func lowerInvT(l []float64, n int, v, dinv []float64) {
+	l, v, dinv = l[:n*n], v[:n*n], dinv[:n]
 	clear(v)
 	j0 := 0
 	for ; j0+3 <= n; j0 += 3 {
@@ -32,20 +34,20 @@ func lowerInvT(l []float64, n int, v []float64) {
 			la := l[i*n+j0 : i*n+i]
 			lb := l[(i+1)*n+j0 : (i+1)*n+i]
 			s00, s01, s10, s11, s20, s21 := kern3x2(x0[j0:i], x1[j0:i], x2[j0:i], la, lb)
-			d0, c, d1 := l[i*n+i], l[(i+1)*n+i], l[(i+1)*n+i+1]
-			x0[i] = (x0[i] - s00) / d0
-			x1[i] = (x1[i] - s10) / d0
-			x2[i] = (x2[i] - s20) / d0
-			x0[i+1] = (x0[i+1] - s01 - c*x0[i]) / d1
-			x1[i+1] = (x1[i+1] - s11 - c*x1[i]) / d1
-			x2[i+1] = (x2[i+1] - s21 - c*x2[i]) / d1
+			d0, c, d1 := dinv[i], l[(i+1)*n+i], dinv[i+1]
+			x0[i] = (x0[i] - s00) * d0
+			x1[i] = (x1[i] - s10) * d0
+			x2[i] = (x2[i] - s20) * d0
+			x0[i+1] = (x0[i+1] - s01 - c*x0[i]) * d1
+			x1[i+1] = (x1[i+1] - s11 - c*x1[i]) * d1
+			x2[i+1] = (x2[i+1] - s21 - c*x2[i]) * d1
 		}
 		if i < n {
 			s0, s1, s2 := kern3x1(x0[j0:i], x1[j0:i], x2[j0:i], l[i*n+j0:i*n+i])
-			d := l[i*n+i]
-			x0[i] = (x0[i] - s0) / d
-			x1[i] = (x1[i] - s1) / d
-			x2[i] = (x2[i] - s2) / d
+			d := dinv[i]
+			x0[i] = (x0[i] - s0) * d
+			x1[i] = (x1[i] - s1) * d
+			x2[i] = (x2[i] - s2) * d
 		}
 	}
 	// The last one or two rows.
@@ -53,7 +55,15 @@ func lowerInvT(l []float64, n int, v []float64) {
 		x := v[j0*n : (j0+1)*n]
 		x[j0] = 1
 		for i := j0; i < n; i++ {
-			x[i] = (x[i] - dotAcc(x[j0:i], l[i*n+j0:i*n+i])) / l[i*n+i]
+			x[i] = (x[i] - dotAcc(x[j0:i], l[i*n+j0:i*n+i])) * dinv[i]
 		}
+	}
+}
+
+// lowerDiagInv writes the reciprocals of the diagonal of the n × n
+// row-major l into dinv.
+func lowerDiagInv(l []float64, n int, dinv []float64) {
+	for i := range dinv[:n] {
+		dinv[i] = 1 / l[i*n+i]
 	}
 }

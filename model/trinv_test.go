@@ -63,7 +63,9 @@ func TestLowerInvTAgainstGonum(t *testing.T) {
 			t.Fatalf("n=%d: gonum Trtri failed", n)
 		}
 		v := make([]float64, n*n)
-		lowerInvT(l, n, v)
+		dinv := make([]float64, n)
+		lowerDiagInv(l, n, dinv)
+		lowerInvT(l, n, v, dinv)
 		var tmax, dmax, rmax float64
 		for i := range n {
 			for j := range n {
@@ -105,9 +107,11 @@ func TestLowerInvTAgainstGonum(t *testing.T) {
 func BenchmarkLowerInvT132(b *testing.B) {
 	l, n := benchLower(132)
 	v := make([]float64, n*n)
+	dinv := make([]float64, n)
 	b.ResetTimer()
 	for range b.N {
-		lowerInvT(l, n, v)
+		lowerDiagInv(l, n, dinv)
+		lowerInvT(l, n, v, dinv)
 	}
 }
 
