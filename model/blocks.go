@@ -443,6 +443,10 @@ func forwardRow(e, l []float64, k int) {
 		e[0] /= l[0]
 		return
 	}
+	if k == 4 {
+		forwardRow4(e, l)
+		return
+	}
 	for i := range k {
 		s := e[i]
 		for j := range i {
@@ -450,6 +454,18 @@ func forwardRow(e, l []float64, k int) {
 		}
 		e[i] = s / l[i*k+i]
 	}
+}
+
+// forwardRow4 is forwardRow for k = 4, unrolled (the same operations in
+// the same order).
+func forwardRow4(e, l []float64) {
+	x := (*[4]float64)(e)
+	L := (*[16]float64)(l)
+	x0 := x[0] / L[0]
+	x1 := (x[1] - L[4]*x0) / L[5]
+	x2 := (x[2] - L[8]*x0 - L[9]*x1) / L[10]
+	x3 := (x[3] - L[12]*x0 - L[13]*x1 - L[14]*x2) / L[15]
+	x[0], x[1], x[2], x[3] = x0, x1, x2, x3
 }
 
 // backDiag solves lᵀ x = v in place for a k × k lower l.

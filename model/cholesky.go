@@ -12,6 +12,16 @@ func scaleInto(out, e, li, lj []float64, ri, cj int, tmp []float64) {
 		out[0] = s
 		return
 	}
+	if ri == 4 && cj == 4 {
+		scaleInto4(out, e, li, lj)
+		return
+	}
+	scaleIntoLoops(out, e, li, lj, ri, cj, tmp)
+}
+
+// scaleIntoLoops is scaleInto for any block size: each entry a sum over
+// increasing k, accumulated from zero.
+func scaleIntoLoops(out, e, li, lj []float64, ri, cj int, tmp []float64) {
 	// tmp = e λj
 	for r := range ri {
 		for c := range cj {
@@ -36,6 +46,55 @@ func scaleInto(out, e, li, lj []float64, ri, cj int, tmp []float64) {
 			out[r*cj+c] = s
 		}
 	}
+}
+
+// scaleInto4 is scaleInto for 4 × 4 blocks (every block of a maximal
+// 2 × 2 model), unrolled: the same products summed in the same order, so
+// the result is bit-identical, without loop or bounds-check overhead.
+func scaleInto4(out, e, li, lj []float64) {
+	o := (*[16]float64)(out)
+	E := (*[16]float64)(e)
+	J := (*[16]float64)(lj)
+	t00 := E[0]*J[0] + E[1]*J[4] + E[2]*J[8] + E[3]*J[12]
+	t01 := E[1]*J[5] + E[2]*J[9] + E[3]*J[13]
+	t02 := E[2]*J[10] + E[3]*J[14]
+	t03 := E[3] * J[15]
+	t10 := E[4]*J[0] + E[5]*J[4] + E[6]*J[8] + E[7]*J[12]
+	t11 := E[5]*J[5] + E[6]*J[9] + E[7]*J[13]
+	t12 := E[6]*J[10] + E[7]*J[14]
+	t13 := E[7] * J[15]
+	t20 := E[8]*J[0] + E[9]*J[4] + E[10]*J[8] + E[11]*J[12]
+	t21 := E[9]*J[5] + E[10]*J[9] + E[11]*J[13]
+	t22 := E[10]*J[10] + E[11]*J[14]
+	t23 := E[11] * J[15]
+	t30 := E[12]*J[0] + E[13]*J[4] + E[14]*J[8] + E[15]*J[12]
+	t31 := E[13]*J[5] + E[14]*J[9] + E[15]*J[13]
+	t32 := E[14]*J[10] + E[15]*J[14]
+	t33 := E[15] * J[15]
+	if li == nil {
+		o[0], o[1], o[2], o[3] = t00, t01, t02, t03
+		o[4], o[5], o[6], o[7] = t10, t11, t12, t13
+		o[8], o[9], o[10], o[11] = t20, t21, t22, t23
+		o[12], o[13], o[14], o[15] = t30, t31, t32, t33
+		return
+	}
+	I := (*[16]float64)(li)
+	o[0] = I[0]*t00 + I[4]*t10 + I[8]*t20 + I[12]*t30
+	o[1] = I[0]*t01 + I[4]*t11 + I[8]*t21 + I[12]*t31
+	o[2] = I[0]*t02 + I[4]*t12 + I[8]*t22 + I[12]*t32
+	o[3] = I[0]*t03 + I[4]*t13 + I[8]*t23 + I[12]*t33
+	o[4] = I[5]*t10 + I[9]*t20 + I[13]*t30
+	o[5] = I[5]*t11 + I[9]*t21 + I[13]*t31
+	o[6] = I[5]*t12 + I[9]*t22 + I[13]*t32
+	o[7] = I[5]*t13 + I[9]*t23 + I[13]*t33
+	o[8] = I[10]*t20 + I[14]*t30
+	o[9] = I[10]*t21 + I[14]*t31
+	o[10] = I[10]*t22 + I[14]*t32
+	o[11] = I[10]*t23 + I[14]*t33
+	o[12] = I[15] * t30
+	o[13] = I[15] * t31
+	o[14] = I[15] * t32
+	o[15] = I[15] * t33
 }
 
 // updateL copies A into L scaled by Λθ and refactors the blocked

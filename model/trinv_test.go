@@ -138,3 +138,71 @@ func benchLower(n int) ([]float64, int) {
 	}
 	return l, n
 }
+
+// TestScaleInto4Identical checks that the unrolled 4 × 4 scaleInto gives
+// bit for bit what the loops give (the same products in the same order),
+// with and without λi.
+func TestScaleInto4Identical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	lower := func() []float64 {
+		l := make([]float64, 16)
+		for r := range 4 {
+			for c := 0; c <= r; c++ {
+				l[r*4+c] = rng.NormFloat64()
+			}
+		}
+		return l
+	}
+	tmp := make([]float64, 16)
+	for range 1000 {
+		e := make([]float64, 16)
+		for i := range e {
+			e[i] = rng.NormFloat64()
+		}
+		li, lj := lower(), lower()
+		for _, l := range [][]float64{li, nil} {
+			want := make([]float64, 16)
+			got := make([]float64, 16)
+			scaleIntoLoops(want, e, l, lj, 4, 4, tmp)
+			scaleInto4(got, e, l, lj)
+			for i := range got {
+				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("entry %d: unrolled %v, loops %v", i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestForwardRow4Identical checks that the unrolled forwardRow for k = 4
+// gives bit for bit what the loop gives.
+func TestForwardRow4Identical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for range 1000 {
+		l := make([]float64, 16)
+		for r := range 4 {
+			for c := 0; c < r; c++ {
+				l[r*4+c] = rng.NormFloat64()
+			}
+			l[r*4+r] = 0.5 + rng.Float64()
+		}
+		want := make([]float64, 4)
+		for i := range want {
+			want[i] = rng.NormFloat64()
+		}
+		got := append([]float64(nil), want...)
+		for i := range 4 {
+			s := want[i]
+			for j := range i {
+				s -= l[i*4+j] * want[j]
+			}
+			want[i] = s / l[i*4+i]
+		}
+		forwardRow(got, l, 4)
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("entry %d: unrolled %v, loop %v", i, got[i], want[i])
+			}
+		}
+	}
+}
