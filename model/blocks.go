@@ -389,6 +389,8 @@ func rdivLt(b, d *blk) {
 				}
 			}
 		}
+	case d.kind == kindDiag && b.kind == kindDense && d.rk == 4:
+		rdivLtDiag4(b, d)
 	case d.kind == kindDiag && b.kind == kindDense:
 		k := d.rk
 		for i := 0; i < b.rows; i++ {
@@ -399,6 +401,27 @@ func rdivLt(b, d *blk) {
 		}
 	default:
 		panic("model: unsupported triangular solve")
+	}
+}
+
+// rdivLtDiag4 is rdivLt for a dense b and a block-diagonal d of 4 × 4
+// blocks: level by level, so that the level's factor and the reciprocals
+// of its diagonal stay in registers while every row of b is solved
+// against it; multiplying by the reciprocals cuts the chain of dependent
+// divisions of forwardRow.
+func rdivLtDiag4(b, d *blk) {
+	for lev := 0; lev*4 < b.cols; lev++ {
+		L := (*[16]float64)(d.val[lev*16:])
+		i0, i1, i2, i3 := 1/L[0], 1/L[5], 1/L[10], 1/L[15]
+		l10, l20, l21, l30, l31, l32 := L[4], L[8], L[9], L[12], L[13], L[14]
+		for r := range b.rows {
+			x := (*[4]float64)(b.val[r*b.cols+lev*4:])
+			x0 := x[0] * i0
+			x1 := (x[1] - l10*x0) * i1
+			x2 := (x[2] - l20*x0 - l21*x1) * i2
+			x3 := (x[3] - l30*x0 - l31*x1 - l32*x2) * i3
+			x[0], x[1], x[2], x[3] = x0, x1, x2, x3
+		}
 	}
 }
 
