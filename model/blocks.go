@@ -328,7 +328,7 @@ func cholBlock(d *blk) bool {
 		return true
 	default:
 		if d.chol == nil {
-			d.chol = newCholWork(d.rows, cholNB, nil)
+			d.chol = newCholWork(d.rows, denseBlockNB(d.rows), nil)
 		}
 		return cholDense(d.val, d.rows, d.cols, d.chol, runtime.GOMAXPROCS(0))
 	}
