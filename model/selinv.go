@@ -96,13 +96,7 @@ func (m *MixedModel) InvDiagSums(sums [][]float64, betaDiag []float64) {
 	forwardRowsLower(rt, q0, mr, w.lrr, w.dinv)
 	// Σ_j W_jᵀW_j.
 	for lev := range t0.nl {
-		base := lev * k0
-		for a := range k0 {
-			ra := rt[(base+a)*mr : (base+a+1)*mr]
-			for b := 0; b <= a; b++ {
-				s0[a*k0+b] += dotAcc(ra, rt[(base+b)*mr:(base+b+1)*mr])
-			}
-		}
+		gramAddLower(s0, k0, rt, mr, lev*k0, 0)
 	}
 	symmetrize(s0, k0)
 	if mr == 0 {
@@ -113,22 +107,15 @@ func (m *MixedModel) InvDiagSums(sums [][]float64, betaDiag []float64) {
 	// both zero before min(a, b).
 	lowerInvT(w.lrr, mr, w.vrr, w.dinv)
 	v := w.vrr
-	colSumsBlock := func(c0, k int, out []float64) {
-		for a := range k {
-			ca := c0 + a
-			va := v[ca*mr+ca : (ca+1)*mr]
-			for b := 0; b <= a; b++ {
-				cb := c0 + b
-				out[a*k+b] += dotAcc(va, v[cb*mr+ca:(cb+1)*mr])
-			}
-		}
-	}
 	for i := 1; i < nt; i++ {
 		t := m.terms[i]
 		st := sums[t.design]
 		clear(st[:t.k*t.k])
 		for lev := range t.nl {
-			colSumsBlock(w.off[i]+lev*t.k, t.k, st)
+			// Rows c0 .. c0+k−1 of V are zero before their own index,
+			// so the sums can all start at c0.
+			c0 := w.off[i] + lev*t.k
+			gramAddLower(st, t.k, v, mr, c0, c0)
 		}
 		symmetrize(st, t.k)
 	}
@@ -136,6 +123,55 @@ func (m *MixedModel) InvDiagSums(sums [][]float64, betaDiag []float64) {
 	for c := range p {
 		vc := v[(xoff+c)*mr+xoff+c : (xoff+c+1)*mr]
 		betaDiag[c] = dotAcc(vc, vc)
+	}
+}
+
+// gramAddLower adds to the lower triangle of the k × k row-major out the
+// dot products of the rows r0 .. r0+k−1 of x (stride ld) over the columns
+// [c0, ld): out[a][b] += x_{r0+a} · x_{r0+b}, b ≤ a. Each sum is
+// accumulated as dotAcc does (so the result is the same as k(k+1)/2
+// dotAcc calls), but three rows against two at a time (kern3x2, then
+// kern3x1 at the edges): independent sums in flight instead of one
+// dependent chain, and each row loaded once per tile.
+func gramAddLower(out []float64, k int, x []float64, ld, r0, c0 int) {
+	row := func(i int) []float64 { return x[(r0+i)*ld+c0 : (r0+i+1)*ld] }
+	add := func(i, j int, v float64) {
+		if j <= i {
+			out[i*k+j] += v
+		}
+	}
+	a := 0
+	for ; a+3 <= k; a += 3 {
+		x0, x1, x2 := row(a), row(a+1), row(a+2)
+		b := 0
+		for ; b+2 <= a+3; b += 2 {
+			s00, s01, s10, s11, s20, s21 := kern3x2(x0, x1, x2, row(b), row(b+1))
+			add(a, b, s00)
+			add(a, b+1, s01)
+			add(a+1, b, s10)
+			add(a+1, b+1, s11)
+			add(a+2, b, s20)
+			add(a+2, b+1, s21)
+		}
+		if b <= a+2 {
+			s0, s1, s2 := kern3x1(x0, x1, x2, row(b))
+			add(a, b, s0)
+			add(a+1, b, s1)
+			add(a+2, b, s2)
+		}
+	}
+	for ; a < k; a++ {
+		xa := row(a)
+		b := 0
+		for ; b+3 <= a+1; b += 3 {
+			s0, s1, s2 := kern3x1(row(b), row(b+1), row(b+2), xa)
+			out[a*k+b] += s0
+			out[a*k+b+1] += s1
+			out[a*k+b+2] += s2
+		}
+		for ; b <= a; b++ {
+			out[a*k+b] += dotAcc(xa, row(b))
+		}
 	}
 }
 

@@ -206,3 +206,34 @@ func TestForwardRow4Identical(t *testing.T) {
 		}
 	}
 }
+
+// TestGramAddLowerIdentical checks that gramAddLower gives bit for bit
+// the k(k+1)/2 dotAcc sums, for k = 1 .. 9, and leaves the strict upper
+// triangle alone.
+func TestGramAddLowerIdentical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	const ld, c0, r0 = 37, 5, 2
+	for k := 1; k <= 9; k++ {
+		x := make([]float64, (r0+k)*ld)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		got := make([]float64, k*k)
+		want := make([]float64, k*k)
+		for i := range got {
+			got[i] = float64(i)
+			want[i] = float64(i)
+		}
+		gramAddLower(got, k, x, ld, r0, c0)
+		for a := range k {
+			for b := 0; b <= a; b++ {
+				want[a*k+b] += dotAcc(x[(r0+a)*ld+c0:(r0+a+1)*ld], x[(r0+b)*ld+c0:(r0+b+1)*ld])
+			}
+		}
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("k=%d entry %d: %v, dotAcc %v", k, i, got[i], want[i])
+			}
+		}
+	}
+}
