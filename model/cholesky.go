@@ -16,6 +16,15 @@ func scaleInto(out, e, li, lj []float64, ri, cj int, tmp []float64) {
 		scaleInto4(out, e, li, lj)
 		return
 	}
+	if ri == 1 && cj == 4 && li == nil {
+		// A row of the [X y] block against a 4 × 4 term: e λj.
+		E, J := (*[4]float64)(e), (*[16]float64)(lj)
+		out[0] = E[0]*J[0] + E[1]*J[4] + E[2]*J[8] + E[3]*J[12]
+		out[1] = E[1]*J[5] + E[2]*J[9] + E[3]*J[13]
+		out[2] = E[2]*J[10] + E[3]*J[14]
+		out[3] = E[3] * J[15]
+		return
+	}
 	scaleIntoLoops(out, e, li, lj, ri, cj, tmp)
 }
 

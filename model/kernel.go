@@ -221,7 +221,7 @@ func (m *MixedModel) layoutL() {
 // unblocked factorisation of the diagonal tiles (a division per entry and
 // dot products in a dependent chain) would otherwise be a large share of
 // the work. On the maximal 2 × 2 model (the 128 × 128 item block),
-// SetTheta took 390 µs with width 32 against 415 µs with 64 (median of 5
+// SetTheta took 394 µs of CPU with width 32 against 417 µs with 64 (medians of 5
 // interleaved runs of BenchmarkSetThetaMaximal, CPU time, shared machine).
 func denseBlockNB(n int) int {
 	if n < cholParallelMin {

@@ -73,6 +73,10 @@ func (m *MixedModel) InvDiagSums(sums [][]float64, betaDiag []float64) {
 			continue
 		}
 		base := lev * k0
+		if k0 == 4 {
+			lowerTApply4(rt[base*mr:(base+4)*mr], mr, tinv)
+			continue
+		}
 		for a := range k0 {
 			ra := rt[(base+a)*mr : (base+a+1)*mr]
 			ta := tinv[a*k0+a]
@@ -123,6 +127,22 @@ func (m *MixedModel) InvDiagSums(sums [][]float64, betaDiag []float64) {
 	for c := range p {
 		vc := v[(xoff+c)*mr+xoff+c : (xoff+c+1)*mr]
 		betaDiag[c] = dotAcc(vc, vc)
+	}
+}
+
+// lowerTApply4 replaces the 4 rows of x (length m each, row-major) by
+// Tᵀx for the 4 × 4 row-major lower t, in one pass over the columns (the
+// general loop of InvDiagSums makes ten): row a of the result is
+// Σ_{b ≥ a} t[b][a] x_b, summed in increasing b.
+func lowerTApply4(x []float64, m int, t []float64) {
+	T := (*[16]float64)(t)
+	x0, x1, x2, x3 := x[:m], x[m:2*m], x[2*m:3*m], x[3*m:4*m]
+	for c := range x0 {
+		v0, v1, v2, v3 := x0[c], x1[c], x2[c], x3[c]
+		x0[c] = v0*T[0] + T[4]*v1 + T[8]*v2 + T[12]*v3
+		x1[c] = v1*T[5] + T[9]*v2 + T[13]*v3
+		x2[c] = v2*T[10] + T[14]*v3
+		x3[c] = v3 * T[15]
 	}
 }
 

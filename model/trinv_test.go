@@ -139,9 +139,9 @@ func benchLower(n int) ([]float64, int) {
 	return l, n
 }
 
-// TestScaleInto4Identical checks that the unrolled 4 × 4 scaleInto gives
-// bit for bit what the loops give (the same products in the same order),
-// with and without λi.
+// TestScaleInto4Identical checks that the unrolled 4 × 4 and 1 × 4
+// scaleInto give bit for bit what the loops give (the same products in
+// the same order), with and without λi.
 func TestScaleInto4Identical(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	lower := func() []float64 {
@@ -169,6 +169,15 @@ func TestScaleInto4Identical(t *testing.T) {
 				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
 					t.Fatalf("entry %d: unrolled %v, loops %v", i, got[i], want[i])
 				}
+			}
+		}
+		// A 1 × 4 row without λi.
+		want, got := make([]float64, 4), make([]float64, 4)
+		scaleIntoLoops(want, e[:4], nil, lj, 1, 4, tmp)
+		scaleInto(got, e[:4], nil, lj, 1, 4, tmp)
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("1 × 4 entry %d: unrolled %v, loops %v", i, got[i], want[i])
 			}
 		}
 	}
