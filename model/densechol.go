@@ -215,19 +215,6 @@ func panelSolve(a []float64, ld, k0, k1 int, p []float64, rows []int32, lo, hi i
 	}
 }
 
-// kern3x1 returns the dot products of a0, a1, a2 with b (all of length
-// len(b)), each accumulated as dotAcc does.
-func kern3x1(a0, a1, a2, b []float64) (s0, s1, s2 float64) {
-	n := len(b)
-	a0, a1, a2 = a0[:n], a1[:n], a2[:n]
-	for l, y := range b {
-		s0 += float64(a0[l] * y)
-		s1 += float64(a1[l] * y)
-		s2 += float64(a2[l] * y)
-	}
-	return
-}
-
 // trailingUpdate subtracts p pᵀ from the entries (rows[i], rows[j]),
 // j ≤ i, of a for i in [lo, hi); p holds the solved panel, w entries per
 // row, in the order of rows.
@@ -276,39 +263,4 @@ func trailingUpdate(a []float64, ld, w int, p []float64, rows []int32, lo, hi in
 			c[rows[j]] -= dotAcc(ai, p[j*w:j*w+w])
 		}
 	}
-}
-
-// dotAcc returns Σ x[l]·y[l] accumulated from zero in increasing l, each
-// product rounded before it is added (the operations of kern3x2).
-func dotAcc(x, y []float64) float64 {
-	y = y[:len(x)]
-	var s float64
-	for l, v := range x {
-		s += float64(v * y[l])
-	}
-	return s
-}
-
-// kern3x2 returns the 6 dot products of a0, a1, a2 with b0, b1 (all of
-// length len(a0)), each accumulated as dotAcc does. Three rows by two
-// columns is the largest tile the compiler keeps in registers without
-// spilling: it schedules all the products of an iteration before the
-// additions that feed the loop, so the tile needs twice its size in
-// registers, and amd64 has 15 usable.
-func kern3x2(a0, a1, a2, b0, b1 []float64) (s00, s01, s10, s11, s20, s21 float64) {
-	n := len(a0)
-	a1, a2, b0, b1 = a1[:n], a2[:n], b0[:n], b1[:n]
-	for l := range a0 {
-		y0, y1 := b0[l], b1[l]
-		x := a0[l]
-		s00 += float64(x * y0)
-		s01 += float64(x * y1)
-		x = a1[l]
-		s10 += float64(x * y0)
-		s11 += float64(x * y1)
-		x = a2[l]
-		s20 += float64(x * y0)
-		s21 += float64(x * y1)
-	}
-	return
 }
