@@ -66,11 +66,13 @@ func newCholWork(n, nb int, rows [][]int32) *cholWork {
 //
 // The result does not depend on workers or on goroutine timing: every
 // entry is computed by the same sequence of floating-point operations
-// however the rows are divided (each dot product over a panel is
-// accumulated from zero in increasing column order, each product rounded
-// before it is added, and then subtracted, whether it is computed in the
-// 3 × 2 kernel or in the scalar edge loops), and the division of work only
-// decides which goroutine computes an entry.
+// however the rows are divided (each dot product over a panel is the
+// fixed-order four-lane fused multiply-add sum of dotkern.go, whether it
+// is computed in the 3 × 2 kernel or by dotAcc at a tile's edge, and then
+// subtracted), and the division of work only decides which goroutine
+// computes an entry. Nor does it depend on the machine: the kernels are
+// AVX2 assembly where available and Go with the same operations
+// elsewhere.
 func cholDense(a []float64, n, ld int, ws *cholWork, workers int) bool {
 	if n >= cholParallelMin {
 		workers = max(workers, 1)
@@ -147,24 +149,15 @@ func runSplit(workers, m int, cum func(r int) int, f func(lo, hi int)) {
 }
 
 // cholUnblocked factors the w × w lower triangle at a (stride ld) in
-// place (left-looking, row by row); it returns false if it is not
-// positive definite.
+// place (left-looking, row by row, the dot products by dotAcc); it
+// returns false if it is not positive definite.
 func cholUnblocked(a []float64, w, ld int) bool {
 	for i := range w {
 		ri := a[i*ld : i*ld+i+1]
 		for j := 0; j < i; j++ {
-			rj := a[j*ld : j*ld+j]
-			var s float64
-			for l, v := range rj {
-				s += float64(ri[l] * v)
-			}
-			ri[j] = (ri[j] - s) / a[j*ld+j]
+			ri[j] = (ri[j] - dotAcc(ri[:j], a[j*ld:j*ld+j])) / a[j*ld+j]
 		}
-		var s float64
-		for _, v := range ri[:i] {
-			s += float64(v * v)
-		}
-		d := ri[i] - s
+		d := ri[i] - dotAcc(ri[:i], ri[:i])
 		if !(d > 0) {
 			return false
 		}
