@@ -72,10 +72,11 @@ func dotAccGo(x, y []float64) float64 {
 	var c0, c1, c2, c3 float64
 	l := 0
 	for ; l+4 <= n; l += 4 {
-		c0 = math.FMA(x[l], y[l], c0)
-		c1 = math.FMA(x[l+1], y[l+1], c1)
-		c2 = math.FMA(x[l+2], y[l+2], c2)
-		c3 = math.FMA(x[l+3], y[l+3], c3)
+		u, v := x[l:l+4:l+4], y[l:l+4:l+4]
+		c0 = math.FMA(u[0], v[0], c0)
+		c1 = math.FMA(u[1], v[1], c1)
+		c2 = math.FMA(u[2], v[2], c2)
+		c3 = math.FMA(u[3], v[3], c3)
 	}
 	s := (c0 + c2) + (c1 + c3)
 	for ; l < n; l++ {
@@ -84,70 +85,46 @@ func dotAccGo(x, y []float64) float64 {
 	return s
 }
 
-// lanes4 holds the four lane accumulators of one dot product.
-type lanes4 [4]float64
-
-// fma4 adds x[0:4]·y[0:4] into the lanes of c.
-func (c *lanes4) fma4(x, y []float64) {
-	x, y = x[:4], y[:4]
-	c[0] = math.FMA(x[0], y[0], c[0])
-	c[1] = math.FMA(x[1], y[1], c[1])
-	c[2] = math.FMA(x[2], y[2], c[2])
-	c[3] = math.FMA(x[3], y[3], c[3])
-}
-
-// sum returns (c₀ + c₂) + (c₁ + c₃).
-func (c *lanes4) sum() float64 { return (c[0] + c[2]) + (c[1] + c[3]) }
-
-// kern3x1Go is kern3x1 in Go.
-func kern3x1Go(a0, a1, a2, b []float64) (s0, s1, s2 float64) {
-	n := len(b)
-	a0, a1, a2 = a0[:n], a1[:n], a2[:n]
-	var c0, c1, c2 lanes4
+// dot2Go returns dotAccGo(x, y0) and dotAccGo(x, y1) (y0, y1 at least as
+// long as x) in one pass: eight independent accumulator chains instead of
+// four, and the loads of x shared.
+func dot2Go(x, y0, y1 []float64) (s0, s1 float64) {
+	n := len(x)
+	y0, y1 = y0[:n], y1[:n]
+	var c0, c1, c2, c3, d0, d1, d2, d3 float64
 	l := 0
 	for ; l+4 <= n; l += 4 {
-		y := b[l : l+4]
-		c0.fma4(a0[l:], y)
-		c1.fma4(a1[l:], y)
-		c2.fma4(a2[l:], y)
+		u, v, w := x[l:l+4:l+4], y0[l:l+4:l+4], y1[l:l+4:l+4]
+		c0 = math.FMA(u[0], v[0], c0)
+		d0 = math.FMA(u[0], w[0], d0)
+		c1 = math.FMA(u[1], v[1], c1)
+		d1 = math.FMA(u[1], w[1], d1)
+		c2 = math.FMA(u[2], v[2], c2)
+		d2 = math.FMA(u[2], w[2], d2)
+		c3 = math.FMA(u[3], v[3], c3)
+		d3 = math.FMA(u[3], w[3], d3)
 	}
-	s0, s1, s2 = c0.sum(), c1.sum(), c2.sum()
+	s0 = (c0 + c2) + (c1 + c3)
+	s1 = (d0 + d2) + (d1 + d3)
 	for ; l < n; l++ {
-		y := b[l]
-		s0 = math.FMA(a0[l], y, s0)
-		s1 = math.FMA(a1[l], y, s1)
-		s2 = math.FMA(a2[l], y, s2)
+		s0 = math.FMA(x[l], y0[l], s0)
+		s1 = math.FMA(x[l], y1[l], s1)
 	}
 	return
 }
 
-// kern3x2Go is kern3x2 in Go.
+// kern3x1Go is kern3x1 in Go: the dot products two and one at a time
+// (each one's operations do not depend on the others; scalar
+// accumulators stay in registers where a larger tile would spill).
+func kern3x1Go(a0, a1, a2, b []float64) (s0, s1, s2 float64) {
+	s0, s1 = dot2Go(b, a0, a1)
+	return s0, s1, dotAccGo(b, a2)
+}
+
+// kern3x2Go is kern3x2 in Go, two dot products at a time.
 func kern3x2Go(a0, a1, a2, b0, b1 []float64) (s00, s01, s10, s11, s20, s21 float64) {
-	n := len(a0)
-	a1, a2, b0, b1 = a1[:n], a2[:n], b0[:n], b1[:n]
-	var c00, c01, c10, c11, c20, c21 lanes4
-	l := 0
-	for ; l+4 <= n; l += 4 {
-		y0, y1 := b0[l:l+4], b1[l:l+4]
-		c00.fma4(a0[l:], y0)
-		c01.fma4(a0[l:], y1)
-		c10.fma4(a1[l:], y0)
-		c11.fma4(a1[l:], y1)
-		c20.fma4(a2[l:], y0)
-		c21.fma4(a2[l:], y1)
-	}
-	s00, s01, s10, s11, s20, s21 = c00.sum(), c01.sum(), c10.sum(), c11.sum(), c20.sum(), c21.sum()
-	for ; l < n; l++ {
-		y0, y1 := b0[l], b1[l]
-		x := a0[l]
-		s00 = math.FMA(x, y0, s00)
-		s01 = math.FMA(x, y1, s01)
-		x = a1[l]
-		s10 = math.FMA(x, y0, s10)
-		s11 = math.FMA(x, y1, s11)
-		x = a2[l]
-		s20 = math.FMA(x, y0, s20)
-		s21 = math.FMA(x, y1, s21)
-	}
+	s00, s01 = dot2Go(a0, b0, b1)
+	s10, s11 = dot2Go(a1, b0, b1)
+	s20, s21 = dot2Go(a2, b0, b1)
 	return
 }
