@@ -66,11 +66,13 @@ func newCholWork(n, nb int, rows [][]int32) *cholWork {
 //
 // The result does not depend on workers or on goroutine timing: every
 // entry is computed by the same sequence of floating-point operations
-// however the rows are divided (each dot product over a panel is
-// accumulated from zero in increasing column order, each product rounded
-// before it is added, and then subtracted, whether it is computed in the
-// 3 × 2 kernel or in the scalar edge loops), and the division of work only
-// decides which goroutine computes an entry.
+// however the rows are divided (each dot product over a panel is the
+// fixed-order four-lane fused multiply-add sum of dotkern.go, whether it
+// is computed in the 3 × 2 kernel or by dotAcc at a tile's edge, and then
+// subtracted), and the division of work only decides which goroutine
+// computes an entry. Nor does it depend on the machine: the kernels are
+// AVX2 assembly where available and Go with the same operations
+// elsewhere.
 func cholDense(a []float64, n, ld int, ws *cholWork, workers int) bool {
 	if n >= cholParallelMin {
 		workers = max(workers, 1)
@@ -147,24 +149,15 @@ func runSplit(workers, m int, cum func(r int) int, f func(lo, hi int)) {
 }
 
 // cholUnblocked factors the w × w lower triangle at a (stride ld) in
-// place (left-looking, row by row); it returns false if it is not
-// positive definite.
+// place (left-looking, row by row, the dot products by dotAcc); it
+// returns false if it is not positive definite.
 func cholUnblocked(a []float64, w, ld int) bool {
 	for i := range w {
 		ri := a[i*ld : i*ld+i+1]
 		for j := 0; j < i; j++ {
-			rj := a[j*ld : j*ld+j]
-			var s float64
-			for l, v := range rj {
-				s += float64(ri[l] * v)
-			}
-			ri[j] = (ri[j] - s) / a[j*ld+j]
+			ri[j] = (ri[j] - dotAcc(ri[:j], a[j*ld:j*ld+j])) / a[j*ld+j]
 		}
-		var s float64
-		for _, v := range ri[:i] {
-			s += float64(v * v)
-		}
-		d := ri[i] - s
+		d := ri[i] - dotAcc(ri[:i], ri[:i])
 		if !(d > 0) {
 			return false
 		}
@@ -215,19 +208,6 @@ func panelSolve(a []float64, ld, k0, k1 int, p []float64, rows []int32, lo, hi i
 	}
 }
 
-// kern3x1 returns the dot products of a0, a1, a2 with b (all of length
-// len(b)), each accumulated as dotAcc does.
-func kern3x1(a0, a1, a2, b []float64) (s0, s1, s2 float64) {
-	n := len(b)
-	a0, a1, a2 = a0[:n], a1[:n], a2[:n]
-	for l, y := range b {
-		s0 += float64(a0[l] * y)
-		s1 += float64(a1[l] * y)
-		s2 += float64(a2[l] * y)
-	}
-	return
-}
-
 // trailingUpdate subtracts p pᵀ from the entries (rows[i], rows[j]),
 // j ≤ i, of a for i in [lo, hi); p holds the solved panel, w entries per
 // row, in the order of rows.
@@ -276,39 +256,4 @@ func trailingUpdate(a []float64, ld, w int, p []float64, rows []int32, lo, hi in
 			c[rows[j]] -= dotAcc(ai, p[j*w:j*w+w])
 		}
 	}
-}
-
-// dotAcc returns Σ x[l]·y[l] accumulated from zero in increasing l, each
-// product rounded before it is added (the operations of kern3x2).
-func dotAcc(x, y []float64) float64 {
-	y = y[:len(x)]
-	var s float64
-	for l, v := range x {
-		s += float64(v * y[l])
-	}
-	return s
-}
-
-// kern3x2 returns the 6 dot products of a0, a1, a2 with b0, b1 (all of
-// length len(a0)), each accumulated as dotAcc does. Three rows by two
-// columns is the largest tile the compiler keeps in registers without
-// spilling: it schedules all the products of an iteration before the
-// additions that feed the loop, so the tile needs twice its size in
-// registers, and amd64 has 15 usable.
-func kern3x2(a0, a1, a2, b0, b1 []float64) (s00, s01, s10, s11, s20, s21 float64) {
-	n := len(a0)
-	a1, a2, b0, b1 = a1[:n], a2[:n], b0[:n], b1[:n]
-	for l := range a0 {
-		y0, y1 := b0[l], b1[l]
-		x := a0[l]
-		s00 += float64(x * y0)
-		s01 += float64(x * y1)
-		x = a1[l]
-		s10 += float64(x * y0)
-		s11 += float64(x * y1)
-		x = a2[l]
-		s20 += float64(x * y0)
-		s21 += float64(x * y1)
-	}
-	return
 }

@@ -197,6 +197,29 @@ func TestLogisticGeweke(t *testing.T) {
 	}
 }
 
+// TestLogisticGewekeNC checks that the Geweke test catches a planted bug
+// in the non-centred ψ move (ncMove's proposal shifted by 0.6 of its SD
+// but accepted as if symmetric); the sampler without it passes
+// TestLogisticGeweke. Two other bugs are not caught and cannot be by a
+// test of the marginals: keeping b at Λ(ψ)u after accepting ψ′ (only the
+// next ω draw sees that b; 20 000 iterations), and leaving the
+// likelihood out of the acceptance (that move leaves the prior
+// invariant, so the successive-conditional chain still has the prior's
+// marginals).
+func TestLogisticGewekeNC(t *testing.T) {
+	iters := 20000
+	if testing.Short() {
+		iters = 5000
+	}
+	for _, fam := range []model.Family{model.Bernoulli, model.Binomial} {
+		p, what := glmmGeweke(t, fam, GLMMOptions{Seed: 3, ncDrift: 0.6}, iters)
+		t.Logf("%s, non-centred move with a drift: worst adjusted p %.3g (%s)", fam, p, what)
+		if p >= gwAlpha {
+			t.Errorf("%s: the planted bug in the non-centred move is not caught: adjusted p %.3g", fam, p)
+		}
+	}
+}
+
 // TestRunLogisticShort runs RunLogistic on cbpp (2 chains × 300 draws)
 // and checks the run's shape and reproducibility and that the draws sit
 // near glmer's estimates (posterior means within 4 posterior SDs; the
