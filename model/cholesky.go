@@ -13,7 +13,7 @@ func scaleInto(out, e, li, lj []float64, ri, cj int, tmp []float64) {
 		return
 	}
 	if ri == 4 && cj == 4 {
-		scaleInto4(out, e, li, lj)
+		scaleInto4(out, 4, e, li, lj)
 		return
 	}
 	if ri == 1 && cj == 4 && li == nil {
@@ -59,9 +59,14 @@ func scaleIntoLoops(out, e, li, lj []float64, ri, cj int, tmp []float64) {
 
 // scaleInto4 is scaleInto for 4 × 4 blocks (every block of a maximal
 // 2 × 2 model), unrolled: the same products summed in the same order, so
-// the result is bit-identical, without loop or bounds-check overhead.
-func scaleInto4(out, e, li, lj []float64) {
-	o := (*[16]float64)(out)
+// the result is bit-identical, without loop or bounds-check overhead. Row
+// r of the result goes to out[r*ld : r*ld+4], so that it can be written
+// straight into a dense block of L (ld = 4 for a contiguous 4 × 4).
+func scaleInto4(out []float64, ld int, e, li, lj []float64) {
+	o0 := (*[4]float64)(out[0:4])
+	o1 := (*[4]float64)(out[ld : ld+4])
+	o2 := (*[4]float64)(out[2*ld : 2*ld+4])
+	o3 := (*[4]float64)(out[3*ld : 3*ld+4])
 	E := (*[16]float64)(e)
 	J := (*[16]float64)(lj)
 	t00 := E[0]*J[0] + E[1]*J[4] + E[2]*J[8] + E[3]*J[12]
@@ -81,29 +86,29 @@ func scaleInto4(out, e, li, lj []float64) {
 	t32 := E[14]*J[10] + E[15]*J[14]
 	t33 := E[15] * J[15]
 	if li == nil {
-		o[0], o[1], o[2], o[3] = t00, t01, t02, t03
-		o[4], o[5], o[6], o[7] = t10, t11, t12, t13
-		o[8], o[9], o[10], o[11] = t20, t21, t22, t23
-		o[12], o[13], o[14], o[15] = t30, t31, t32, t33
+		o0[0], o0[1], o0[2], o0[3] = t00, t01, t02, t03
+		o1[0], o1[1], o1[2], o1[3] = t10, t11, t12, t13
+		o2[0], o2[1], o2[2], o2[3] = t20, t21, t22, t23
+		o3[0], o3[1], o3[2], o3[3] = t30, t31, t32, t33
 		return
 	}
 	I := (*[16]float64)(li)
-	o[0] = I[0]*t00 + I[4]*t10 + I[8]*t20 + I[12]*t30
-	o[1] = I[0]*t01 + I[4]*t11 + I[8]*t21 + I[12]*t31
-	o[2] = I[0]*t02 + I[4]*t12 + I[8]*t22 + I[12]*t32
-	o[3] = I[0]*t03 + I[4]*t13 + I[8]*t23 + I[12]*t33
-	o[4] = I[5]*t10 + I[9]*t20 + I[13]*t30
-	o[5] = I[5]*t11 + I[9]*t21 + I[13]*t31
-	o[6] = I[5]*t12 + I[9]*t22 + I[13]*t32
-	o[7] = I[5]*t13 + I[9]*t23 + I[13]*t33
-	o[8] = I[10]*t20 + I[14]*t30
-	o[9] = I[10]*t21 + I[14]*t31
-	o[10] = I[10]*t22 + I[14]*t32
-	o[11] = I[10]*t23 + I[14]*t33
-	o[12] = I[15] * t30
-	o[13] = I[15] * t31
-	o[14] = I[15] * t32
-	o[15] = I[15] * t33
+	o0[0] = I[0]*t00 + I[4]*t10 + I[8]*t20 + I[12]*t30
+	o0[1] = I[0]*t01 + I[4]*t11 + I[8]*t21 + I[12]*t31
+	o0[2] = I[0]*t02 + I[4]*t12 + I[8]*t22 + I[12]*t32
+	o0[3] = I[0]*t03 + I[4]*t13 + I[8]*t23 + I[12]*t33
+	o1[0] = I[5]*t10 + I[9]*t20 + I[13]*t30
+	o1[1] = I[5]*t11 + I[9]*t21 + I[13]*t31
+	o1[2] = I[5]*t12 + I[9]*t22 + I[13]*t32
+	o1[3] = I[5]*t13 + I[9]*t23 + I[13]*t33
+	o2[0] = I[10]*t20 + I[14]*t30
+	o2[1] = I[10]*t21 + I[14]*t31
+	o2[2] = I[10]*t22 + I[14]*t32
+	o2[3] = I[10]*t23 + I[14]*t33
+	o3[0] = I[15] * t30
+	o3[1] = I[15] * t31
+	o3[2] = I[15] * t32
+	o3[3] = I[15] * t33
 }
 
 // updateL copies A into L scaled by Λθ and refactors the blocked
@@ -185,6 +190,16 @@ func (m *MixedModel) updateL() bool {
 					continue
 				}
 				clear(l.val)
+				if ri == 4 && cj == 4 {
+					// Straight into L, without the copy through scratch.
+					for c := 0; c+1 < len(a.colptr); c++ {
+						for e := a.colptr[c]; e < a.colptr[c+1]; e++ {
+							r0 := int(a.rowlev[e]) * 4
+							scaleInto4(l.val[r0*l.cols+c*4:], l.cols, a.val[int(e)*16:int(e+1)*16], ti.lambda, tj.lambda)
+						}
+					}
+					continue
+				}
 				out := scratch[sz : 2*sz]
 				for c := 0; c+1 < len(a.colptr); c++ {
 					for e := a.colptr[c]; e < a.colptr[c+1]; e++ {

@@ -164,10 +164,13 @@ func TestScaleInto4Identical(t *testing.T) {
 			want := make([]float64, 16)
 			got := make([]float64, 16)
 			scaleIntoLoops(want, e, l, lj, 4, 4, tmp)
-			scaleInto4(got, e, l, lj)
+			scaleInto4(got, 4, e, l, lj)
+			// The same into rows of stride 7.
+			wide := make([]float64, 3*7+4)
+			scaleInto4(wide, 7, e, l, lj)
 			for i := range got {
-				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-					t.Fatalf("entry %d: unrolled %v, loops %v", i, got[i], want[i])
+				if math.Float64bits(got[i]) != math.Float64bits(want[i]) || math.Float64bits(wide[i/4*7+i%4]) != math.Float64bits(want[i]) {
+					t.Fatalf("entry %d: unrolled %v (stride 7: %v), loops %v", i, got[i], wide[i/4*7+i%4], want[i])
 				}
 			}
 		}
