@@ -81,6 +81,17 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	if !*rf.quiet {
 		phases.progress(true, "sampling %d chains of %d iterations (%s)", opt.Chains, gopt.Warmup+gopt.Draws, glmmMethod(fam))
 	}
+	// The ML fit for ml_fit.json needs only the design: it runs beside
+	// the sampling, as in the Gaussian run.
+	var ml *model.GLMMFitResult
+	mlWait := startML(nil)
+	if cfg.Output.MLFit {
+		mlWait = startML(func() []string {
+			var warn []string
+			ml, warn = fitGLMMML(d)
+			return warn
+		})
+	}
 	start := time.Now()
 	var gr *sampler.GLMMResult
 	if fam.Logistic() {
@@ -130,11 +141,11 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	if err := out.finishDraws(); err != nil {
 		return err
 	}
-	var fit func() []string
-	if cfg.Output.MLFit {
-		fit = out.fitGLMMML
-	}
-	if err := out.summarizeBesideML(startML(fit)); err != nil {
+	if err := out.summarizeBesideML(func() []string {
+		warn := mlWait()
+		out.mlGLMM = ml
+		return warn
+	}); err != nil {
 		return err
 	}
 	phases.done("summaries, ML fit")
@@ -319,13 +330,12 @@ func (o *runOutput) writeGLMMChain(gr *sampler.GLMMResult, ci, thin int, wall ti
 
 // fitGLMMML fits the model as glmer does (Laplace) for ml_fit.json; a
 // failed fit is a warning.
-func (o *runOutput) fitGLMMML() []string {
-	ml, err := model.FitGLMM(o.d, model.GLMMOptions{NAGQ: 1})
+func fitGLMMML(d *model.Design) (*model.GLMMFitResult, []string) {
+	ml, err := model.FitGLMM(d, model.GLMMOptions{NAGQ: 1})
 	if err != nil {
-		return []string{fmt.Sprintf("the ML fit for ml_fit.json failed: %v", err)}
+		return nil, []string{fmt.Sprintf("the ML fit for ml_fit.json failed: %v", err)}
 	}
-	o.mlGLMM = ml
-	return nil
+	return ml, nil
 }
 
 // printGLMMFamily prints the family lines of the summary's head.
