@@ -27,7 +27,7 @@ var (
 	rootBarFill = color.RGBA{R: 0xd1, G: 0xe1, B: 0xec, A: 255} // light
 	rootBarLine = color.RGBA{R: 0x6d, G: 0x92, B: 0xb3, A: 255} // between light_highlight and mid
 	rootCurve   = color.RGBA{R: 0x03, G: 0x39, B: 0x6c, A: 255} // dark_highlight
-	rootBand    = color.NRGBA{R: 0x01, G: 0x1f, B: 0x4b, A: 80} // dark, translucent
+	rootBand    = color.NRGBA{R: 0x01, G: 0x1f, B: 0x4b, A: 60} // dark, translucent
 )
 
 // rootogramBarWidth is the width of a bar, in counts.
