@@ -260,6 +260,9 @@ func (r *plotRun) rebuildDesign() (*model.Design, error) {
 		if r.meta.Formula != "" {
 			cfg.Model.Formula = r.meta.Formula
 		}
+		if r.meta.Family != "" {
+			cfg.Model.Family = r.meta.Family // as run --family set it
+		}
 		if r.meta.Data != "" && r.meta.Data != cfg.Data.Path {
 			cfg.Data.Path = r.meta.Data
 		}

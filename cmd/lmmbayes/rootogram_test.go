@@ -44,7 +44,8 @@ func countBars(t *testing.T, path string) int {
 // K is the 99 % quantile), its observed column is the data's table and
 // its expected column sums to the 403 rows; the run's report holds the
 // rootogram; "lmmbayes plot --format svg" writes rootogram.svg with one
-// bar per row. A malformed file is an input error naming its line; with
+// bar per row. A malformed file is an input error naming its line; a
+// run with --family negbinomial is plotted with that family; with
 // [output] ppc = false neither the file nor the plot is written.
 func TestRootogramRun(t *testing.T) {
 	c := glmmCases(t)[2]
@@ -117,6 +118,24 @@ func TestRootogramRun(t *testing.T) {
 	}
 	if _, err := os.Stat(bad); !os.IsNotExist(err) {
 		t.Errorf("plots written despite the error (%v)", err)
+	}
+
+	// run --family negbinomial on the Poisson config: plot rebuilds the
+	// model with run.json's family (the draws have a shape column), so
+	// the PPC density is drawn and the rootogram's axis names TICKS.
+	dirNB := t.TempDir()
+	cfgNB := rootogramConfig(t, c, dirNB, "")
+	if code, _, errs := runCLI(t, "run", cfgNB, "--quiet", "--family", "negbinomial"); code != 0 {
+		t.Fatalf("run --family negbinomial: %s", errs)
+	}
+	nbSVG := filepath.Join(t.TempDir(), "svg")
+	code, _, stderr = runPlot(t, filepath.Join(dirNB, "out"), "--format", "svg", "--out", nbSVG)
+	if code != 0 || strings.Contains(stderr, "note") {
+		t.Errorf("plot of the negbinomial run: exit %d: %s", code, stderr)
+	}
+	checkSVGFile(t, filepath.Join(nbSVG, "ppc_density.svg"))
+	if raw, err := os.ReadFile(filepath.Join(nbSVG, "rootogram.svg")); err != nil || !strings.Contains(string(raw), ">TICKS<") {
+		t.Errorf("negbinomial rootogram.svg lacks the response's name (%v)", err)
 	}
 
 	// [output] ppc = false: no ppc_rootogram.csv, no rootogram.
