@@ -44,8 +44,8 @@ func countBars(t *testing.T, path string) int {
 // K is the 99 % quantile), its observed column is the data's table and
 // its expected column sums to the 403 rows; the run's report holds the
 // rootogram; "lmmbayes plot --format svg" writes rootogram.svg with one
-// bar per row. A malformed file is an input error naming its line; a
-// run with --family negbinomial is plotted with that family; with
+// bar per row. A malformed file is an input error naming its line, a
+// missing one a note; a run with --family negbinomial is plotted with that family; with
 // [output] ppc = false neither the file nor the plot is written.
 func TestRootogramRun(t *testing.T) {
 	c := glmmCases(t)[2]
@@ -118,6 +118,17 @@ func TestRootogramRun(t *testing.T) {
 	}
 	if _, err := os.Stat(bad); !os.IsNotExist(err) {
 		t.Errorf("plots written despite the error (%v)", err)
+	}
+
+	// No file (a run made before the rootogram): a note, no rootogram.
+	os.Remove(path)
+	none := filepath.Join(t.TempDir(), "none")
+	code, _, stderr = runPlot(t, out, "--out", none)
+	if code != 0 || !strings.Contains(stderr, "ppc_rootogram.csv is missing") {
+		t.Errorf("no ppc_rootogram.csv: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(none, "rootogram.png")); !os.IsNotExist(err) {
+		t.Errorf("rootogram.png drawn without ppc_rootogram.csv (%v)", err)
 	}
 
 	// run --family negbinomial on the Poisson config: plot rebuilds the
