@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/lmmbayes/lmmbayes/draws"
-	"github.com/lmmbayes/lmmbayes/loo"
 	"github.com/lmmbayes/lmmbayes/model"
+	"github.com/lmmbayes/lmmbayes/posterior"
 	"github.com/lmmbayes/lmmbayes/priors"
 	"github.com/lmmbayes/lmmbayes/sampler"
 )
@@ -275,54 +275,17 @@ func (o *runOutput) writeGLMMChain(gr *sampler.GLMMResult, ci, thin int, wall ti
 	if err != nil {
 		return nil, err
 	}
-	nc := len(gr.Columns)
-	nHead := len(names.Columns) - len(names.RE) - 1 // b, sd, cor, shape
-	full := draws.ColumnNames(d, true)
-	kOf := make([]int, len(d.Terms))
-	bs := make([][]float64, len(d.Terms))
-	for t, term := range d.Terms {
-		kOf[t] = term.K
-		bs[t] = make([]float64, len(term.Levels)*term.K)
-	}
-	head := make([]float64, 1+nHead)
-	pd := &model.ParamDraw{Beta: make([]float64, len(d.XNames)), B: bs}
-	eta, ll := make([]float64, d.N), make([]float64, d.N)
-	ndraws := gr.NDraws / thin
-	chain := make([]float64, 0, ndraws*len(names.Columns))
-	for s := range ndraws {
-		row := gr.Draws[ci][(s*thin+thin-1)*nc : (s*thin+thin)*nc]
-		copy(head[1:], row[:nHead])
-		copy(pd.Beta, row[:len(d.XNames)])
-		if names.Dispersion == "shape" {
-			pd.Shape = row[nHead-1]
-		}
-		// The sampler's r_ block: per term, per effect, per level.
-		off := nHead
-		for t, term := range d.Terms {
-			for e := range term.K {
-				for j := range term.Levels {
-					bs[t][j*term.K+e] = row[off]
-					off++
-				}
-			}
-		}
-		if off != nc || len(full.Columns)-1 != nc {
-			return nil, fmt.Errorf("run: the sampler's %d columns do not match the %d of the draws files", nc, len(full.Columns)-1)
-		}
-		if err := loo.GLMMLogLik(d, pd, eta, ll); err != nil {
-			return nil, fmt.Errorf("run: lp__: %w", err)
-		}
-		lp := 0.0
-		for _, v := range ll {
-			lp += v
-		}
-		head[0] = lp
-		r := draws.NewRow(head, bs, names.RE, kOf)
+	chain := make([]float64, 0, gr.NDraws/thin*len(names.Columns))
+	ndraws, err := posterior.GLMMChainRows(d, gr, ci, thin, o.cfg.Output.RandomEffects, func(r draws.Row) error {
 		if err := sink.WriteDraw(r); err != nil {
-			sink.Abort()
-			return nil, err
+			return err
 		}
 		chain = r.AppendTo(chain)
+		return nil
+	})
+	if err != nil {
+		sink.Abort()
+		return nil, fmt.Errorf("run: %w", err)
 	}
 	return &sampler.ChainResult{ID: ci + 1, Draws: chain, NDraws: ndraws, Wall: wall,
 		Accept: gr.Accept[ci], AcceptWarmup: math.NaN(), AcceptRW: math.NaN(), AcceptIndep: math.NaN()}, nil
