@@ -9,6 +9,8 @@
 //     rootogram's frequencies, ppc_rootogram.csv).
 //   - Coef gives lme4's coef() per level: fixed plus random effect.
 //   - Compare sets the posterior beside a maximum-likelihood fit.
+//   - GLMMChainRows turns a GLMM sampler's chain into rows of the draws
+//     files' layout, lp__ included.
 //
 // Errors caused by the caller's input are *draws.InputError.
 package posterior
