@@ -220,6 +220,22 @@ func TestLogisticGewekeNC(t *testing.T) {
 	}
 }
 
+// TestLogisticGewekeCentred plants a bug in the centred ψ move (cMove):
+// log p(b | ψ) without its log-determinant.
+func TestLogisticGewekeCentred(t *testing.T) {
+	iters := 20000
+	if testing.Short() {
+		iters = 5000
+	}
+	for _, fam := range []model.Family{model.Bernoulli, model.Binomial} {
+		p, what := glmmGeweke(t, fam, GLMMOptions{Seed: 3, cNoDet: true}, iters)
+		t.Logf("%s, centred move without the log-determinant: worst adjusted p %.3g (%s)", fam, p, what)
+		if p >= gwAlpha {
+			t.Errorf("%s: the planted bug in the centred move is not caught: adjusted p %.3g", fam, p)
+		}
+	}
+}
+
 // TestRunLogisticShort runs RunLogistic on cbpp (2 chains × 300 draws)
 // and checks the run's shape and reproducibility and that the draws sit
 // near glmer's estimates (posterior means within 4 posterior SDs; the
