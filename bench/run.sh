@@ -4,16 +4,22 @@
 #
 #   bench/run.sh [--quick] [--models a,b] [--repeats N] [--big-repeats N]
 #                [--no-lme4] [--no-rstanarm] [--rstanarm-models a,b]
+#                [--no-brms] [--brms-models a,b]
 #                [--no-mcmc] [--chains N] [--warmup N] [--draws N]
 #                [--big-warmup N] [--big-draws N] [--seed N]
 #                [--sim-rows N --sim-subjects N --sim-items N]
 #                [--scaling] [--scaling-chains N] [--scaling-warmup N]
 #                [--scaling-draws N] [--out DIR] [--bin LMMBAYES]
 #
-# Models: sleepstudy politeness penicillin maximal insteval sim200k (default:
-# all). maximal is the maximal 2 × 2 member of the test family
-# (testdata/family/maximal.csv, rt ~ A * B + (1 + A * B | subj) +
-# (1 + A * B | item)); rstanarm takes about 10 minutes on it.
+# Models: sleepstudy politeness penicillin maximal insteval sim200k cbpp
+# verbagg (default: all). maximal is the maximal 2 × 2 member of the test
+# family (testdata/family/maximal.csv, rt ~ A * B + (1 + A * B | subj) +
+# (1 + A * B | item)); rstanarm takes 2–10 minutes on it. cbpp and verbagg
+# are the GLMMs of configs/cbpp.toml and configs/verbagg.toml (binomial and
+# bernoulli), run from those configs with the chains, warmup, draws and
+# seed given here, against brms (bench/brms.R, the same priors; its ESS/s
+# divides by its sampling time summed over chains, warmup and compilation
+# excluded, as issue 15 asks); brms takes about 10 minutes on verbagg.
 # Every wall time is the median over the repeats of the whole process
 # (reading the CSV included; R's start-up and library loading included for
 # lme4 and rstanarm, whose in-call time is reported as inner_s too); peak RSS
@@ -29,12 +35,14 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 
-models="sleepstudy,politeness,penicillin,maximal,insteval,sim200k"
+models="sleepstudy,politeness,penicillin,maximal,insteval,sim200k,cbpp,verbagg"
 repeats=3
 big_repeats=1
 use_lme4=1
 use_rstanarm=1
 rstanarm_models="sleepstudy,politeness,penicillin,maximal"
+use_brms=1
+brms_models="cbpp,verbagg"
 mcmc=1
 chains=4
 warmup=1000
@@ -63,6 +71,8 @@ while [ $# -gt 0 ]; do
 	--no-lme4) use_lme4=0 ;;
 	--no-rstanarm) use_rstanarm=0 ;;
 	--rstanarm-models) rstanarm_models="$2"; shift ;;
+	--no-brms) use_brms=0 ;;
+	--brms-models) brms_models="$2"; shift ;;
 	--no-mcmc) mcmc=0 ;;
 	--chains) chains="$2"; shift ;;
 	--warmup) warmup="$2"; shift ;;
@@ -122,6 +132,10 @@ if [ "$use_rstanarm" = 1 ] && ! { r_has rstanarm && r_has posterior; }; then
 	note "rstanarm skipped: R or the rstanarm/posterior packages are not installed"
 	use_rstanarm=0
 fi
+if [ "$use_brms" = 1 ] && ! { r_has brms && r_has rstan && r_has posterior; }; then
+	note "brms skipped: R or the brms/rstan/posterior packages are not installed"
+	use_brms=0
+fi
 
 # --- the models ------------------------------------------------------------
 sim_file="$here/data/sim_${sim_rows}_${sim_subjects}_${sim_items}_s${seed}.csv"
@@ -133,6 +147,8 @@ model_data() {
 	maximal) echo "$root/testdata/family/maximal.csv" ;;
 	insteval) echo "$root/testdata/insteval.csv" ;;
 	sim200k) echo "$sim_file" ;;
+	cbpp) echo "$root/testdata/glmm/cbpp.csv" ;;
+	verbagg) echo "$root/testdata/glmm/verbagg.csv" ;;
 	*) return 1 ;;
 	esac
 }
@@ -144,6 +160,8 @@ model_formula() {
 	maximal) echo "rt ~ A * B + (1 + A * B | subj) + (1 + A * B | item)" ;;
 	insteval) echo "y ~ service + (1 | s) + (1 | d) + (1 | dept:service)" ;;
 	sim200k) echo "y ~ x + (1 + x | subject) + (1 | item)" ;;
+	cbpp) echo "cbind(incidence, size - incidence) ~ period + (1 | herd)" ;;
+	verbagg) echo "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)" ;;
 	esac
 }
 model_factors() {
@@ -154,6 +172,23 @@ model_factors() {
 	maximal) echo "subj,item" ;;
 	insteval) echo "s,d,studage,lectage,service,dept" ;;
 	sim200k) echo "subject,item" ;;
+	cbpp) echo "herd,period" ;;
+	verbagg) echo "id,item" ;;
+	esac
+}
+# model_family and brms_formula: the GLMMs' family and brms's spelling of
+# the formula (0 + Intercept puts the prior on the real intercept).
+model_family() {
+	case "$1" in
+	cbpp) echo binomial ;;
+	verbagg) echo bernoulli ;;
+	*) echo gaussian ;;
+	esac
+}
+brms_formula() {
+	case "$1" in
+	cbpp) echo "incidence | trials(size) ~ 0 + Intercept + period + (1 | herd)" ;;
+	verbagg) echo "r2 ~ 0 + Intercept + Anger + Gender + btype + situ + (1 | id) + (1 | item)" ;;
 	esac
 }
 is_big() { case "$1" in insteval | sim200k) return 0 ;; *) return 1 ;; esac; }
@@ -199,9 +234,9 @@ measure() {
 # kv KEY TEXT: the value of KEY=value in TEXT.
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }' | tail -1; }
 
-# summary_stats FILE: "min_ess var max_rhat var" over b_, sd_, cor_, sigma.
+# summary_stats FILE: "min_ess var max_rhat var" over b_, sd_, cor_, sigma, shape.
 summary_stats() {
-	awk -F, 'NR > 1 && $1 ~ /^"?(b_|sd_|cor_|sigma)/ {
+	awk -F, 'NR > 1 && $1 ~ /^"?(b_|sd_|cor_|sigma|shape)/ {
 		gsub(/"/, "", $1)
 		if (ess == "" || $11 + 0 < ess) { ess = $11 + 0; ev = $1 }
 		if (rh == "" || $10 + 0 > rh) { rh = $10 + 0; rv = $1 }
@@ -231,11 +266,14 @@ for m in ${models//,/ }; do
 
 	# ML fits.
 	ours_fit=NA
-	if measure "$m lmmbayes fit" "$n" "$bin" fit --data "$data" --formula "$formula" --factors "$factors"; then
+	fam=$(model_family "$m")
+	if measure "$m lmmbayes fit" "$n" "$bin" fit --data "$data" --formula "$formula" --factors "$factors" --family "$fam"; then
 		ours_fit=$WALL
 		row "$m,lmmbayes,ML fit,$n,$WALL,NA,$RSS,NA,NA,NA,NA,NA,NA"
 	fi
-	if [ "$use_lme4" = 1 ]; then
+	if [ "$use_lme4" = 1 ] && [ "$fam" != gaussian ]; then
+		note "lme4 skipped on $m: bench/lme4.R times lmer (Gaussian) only; the glmer fits are compared in model/glmm_fit_test.go"
+	elif [ "$use_lme4" = 1 ]; then
 		if measure "$m lme4" "$n" "$rscript" "$here/lme4.R" "$data" "$formula" "$factors"; then
 			inner=$(kv inner_s "$LAST_OUT")
 			row "$m,lme4,ML fit,$n,$WALL,$inner,$RSS,NA,NA,NA,NA,NA,NA"
@@ -249,7 +287,10 @@ for m in ${models//,/ }; do
 	[ "$mcmc" = 1 ] || continue
 	# Posterior.
 	cfg="$work/$m.toml"
-	{
+	if [ "$fam" != gaussian ]; then
+		# The shipped config (its priors are brms.R's), output elsewhere.
+		sed -e "s|^path = \"\.\./|path = \"$root/|" -e 's/^dir = .*/random_effects = false/' "$root/configs/$m.toml" >"$cfg"
+	else {
 		echo "[data]"
 		echo "path = \"$data\""
 		echo "factors = [$(echo "$factors" | sed 's/[^,][^,]*/"&"/g')]"
@@ -258,6 +299,7 @@ for m in ${models//,/ }; do
 		echo "[output]"
 		echo "random_effects = false"
 	} >"$cfg"
+	fi
 	ours_eps=NA
 	ours_wall=NA
 	if measure "$m lmmbayes run" "$n" "$bin" run "$cfg" --out "$work/run_$m" --force --quiet \
@@ -268,7 +310,21 @@ for m in ${models//,/ }; do
 		inner=$(awk -F': ' '/^  "wall_seconds"/ { gsub(/,/, "", $2); printf "%.4f", $2; exit }' "$work/run_$m/run.json")
 		row "$m,lmmbayes,MCMC $chains×($w+$d),$n,$WALL,${inner:-NA},$RSS,$ess,$ev,$rh,$ours_eps,NA,NA"
 	fi
-	if [ "$use_rstanarm" = 1 ]; then
+	if [ "$use_brms" = 1 ] && [ "$fam" != gaussian ]; then
+		if ! in_list "$m" "$brms_models"; then
+			note "brms skipped on $m: not in --brms-models"
+		elif measure "$m brms" 1 "$rscript" "$here/brms.R" "$data" "$(brms_formula "$m")" "$factors" "$fam" "$chains" "$w" "$d" "$seed"; then
+			ess=$(kv min_ess_bulk "$LAST_OUT")
+			inner=$(kv inner_s "$LAST_OUT")
+			note "brms on $m: sampling $(kv inner_s "$LAST_OUT") s, warmup $(kv warmup_s "$LAST_OUT") s (both summed over chains), compilation $(kv compile_s "$LAST_OUT") s"
+			eps=$(ratio "$ess" "$inner")
+			row "$m,brms,MCMC $chains×($w+$d),1,$WALL,$inner,$RSS,$ess,$(kv min_ess_var "$LAST_OUT"),$(kv max_rhat "$LAST_OUT"),$eps,NA,NA"
+			r1=$(ratio "$ours_wall" "$inner")
+			r2=$(ratio "$ours_eps" "$eps")
+			sed -i "s/^\($m,lmmbayes,MCMC .*\),NA,NA\$/\1,$r1,$r2/" "$csv"
+		fi
+	fi
+	if [ "$use_rstanarm" = 1 ] && [ "$fam" = gaussian ]; then
 		if ! in_list "$m" "$rstanarm_models"; then
 			if is_big "$m"; then
 				note "rstanarm skipped on $m: stan_lmer builds a dense Z ($m has thousands of levels), so it does not finish in reasonable time"
@@ -376,7 +432,8 @@ md="$out/results.md"
 		{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, g($5), g($6), f($7), f($8), ($9 == "NA") ? "–" : $9, ($10 == "NA") ? "–" : $10, f($11), g($12), g($13) }'
 	echo
 	echo "Wall is the whole process (median of the repeats); in-call is the time inside lmer() / stan_lmer() for R, and the sampler's own time (run.json wall_seconds) for lmmbayes run."
-	echo "Ratios are lmmbayes / anchor (lme4 for the ML fit, rstanarm for MCMC), with lmmbayes' whole-process wall against the anchor's in-call time (R start-up and read.csv excluded, which favours the anchor): a wall ratio below 1 and an ESS/s ratio above 1 favour lmmbayes. ESS/s = min bulk-ESS / that same time."
+	echo "For brms (GLMMs), in-call is its sampling time summed over the chains (warmup and compilation excluded)."
+	echo "Ratios are lmmbayes / anchor (lme4 for the ML fit, rstanarm or brms for MCMC), with lmmbayes' whole-process wall against the anchor's in-call time (R start-up and read.csv excluded, which favours the anchor): a wall ratio below 1 and an ESS/s ratio above 1 favour lmmbayes. ESS/s = min bulk-ESS / that same time."
 	if [ -s "$notes" ]; then
 		echo
 		sed 's/^/- /' "$notes"

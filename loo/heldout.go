@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/lmmbayes/lmmbayes/draws"
 	"github.com/lmmbayes/lmmbayes/model"
 )
 
@@ -204,4 +205,67 @@ func (h *HeldOut) JointLogLik(pd *model.ParamDraw, mu, dst []float64) error {
 // group from its S draws (brms's kfold: log_mean_exp of log_lik).
 func LogMeanExp(x []float64) float64 {
 	return logSumExp(x) - math.Log(float64(len(x)))
+}
+
+// ELPD is the expected log predictive density of held-out rows over a
+// posterior sample.
+type ELPD struct {
+	// Row holds each held-out row's log mean over draws of its
+	// predictive density (indices into the NewData).
+	Row []float64
+	// Group holds each left-out level's log mean over draws of its rows'
+	// joint predictive density, in Groups' order (nil without a left-out
+	// factor).
+	Group []float64
+	// GroupOf is each held-out row's index into Group (nil without one).
+	GroupOf []int
+}
+
+// ELPD computes the held-out rows' pointwise and per-level expected log
+// predictive densities over every draw of post, a sample of the fit to
+// the design h was made with (laid out by lay, from post.Layout).
+func (h *HeldOut) ELPD(post *draws.Draws, lay *draws.Layout) (*ELPD, error) {
+	n, S := h.nd.N, post.NumDraws()
+	ll := make([][]float64, n)
+	for i := range ll {
+		ll[i] = make([]float64, S)
+	}
+	gll := make([][]float64, len(h.groups))
+	for g := range gll {
+		gll[g] = make([]float64, S)
+	}
+	pd := draws.NewParamDraw(h.d, true)
+	mu, row, grow := make([]float64, n), make([]float64, n), make([]float64, len(h.groups))
+	for s := range S {
+		lay.Fill(post.Row(s), pd)
+		if err := h.LogLik(pd, mu, row); err != nil {
+			return nil, err
+		}
+		if err := h.JointLogLik(pd, mu, grow); err != nil {
+			return nil, err
+		}
+		for i, v := range row {
+			ll[i][s] = v
+		}
+		for g, v := range grow {
+			gll[g][s] = v
+		}
+	}
+	out := &ELPD{Row: make([]float64, n)}
+	for i := range ll {
+		out.Row[i] = LogMeanExp(ll[i])
+	}
+	if h.groups != nil {
+		out.Group = make([]float64, len(gll))
+		for g := range gll {
+			out.Group[g] = LogMeanExp(gll[g])
+		}
+		out.GroupOf = make([]int, n)
+		for g, rows := range h.groups {
+			for _, i := range rows {
+				out.GroupOf[i] = g
+			}
+		}
+	}
+	return out, nil
 }

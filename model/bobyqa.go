@@ -205,7 +205,12 @@ func bobyqa(f func([]float64) float64, x0, lower, upper []float64, rhoBeg, rhoEn
 					break
 				}
 			}
-			if fnew <= fopt+0.1*vquad {
+			// Enough decrease: another trust-region step. The strict
+			// fnew < fopt matters once 0.1·vquad is below the rounding of
+			// fopt: then fopt + 0.1·vquad == fopt, and an unchanged value
+			// would pass the test on every step, so ρ never fell to
+			// rhoEnd and the search ran to maxEval (cbpp's stage two).
+			if fnew < fopt && fnew <= fopt+0.1*vquad {
 				continue
 			}
 			distsq = math.Max(4*delta*delta, 100*rho*rho)

@@ -333,6 +333,35 @@ func TestBobyqaQuadraticBound(t *testing.T) {
 	}
 }
 
+// TestBobyqaFlatAtRounding checks that the search stops when the
+// function no longer changes in floating point near its minimum (a
+// GLMM's deviance of a few hundred whose last steps change it by less
+// than one unit in the last place): the model's predicted decrease
+// 0.1·vquad then vanishes against fopt, and an unchanged value must not
+// count as enough decrease. Before the fix cbpp's stage two ran to
+// maxEval (10,000 evaluations for 71 needed).
+func TestBobyqaFlatAtRounding(t *testing.T) {
+	c := []float64{0.3, -0.2, 0.1, 0.05}
+	f := func(x []float64) float64 {
+		var v float64
+		for i := range x {
+			v += (x[i] - c[i]) * (x[i] - c[i])
+		}
+		return 184 + 1e-6*v
+	}
+	lower := []float64{0, math.Inf(-1), math.Inf(-1), math.Inf(-1)}
+	r := bobyqa(f, []float64{1, 0, 0, 0}, lower, nil, 0.05, 1e-7, 10000, 0)
+	if !r.conv || r.evals > 500 {
+		t.Fatalf("converged %v after %d evaluations (a 4-dimensional quadratic needs < 500)", r.conv, r.evals)
+	}
+	for i := range c {
+		if math.Abs(r.x[i]-c[i]) > 1e-3 {
+			t.Errorf("x = %v, want %v", r.x, c)
+			break
+		}
+	}
+}
+
 // TestBobyqaRosenbrock checks the unbounded and bounded minima of
 // Rosenbrock's function: (1, 1), and (1.5, 2.25) when x0 ≥ 1.5 (there
 // f = 0.25 and ∂f/∂x0 = 2(x0−1) > 0 points into the bound).

@@ -197,3 +197,36 @@ func (f *Frame) Column(name string) *Column {
 	}
 	return nil
 }
+
+// Subset returns a new frame holding the given rows of fr (0-based data
+// row indices, in the order given; a row may repeat), every column kept
+// with its kind and NA marks. Source is kept, so errors still name the
+// file.
+func (fr *Frame) Subset(rows []int) *Frame {
+	out := &Frame{Source: fr.Source, NRows: len(rows)}
+	for _, c := range fr.Columns {
+		nc := &Column{Name: c.Name, Categorical: c.Categorical}
+		if c.Num != nil {
+			nc.Num = make([]float64, len(rows))
+		}
+		if c.Str != nil {
+			nc.Str = make([]string, len(rows))
+		}
+		if c.NA != nil {
+			nc.NA = make([]bool, len(rows))
+		}
+		for i, r := range rows {
+			if c.Num != nil {
+				nc.Num[i] = c.Num[r]
+			}
+			if c.Str != nil {
+				nc.Str[i] = c.Str[r]
+			}
+			if c.NA != nil {
+				nc.NA[i] = c.NA[r]
+			}
+		}
+		out.Columns = append(out.Columns, nc)
+	}
+	return out
+}

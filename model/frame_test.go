@@ -157,3 +157,23 @@ func TestReadFrameErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameSubset: rows in the order given (repeats allowed), every
+// column's kind, values and NA marks kept.
+func TestFrameSubset(t *testing.T) {
+	fr, err := ReadFrame(strings.NewReader("y,g\n1.5,a\nNA,b\n3,c\n"), "d.csv", FrameOptions{Factors: []string{"g"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := fr.Subset([]int{2, 1, 2})
+	if s.NRows != 3 || s.Source != "d.csv" || len(s.Columns) != 2 {
+		t.Fatalf("subset: %d rows, source %q, %d columns", s.NRows, s.Source, len(s.Columns))
+	}
+	y, g := s.Columns[0], s.Columns[1]
+	if y.Num[0] != 3 || !math.IsNaN(y.Num[1]) || !y.NA[1] || y.NA[0] || y.Num[2] != 3 {
+		t.Errorf("y: %v NA %v", y.Num, y.NA)
+	}
+	if !g.Categorical || strings.Join(g.Str, ",") != "c,b,c" {
+		t.Errorf("g: categorical %v, %v", g.Categorical, g.Str)
+	}
+}

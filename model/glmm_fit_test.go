@@ -255,6 +255,9 @@ func TestFitGLMMReferences(t *testing.T) {
 					fits[base] = fit
 				}
 				t.Logf("%s: objective %.8f (glmer %.8f) theta %v (glmer %v) evals %d", c.name, fit.Objective, ref.Objective, fit.Theta, ref.Theta, fit.Evals)
+				if !fit.Converged {
+					t.Errorf("the optimiser stopped at its evaluation limit (%d evaluations)", fit.Evals)
+				}
 				tol := deflt
 				if variant != "" {
 					tol = tight

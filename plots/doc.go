@@ -15,5 +15,7 @@
 // (2021), "Rank-normalization, folding, and localization: an improved R̂
 // for assessing convergence of MCMC", Bayesian Analysis 16(2): the draws
 // of all chains are ranked together and each chain's ranks are binned;
-// see RankCounts.
+// see RankCounts. Rootogram draws the hanging rootogram of count data
+// (Kleiber and Zeileis 2016, "Visualizing count data regressions using
+// rootograms", The American Statistician 70(3)).
 package plots

@@ -2,6 +2,7 @@ package posterior
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -13,19 +14,30 @@ import (
 // benchPost returns a crossed design of n rows (y ~ x + (1 + x | s) +
 // (1 | i)) and s fake posterior draws of it, all columns kept.
 func benchPost(b testing.TB, n, s int) (*model.Design, *draws.Draws) {
+	return benchPostFamily(b, n, s, model.Gaussian)
+}
+
+// benchPostFamily is benchPost for family fam: for the count families
+// y = ⌊exp(1.2 z)⌋, z standard normal (long-tailed counts), and the fake
+// fixed and random effects are scaled by 0.3.
+func benchPostFamily(b testing.TB, n, s int, fam model.Family) (*model.Design, *draws.Draws) {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	var sb strings.Builder
 	sb.WriteString("y,x,s,i\n")
 	for r := range n {
-		fmt.Fprintf(&sb, "%g,%g,s%d,i%d\n", rng.NormFloat64(), rng.NormFloat64(), r%(n/250+18), rng.IntN(200))
+		y := rng.NormFloat64()
+		if fam.Count() {
+			y = math.Floor(math.Exp(1.2 * y))
+		}
+		fmt.Fprintf(&sb, "%g,%g,s%d,i%d\n", y, rng.NormFloat64(), r%(n/250+18), rng.IntN(200))
 	}
 	fr, err := model.ReadFrame(strings.NewReader(sb.String()), "bench.csv", model.FrameOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	fo, _ := model.ParseFormula("y ~ x + (1 + x | s) + (1 | i)")
-	d, err := model.Build(fo, fr, model.BuildOptions{})
+	d, err := model.Build(fo, fr, model.BuildOptions{Family: fam})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,6 +54,8 @@ func benchPost(b testing.TB, n, s int) (*model.Design, *draws.Draws) {
 					row[j] = 1 + 0.1*rng.Float64()
 				case strings.HasPrefix(c, "cor_"):
 					row[j] = 0.1
+				case fam.Count() && c != "shape":
+					row[j] = 0.3 * rng.NormFloat64()
 				default:
 					row[j] = rng.NormFloat64()
 				}

@@ -242,7 +242,11 @@ const PPCMaxDraws = 4000
 // file's rows, the observed y, and the epred/pred summaries of
 // PredColumns) and ppc_stats.csv (for T in mean, sd, min, max: T(y), the
 // mean and 2.5%/97.5% quantiles of T(y_rep), and the posterior predictive
-// p-value P(T(y_rep) ≥ T(y))). At most PPCMaxDraws posterior draws are
+// p-value P(T(y_rep) ≥ T(y))), and for the count families
+// ppc_rootogram.csv (RootogramColumns: per count k = 0 … K−1 and the
+// tail "K+", the observed number of rows with that count and the mean
+// and 2.5%/97.5% quantiles over draws of that number in y_rep; K as
+// rootogramK chooses). At most PPCMaxDraws posterior draws are
 // used (evenly thinned); the rows are split into chunks (ppcChunkRows),
 // draws are seeded by seed, chunk c of the rows with stream PredictStream+c+1, so that the files do not depend on the
 // number of cores. Each file is written atomically.
@@ -384,14 +388,24 @@ func WritePPCProgress(dir string, d *model.Design, post *draws.Draws, seed uint6
 		{"max", ys[len(ys)-1], maxs},
 	}
 	stats = append(stats, fs.stats()...)
+	root, err := fs.rootogram()
+	if err != nil {
+		return err
+	}
 	err = outfile.SaveAtomically(filepath.Join(dir, "ppc.csv"), func(w io.Writer) error {
 		return writePPCRows(w, d, rows)
 	})
 	if err != nil {
 		return err
 	}
-	return outfile.SaveAtomically(filepath.Join(dir, "ppc_stats.csv"), func(w io.Writer) error {
+	err = outfile.SaveAtomically(filepath.Join(dir, "ppc_stats.csv"), func(w io.Writer) error {
 		return writePPCStats(w, stats)
+	})
+	if err != nil || root == nil {
+		return err
+	}
+	return outfile.SaveAtomically(filepath.Join(dir, "ppc_rootogram.csv"), func(w io.Writer) error {
+		return writeRootogram(w, root)
 	})
 }
 
@@ -577,6 +591,14 @@ type familyStats struct {
 	den    float64
 	obs    float64
 	counts bool
+	// The rootogram of the count families: bins 0 … rootK, bin k < rootK
+	// the rows whose count is k, bin rootK those whose count is at least
+	// rootK. freq[k*s+j] is the number of rows of draw j's replicated
+	// data in bin k (whole numbers: exact in any order of addition),
+	// obsFreq[k] that of the observed data.
+	rootK   int
+	freq    []uint32
+	obsFreq []float64
 }
 
 func newFamilyStats(d *model.Design, s int) *familyStats {
@@ -602,6 +624,12 @@ func newFamilyStats(d *model.Design, s int) *familyStats {
 		f.obs += y
 	}
 	if f.counts {
+		f.rootK = rootogramK(d.Y)
+		f.freq = make([]uint32, (f.rootK+1)*s)
+		f.obsFreq = make([]float64, f.rootK+1)
+		for _, y := range d.Y {
+			f.obsFreq[f.rootBin(y)]++
+		}
 		return f
 	}
 	seen := map[string]bool{}
@@ -636,6 +664,7 @@ func (f *familyStats) reset() {
 	for _, v := range f.numG {
 		clear(v)
 	}
+	clear(f.freq)
 }
 
 // add adds training row i's replicated values r (one per draw).
@@ -648,6 +677,7 @@ func (f *familyStats) add(i int, r []float64) {
 			if v == 0 {
 				f.num[k]++
 			}
+			f.freq[f.rootBin(v+float64(rootogramShiftBug))*f.s+k]++
 		}
 		return
 	}
@@ -672,6 +702,9 @@ func (f *familyStats) fold(c *familyStats) {
 	}
 	for k, v := range c.num {
 		f.num[k] += v
+	}
+	for k, v := range c.freq {
+		f.freq[k] += v
 	}
 	for j, g := range c.numG {
 		for k, v := range g {
@@ -706,4 +739,107 @@ func (f *familyStats) stats() []ppcStat {
 		}
 	}
 	return out
+}
+
+// Rootogram bins: K is the largest observed count when that is at most
+// rootogramFullMax; beyond it the counts are long-tailed for a bar per
+// count, and K is the larger of rootogramFullMax and the 99 % quantile
+// of the observed counts (the smallest observed count at or below which
+// at least 99 % of the rows lie), at most rootogramMaxK. K is at least 1.
+const (
+	rootogramFullMax = 50
+	rootogramMaxK    = 500
+)
+
+// rootogramShiftBug is added to every replicated count before it is
+// binned (0; the tests' planted off-by-one bug).
+var rootogramShiftBug = 0
+
+// rootogramK returns the last bin K of the rootogram of the observed
+// counts y (see rootogramFullMax): bins 0 … K−1 hold one count each, bin
+// K every count ≥ K.
+func rootogramK(y []float64) int {
+	if len(y) == 0 {
+		return 1
+	}
+	ys := sortedCopy(y)
+	top := ys[len(ys)-1]
+	if top <= rootogramFullMax {
+		return max(1, int(top))
+	}
+	q99 := ys[int(math.Ceil(0.99*float64(len(ys))))-1]
+	return int(min(rootogramMaxK, max(rootogramFullMax, q99)))
+}
+
+// rootBin returns the rootogram bin of count v: v itself below rootK,
+// rootK at or above it.
+func (f *familyStats) rootBin(v float64) int {
+	if v < float64(f.rootK) {
+		return int(v)
+	}
+	return f.rootK
+}
+
+// RootogramRow is one row of ppc_rootogram.csv: the observed number of
+// rows whose count falls in the bin (Count, or at least Count when Tail),
+// and the mean and 2.5 %/97.5 % quantiles over posterior draws of that
+// number in the replicated data.
+type RootogramRow struct {
+	Count              int
+	Tail               bool
+	Observed, Expected float64
+	Lo, Hi             float64
+}
+
+// RootogramColumns is the header of ppc_rootogram.csv.
+var RootogramColumns = []string{"count", "observed", "expected", "q2.5", "q97.5"}
+
+// Label is the row's count as ppc_rootogram.csv writes it: "3", or
+// "12+" for the tail bin.
+func (r RootogramRow) Label() string {
+	s := strconv.Itoa(r.Count)
+	if r.Tail {
+		s += "+"
+	}
+	return s
+}
+
+// rootogram returns the rows of the rootogram, after checking that
+// every draw's replicated data fill the bins with exactly the d.N rows.
+func (f *familyStats) rootogram() ([]RootogramRow, error) {
+	if f == nil || !f.counts {
+		return nil, nil
+	}
+	for j := range f.s {
+		var n int
+		for k := range f.rootK + 1 {
+			n += int(f.freq[k*f.s+j])
+		}
+		if n != f.d.N {
+			return nil, fmt.Errorf("ppc rootogram: draw %d has %d replicated rows in the bins, the data %d", j+1, n, f.d.N)
+		}
+	}
+	out := make([]RootogramRow, f.rootK+1)
+	v := make([]float64, f.s)
+	for k := range out {
+		var sum int64 // exact: the mean is the correctly rounded quotient
+		for j, c := range f.freq[k*f.s : (k+1)*f.s] {
+			v[j] = float64(c)
+			sum += int64(c)
+		}
+		out[k] = RootogramRow{Count: k, Tail: k == f.rootK, Observed: f.obsFreq[k],
+			Expected: float64(sum) / float64(f.s), Lo: diagnostics.Quantile(v, 0.025), Hi: diagnostics.Quantile(v, 0.975)}
+	}
+	return out, nil
+}
+
+// writeRootogram writes ppc_rootogram.csv's header and rows.
+func writeRootogram(w io.Writer, rows []RootogramRow) error {
+	cw := csv.NewWriter(w)
+	cw.Write(RootogramColumns)
+	for _, r := range rows {
+		cw.Write([]string{r.Label(), formatNum(r.Observed), formatNum(r.Expected), formatNum(r.Lo), formatNum(r.Hi)})
+	}
+	cw.Flush()
+	return cw.Error()
 }

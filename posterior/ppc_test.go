@@ -216,7 +216,12 @@ func TestMeanSD(t *testing.T) {
 // run in parallel; their statistics are folded in chunk order), and that
 // the progress callback ends at the total.
 func TestWritePPCCores(t *testing.T) {
-	d, post := benchPost(t, 1500, 2000) // 2 chunks of 1048 rows
+	t.Run("gaussian", func(t *testing.T) { testWritePPCCores(t, model.Gaussian) })
+	t.Run("poisson", func(t *testing.T) { testWritePPCCores(t, model.Poisson) })
+}
+
+func testWritePPCCores(t *testing.T, fam model.Family) {
+	d, post := benchPostFamily(t, 1500, 2000, fam) // 2 chunks of 1048 rows
 	dirs := []string{t.TempDir(), t.TempDir()}
 	for i, procs := range []int{1, 3} {
 		old := runtime.GOMAXPROCS(procs)
@@ -235,7 +240,11 @@ func TestWritePPCCores(t *testing.T) {
 			t.Errorf("GOMAXPROCS %d: progress ended at %d of %d", procs, last, d.N)
 		}
 	}
-	for _, f := range []string{"ppc.csv", "ppc_stats.csv"} {
+	files := []string{"ppc.csv", "ppc_stats.csv"}
+	if fam.Count() {
+		files = append(files, "ppc_rootogram.csv")
+	}
+	for _, f := range files {
 		if readFileT(t, filepath.Join(dirs[0], f)) != readFileT(t, filepath.Join(dirs[1], f)) {
 			t.Errorf("%s differs between 1 and 3 cores", f)
 		}
@@ -243,4 +252,10 @@ func TestWritePPCCores(t *testing.T) {
 	if _, recs := readCSVT(t, filepath.Join(dirs[0], "ppc.csv")); len(recs) != d.N {
 		t.Errorf("ppc.csv: %d rows, want %d", len(recs), d.N)
 	}
+}
+
+// fileExistsT reports whether path exists.
+func fileExistsT(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -85,8 +85,9 @@ type outputConfig struct {
 	Plots  bool `toml:"plots"`
 	// MLFit writes ml_fit.json (the ML fit that compare reads).
 	MLFit bool `toml:"ml_fit"`
-	// PPC writes ppc.csv and ppc_stats.csv (the posterior predictive
-	// check of the training rows); false skips the predictive draws.
+	// PPC writes ppc.csv, ppc_stats.csv and, for the count families,
+	// ppc_rootogram.csv (the posterior predictive check of the training
+	// rows); false skips the predictive draws.
 	PPC bool `toml:"ppc"`
 	// MemoryMB bounds the memory, in MiB, that the summaries, ppc, coef
 	// and plots hold draws in at once; the draws themselves stream to

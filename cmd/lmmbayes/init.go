@@ -44,7 +44,7 @@ random_effects = true    # write the r_ columns of every level
 log_lik = false          # write log_lik_K.csv, the pointwise log-likelihood for "lmmbayes loo"
 plots = false            # write diagnostic plots and report.html
 ml_fit = true            # write ml_fit.json, the ML fit that "compare" shows beside the posterior
-ppc = true               # write ppc.csv and ppc_stats.csv (false skips the predictive draws: big data)
+ppc = true               # write ppc.csv, ppc_stats.csv (and ppc_rootogram.csv for counts); false skips the predictive draws: big data
 
 [predict]
 newdata = ""             # CSV of new rows for "lmmbayes predict"

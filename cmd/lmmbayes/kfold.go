@@ -140,36 +140,6 @@ func newKfold(cfg *config, group string, K int) (*kfoldPlan, error) {
 	return p, nil
 }
 
-// subsetFrame returns the frame's rows rows (frame row indices).
-func subsetFrame(fr *model.Frame, rows []int) *model.Frame {
-	out := &model.Frame{Source: fr.Source, NRows: len(rows)}
-	for _, c := range fr.Columns {
-		nc := &model.Column{Name: c.Name, Categorical: c.Categorical}
-		if c.Num != nil {
-			nc.Num = make([]float64, len(rows))
-		}
-		if c.Str != nil {
-			nc.Str = make([]string, len(rows))
-		}
-		if c.NA != nil {
-			nc.NA = make([]bool, len(rows))
-		}
-		for i, r := range rows {
-			if c.Num != nil {
-				nc.Num[i] = c.Num[r]
-			}
-			if c.Str != nil {
-				nc.Str[i] = c.Str[r]
-			}
-			if c.NA != nil {
-				nc.NA[i] = c.NA[r]
-			}
-		}
-		out.Columns = append(out.Columns, nc)
-	}
-	return out
-}
-
 // foldFile is fold k's pointwise result file.
 func foldFile(dir string, k int) string { return filepath.Join(dir, fmt.Sprintf("kfold_%d.csv", k)) }
 
@@ -200,11 +170,11 @@ func (p *kfoldPlan) fitFold(e *env, dir string, k int, force bool) error {
 	if err != nil {
 		return formulaError(p.cfg, err)
 	}
-	dTrain, err := model.Build(f, subsetFrame(p.fr, frameRows(train)), model.BuildOptions{Reference: p.cfg.Data.Reference})
+	dTrain, err := model.Build(f, p.fr.Subset(frameRows(train)), model.BuildOptions{Reference: p.cfg.Data.Reference})
 	if err != nil {
 		return asInput(fmt.Errorf("kfold: fold %d: %w", k, err))
 	}
-	nd, err := dTrain.NewData(subsetFrame(p.fr, frameRows(test)))
+	nd, err := dTrain.NewData(p.fr.Subset(frameRows(test)))
 	if err != nil {
 		return asInput(fmt.Errorf("kfold: fold %d: held-out rows: %w", k, err))
 	}
@@ -240,38 +210,11 @@ func (p *kfoldPlan) fitFold(e *env, dir string, k int, force bool) error {
 		return err
 	}
 	S := post.NumDraws()
-	ll := make([][]float64, nd.N)
-	for i := range ll {
-		ll[i] = make([]float64, S)
+	elpd, err := ho.ELPD(post, lay)
+	if err != nil {
+		return fmt.Errorf("kfold: fold %d: %w", k, err)
 	}
 	groups := ho.Groups()
-	gll := make([][]float64, len(groups))
-	for g := range gll {
-		gll[g] = make([]float64, S)
-	}
-	pd := draws.NewParamDraw(dTrain, true)
-	mu, row, grow := make([]float64, nd.N), make([]float64, nd.N), make([]float64, len(groups))
-	for s := range S {
-		lay.Fill(post.Row(s), pd)
-		if err := ho.LogLik(pd, mu, row); err != nil {
-			return fmt.Errorf("kfold: fold %d: %w", k, err)
-		}
-		if err := ho.JointLogLik(pd, mu, grow); err != nil {
-			return fmt.Errorf("kfold: fold %d: %w", k, err)
-		}
-		for i, v := range row {
-			ll[i][s] = v
-		}
-		for g, v := range grow {
-			gll[g][s] = v
-		}
-	}
-	groupOf := make([]int, nd.N)
-	for g, rows := range groups {
-		for _, i := range rows {
-			groupOf[i] = g
-		}
-	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return inputErrorf("kfold: %s: %v", dir, err)
 	}
@@ -279,8 +222,7 @@ func (p *kfoldPlan) fitFold(e *env, dir string, k int, force bool) error {
 		fmt.Fprintf(w, "# fold = %d of %d, group = %s, seed = %d, draws = %d, seconds = %.2f\n", k, p.K, p.group, p.cfg.Sampler.Seed, S, time.Since(start).Seconds())
 		io.WriteString(w, "row,"+csvQuote(p.group)+",elpd_kfold,elpd_kfold_group\n")
 		for i, r := range test {
-			g := groupOf[i]
-			fmt.Fprintf(w, "%d,%s,%s,%s\n", p.d.Rows[r]+1, csvQuote(p.levelOf[r]), formatNum(loo.LogMeanExp(ll[i])), formatNum(loo.LogMeanExp(gll[g])))
+			fmt.Fprintf(w, "%d,%s,%s,%s\n", p.d.Rows[r]+1, csvQuote(p.levelOf[r]), formatNum(elpd.Row[i]), formatNum(elpd.Group[elpd.GroupOf[i]]))
 		}
 		return nil
 	})

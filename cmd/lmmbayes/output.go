@@ -404,8 +404,8 @@ func (o *runOutput) writeChains(stdout io.Writer) error {
 }
 
 // write writes every output file of the run (draws_*.csv, summary.csv,
-// random_effects.csv, ppc.csv, ppc_stats.csv, coef.csv, ml_fit.json,
-// run.json) into a fresh staging directory beside the output directory,
+// random_effects.csv, ppc.csv, ppc_stats.csv, ppc_rootogram.csv (count
+// families), coef.csv, ml_fit.json, run.json) into a fresh staging directory beside the output directory,
 // then puts it in place with renames: a failed run leaves nothing behind,
 // and a replaced run (--force) is swapped whole.
 func (o *runOutput) write(force bool) error {

@@ -26,7 +26,9 @@ const plotSynopsis = `DIR [--vars REGEX] [--format png|svg] [--out PLOTDIR] [--r
 
 Draws the plots of the run in DIR (written by "lmmbayes run") into PLOTDIR
 (default DIR/plots): trace_K, density_K and rank_K (pages of up to 9
-variables), ppc_density (observed y against replicated data sets) and
+variables), ppc_density (observed y against replicated data sets),
+rootogram (poisson and negbinomial runs: observed against expected
+frequency of each count, from ppc_rootogram.csv) and
 caterpillar_GROUP_EFFECT (random effects with 95% intervals). --report
 also writes DIR/report.html, one self-contained page with the run's
 config, priors, summary, ML comparison and these plots. See docs/plots.md.`
@@ -258,6 +260,9 @@ func (r *plotRun) rebuildDesign() (*model.Design, error) {
 		if r.meta.Formula != "" {
 			cfg.Model.Formula = r.meta.Formula
 		}
+		if r.meta.Family != "" {
+			cfg.Model.Family = r.meta.Family // as run --family set it
+		}
 		if r.meta.Data != "" && r.meta.Data != cfg.Data.Path {
 			cfg.Data.Path = r.meta.Data
 		}
@@ -401,6 +406,14 @@ func (r *plotRun) render(opt plotOptions) ([]plotImage, error) {
 		ppc.file += ext
 		imgs = append(imgs, *ppc)
 	}
+	root, err := r.renderRootogram(opt.format)
+	if err != nil {
+		return nil, err
+	}
+	if root != nil {
+		root.file += ext
+		imgs = append(imgs, *root)
+	}
 	cats, err := r.renderCaterpillars(opt.format)
 	if err != nil {
 		return nil, err
@@ -447,6 +460,78 @@ func (r *plotRun) renderPPC(f plots.Format) (*plotImage, error) {
 	return &plotImage{"ppc_density", "Posterior predictive check",
 		fmt.Sprintf("Density of the observed %s (dark) and of %d data sets replicated from the posterior (y_rep = Xβ + Zb + ε, light): the observed curve should look like one of them.", name, m),
 		b.Bytes()}, nil
+}
+
+// renderRootogram draws the hanging rootogram of a count run from its
+// ppc_rootogram.csv; nil when the run is of another family, wrote no PPC
+// ([output] ppc = false), or has no such file (with a note when the
+// run's model is a count model).
+func (r *plotRun) renderRootogram(f plots.Format) (*plotImage, error) {
+	if r.noPPC || r.d != nil && !r.d.Family.Count() {
+		return nil, nil
+	}
+	path := filepath.Join(r.dir, "ppc_rootogram.csv")
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if r.d != nil {
+			r.note("%s is missing (the run wrote no posterior predictive check, or predates it): no rootogram", path)
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, inputErrorf("%s: %v", path, err)
+	}
+	bars, err := readRootogram(path, raw)
+	if err != nil {
+		return nil, err
+	}
+	name := "count"
+	if r.d != nil {
+		name = r.d.Formula.Response.Name
+	}
+	var b bytes.Buffer
+	if err := plots.Rootogram(&b, f, name, bars); err != nil {
+		return nil, fmt.Errorf("plot rootogram: %w", err)
+	}
+	last := bars[len(bars)-1].Label
+	return &plotImage{"rootogram", "Posterior predictive check: rootogram",
+		fmt.Sprintf("Hanging rootogram of %s on the square-root scale: the curve is √(expected number of rows with each count) under the posterior predictive, with the 95%% band over draws; from it hangs a bar of height √(observed number). A bar ending above the zero line marks a count observed less often than the model expects, below it more often. The last bar (%s) pools the tail.", name, last),
+		b.Bytes()}, nil
+}
+
+// readRootogram parses ppc_rootogram.csv (posterior.RootogramColumns,
+// counts 0, 1, … and the tail "K+" last) into the plot's bars; a
+// malformed file is an input error naming the line and column.
+func readRootogram(path string, raw []byte) ([]plots.RootogramBar, error) {
+	cr := csv.NewReader(bytes.NewReader(raw))
+	recs, err := cr.ReadAll()
+	if err != nil {
+		return nil, inputErrorf("%s: %v", path, err)
+	}
+	if len(recs) < 2 || !slices.Equal(recs[0], posterior.RootogramColumns) {
+		return nil, inputErrorf("%s: not a rootogram (want the header %s and at least one row)", path, strings.Join(posterior.RootogramColumns, ","))
+	}
+	var bars []plots.RootogramBar
+	for i, rec := range recs[1:] {
+		line := i + 2
+		want := strconv.Itoa(i)
+		if i == len(recs)-2 {
+			want += "+"
+		}
+		if rec[0] != want {
+			return nil, inputErrorf("%s:%d: column count is %q, want %q", path, line, rec[0], want)
+		}
+		v := make([]float64, 4)
+		for j := range v {
+			x, err := strconv.ParseFloat(rec[j+1], 64)
+			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < 0 {
+				return nil, inputErrorf("%s:%d: column %s: %q is not a frequency", path, line, recs[0][j+1], rec[j+1])
+			}
+			v[j] = x
+		}
+		bars = append(bars, plots.RootogramBar{Label: rec[0], Observed: v[0], Expected: v[1], Lo: v[2], Hi: v[3]})
+	}
+	return bars, nil
 }
 
 var fileSafeRE = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)

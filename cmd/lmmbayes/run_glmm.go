@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/lmmbayes/lmmbayes/draws"
-	"github.com/lmmbayes/lmmbayes/loo"
 	"github.com/lmmbayes/lmmbayes/model"
+	"github.com/lmmbayes/lmmbayes/posterior"
 	"github.com/lmmbayes/lmmbayes/priors"
 	"github.com/lmmbayes/lmmbayes/sampler"
 )
@@ -81,6 +81,17 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	if !*rf.quiet {
 		phases.progress(true, "sampling %d chains of %d iterations (%s)", opt.Chains, gopt.Warmup+gopt.Draws, glmmMethod(fam))
 	}
+	// The ML fit for ml_fit.json needs only the design: it runs beside
+	// the sampling, as in the Gaussian run.
+	var ml *model.GLMMFitResult
+	mlWait := startML(nil)
+	if cfg.Output.MLFit {
+		mlWait = startML(func() []string {
+			var warn []string
+			ml, warn = fitGLMMML(d)
+			return warn
+		})
+	}
 	start := time.Now()
 	var gr *sampler.GLMMResult
 	if fam.Logistic() {
@@ -130,11 +141,11 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	if err := out.finishDraws(); err != nil {
 		return err
 	}
-	var fit func() []string
-	if cfg.Output.MLFit {
-		fit = out.fitGLMMML
-	}
-	if err := out.summarizeBesideML(startML(fit)); err != nil {
+	if err := out.summarizeBesideML(func() []string {
+		warn := mlWait()
+		out.mlGLMM = ml
+		return warn
+	}); err != nil {
 		return err
 	}
 	phases.done("summaries, ML fit")
@@ -264,54 +275,17 @@ func (o *runOutput) writeGLMMChain(gr *sampler.GLMMResult, ci, thin int, wall ti
 	if err != nil {
 		return nil, err
 	}
-	nc := len(gr.Columns)
-	nHead := len(names.Columns) - len(names.RE) - 1 // b, sd, cor, shape
-	full := draws.ColumnNames(d, true)
-	kOf := make([]int, len(d.Terms))
-	bs := make([][]float64, len(d.Terms))
-	for t, term := range d.Terms {
-		kOf[t] = term.K
-		bs[t] = make([]float64, len(term.Levels)*term.K)
-	}
-	head := make([]float64, 1+nHead)
-	pd := &model.ParamDraw{Beta: make([]float64, len(d.XNames)), B: bs}
-	eta, ll := make([]float64, d.N), make([]float64, d.N)
-	ndraws := gr.NDraws / thin
-	chain := make([]float64, 0, ndraws*len(names.Columns))
-	for s := range ndraws {
-		row := gr.Draws[ci][(s*thin+thin-1)*nc : (s*thin+thin)*nc]
-		copy(head[1:], row[:nHead])
-		copy(pd.Beta, row[:len(d.XNames)])
-		if names.Dispersion == "shape" {
-			pd.Shape = row[nHead-1]
-		}
-		// The sampler's r_ block: per term, per effect, per level.
-		off := nHead
-		for t, term := range d.Terms {
-			for e := range term.K {
-				for j := range term.Levels {
-					bs[t][j*term.K+e] = row[off]
-					off++
-				}
-			}
-		}
-		if off != nc || len(full.Columns)-1 != nc {
-			return nil, fmt.Errorf("run: the sampler's %d columns do not match the %d of the draws files", nc, len(full.Columns)-1)
-		}
-		if err := loo.GLMMLogLik(d, pd, eta, ll); err != nil {
-			return nil, fmt.Errorf("run: lp__: %w", err)
-		}
-		lp := 0.0
-		for _, v := range ll {
-			lp += v
-		}
-		head[0] = lp
-		r := draws.NewRow(head, bs, names.RE, kOf)
+	chain := make([]float64, 0, gr.NDraws/thin*len(names.Columns))
+	ndraws, err := posterior.GLMMChainRows(d, gr, ci, thin, o.cfg.Output.RandomEffects, func(r draws.Row) error {
 		if err := sink.WriteDraw(r); err != nil {
-			sink.Abort()
-			return nil, err
+			return err
 		}
 		chain = r.AppendTo(chain)
+		return nil
+	})
+	if err != nil {
+		sink.Abort()
+		return nil, fmt.Errorf("run: %w", err)
 	}
 	return &sampler.ChainResult{ID: ci + 1, Draws: chain, NDraws: ndraws, Wall: wall,
 		Accept: gr.Accept[ci], AcceptWarmup: math.NaN(), AcceptRW: math.NaN(), AcceptIndep: math.NaN()}, nil
@@ -319,13 +293,12 @@ func (o *runOutput) writeGLMMChain(gr *sampler.GLMMResult, ci, thin int, wall ti
 
 // fitGLMMML fits the model as glmer does (Laplace) for ml_fit.json; a
 // failed fit is a warning.
-func (o *runOutput) fitGLMMML() []string {
-	ml, err := model.FitGLMM(o.d, model.GLMMOptions{NAGQ: 1})
+func fitGLMMML(d *model.Design) (*model.GLMMFitResult, []string) {
+	ml, err := model.FitGLMM(d, model.GLMMOptions{NAGQ: 1})
 	if err != nil {
-		return []string{fmt.Sprintf("the ML fit for ml_fit.json failed: %v", err)}
+		return nil, []string{fmt.Sprintf("the ML fit for ml_fit.json failed: %v", err)}
 	}
-	o.mlGLMM = ml
-	return nil
+	return ml, nil
 }
 
 // printGLMMFamily prints the family lines of the summary's head.
