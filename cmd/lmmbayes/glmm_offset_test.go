@@ -200,6 +200,17 @@ func TestRunGLMMOffset(t *testing.T) {
 		}
 	}
 
+	// The rootogram of the count families is drawn from the same
+	// replicates: every training row is counted once.
+	rh, rr := readCSVT(t, filepath.Join(out, "ppc_rootogram.csv"))
+	var nobs float64
+	for _, r := range rr {
+		nobs += num(r[slices.Index(rh, "observed")])
+	}
+	if int(nobs) != len(data) {
+		t.Errorf("ppc_rootogram.csv: observed counts sum to %g, rows %d", nobs, len(data))
+	}
+
 	// predict with the new rows' exposure; District 9 is new (its effect
 	// drawn), so only rows 1–3 are compared exactly.
 	nd := filepath.Join(dir, "new.csv")
