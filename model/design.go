@@ -89,12 +89,8 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 		}
 		cols[name] = c
 	}
-	if opt.Family != Gaussian && (opt.Weights != "" || opt.Offset != "" || len(f.Offsets) > 0) {
-		what := "prior weights"
-		if opt.Weights == "" {
-			what = "an offset"
-		}
-		return nil, fmt.Errorf("%s: %s with family %s: weights and offsets are supported for the gaussian family only so far", fr.Source, what, opt.Family)
+	if opt.Family != Gaussian && opt.Weights != "" {
+		return nil, fmt.Errorf("%s: prior weights with family %s: weights are supported for the gaussian family only so far (an offset works with every family)", fr.Source, opt.Family)
 	}
 	// The weights and offset columns: numeric, and rows with NA in them
 	// are dropped as for the formula's columns (R's model.frame keeps

@@ -29,7 +29,7 @@ type glmm struct {
 	fam     Family
 	n, p, q int
 	y, ntr  []float64
-	off     []float64 // offset (zero)
+	off     []float64 // the offset of each row (zero without one)
 	shape   float64   // negative binomial shape
 	nagq    int
 	ghx     []float64 // Gauss–Hermite nodes and weights (weight e^{−x²})
@@ -62,6 +62,9 @@ func newGLMM(d *Design, nagq int) (*glmm, error) {
 		}
 	}
 	g.off = make([]float64, g.n)
+	if d.Offset != nil {
+		copy(g.off, d.Offset)
+	}
 	g.u, g.un, g.uc = make([]float64, g.q), make([]float64, g.q), make([]float64, g.q)
 	g.beta, g.bn, g.bc = make([]float64, g.p), make([]float64, g.p), make([]float64, g.p)
 	g.eta, g.etac, g.xb = make([]float64, g.n), make([]float64, g.n), make([]float64, g.n)

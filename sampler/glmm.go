@@ -17,8 +17,9 @@ import (
 // priors, for RunLogistic.
 type GLMMSpec struct {
 	// Design is the model's design; Design.Family must be Bernoulli or
-	// Binomial, and every random-effect term must have one effect (K = 1)
-	// so far.
+	// Binomial (RunLogistic) or Poisson or NegBinomial (RunCount).
+	// Design.Offset, when set, is added to the linear predictor: η =
+	// offset + Xβ + Zb.
 	Design *model.Design
 	// Fixed holds the prior of each column of X: priors.Normal or
 	// priors.Flat.
@@ -125,6 +126,10 @@ type logitChain struct {
 	bp      [][]float64
 	etaFix  []float64
 	etaProp []float64
+	// off is each row's offset (Design.Offset, nil without one): η =
+	// off + Xβ + Zb, and the working response the kernel sees is
+	// κ/ω − off.
+	off []float64
 }
 
 // logitTerm is where a kernel term's parameters sit in ψ and θ.
@@ -176,10 +181,11 @@ func newLogitChain(s *GLMMSpec, opt GLMMOptions, id int) (*logitChain, error) {
 	d := s.Design
 	c := &logitChain{spec: s, d: d, rng: rand.New(rand.NewPCG(opt.Seed, uint64(id)))}
 	var err error
-	if c.cur, err = model.NewMixedModel(d); err != nil {
+	kd := kernelDesign(d)
+	if c.cur, err = model.NewMixedModel(kd); err != nil {
 		return nil, err
 	}
-	if c.prp, err = model.NewMixedModel(d); err != nil {
+	if c.prp, err = model.NewMixedModel(kd); err != nil {
 		return nil, err
 	}
 	c.n, c.p, c.q = c.cur.N(), c.cur.P(), c.cur.Q()
@@ -209,6 +215,7 @@ func newLogitChain(s *GLMMSpec, opt GLMMOptions, id int) (*logitChain, error) {
 		c.ntr[i] = int(nt)
 		c.kappa[i] = d.Y[i] - nt/2 + opt.kappaShift
 	}
+	c.off = d.Offset
 	c.omega, c.z, c.eta = make([]float64, c.n), make([]float64, c.n), make([]float64, c.n)
 	c.b = make([][]float64, len(d.Terms))
 	for i, t := range d.Terms {
@@ -391,10 +398,13 @@ func (c *logitChain) logTarget(k *model.MixedModel, psi []float64) float64 {
 // accepted.
 func (c *logitChain) step() bool {
 	d := c.d
-	// η = Xβ + Zb at the current state.
+	// η = off + Xβ + Zb at the current state.
 	xr := d.X.RawMatrix()
 	for i := range c.n {
 		var s float64
+		if c.off != nil {
+			s = c.off[i]
+		}
 		for j := range c.p {
 			s += xr.Data[i*xr.Stride+j] * c.beta[j]
 		}
@@ -413,11 +423,15 @@ func (c *logitChain) step() bool {
 			}
 		}
 	}
-	// ω ~ PG(n, η); working response κ/ω with weights ω.
+	// ω ~ PG(n, η); working response κ/ω − off with weights ω (given ω,
+	// κ/ω ~ N(η, 1/ω), so κ/ω − off ~ N(Xβ + Zb, 1/ω)).
 	for i := range c.n {
 		w := RandPG(c.ntr[i], c.eta[i], c.rng)
 		c.omega[i] = w
 		c.z[i] = c.kappa[i] / w
+		if c.off != nil {
+			c.z[i] -= c.off[i]
+		}
 	}
 	if err := c.cur.Reweight(c.omega, c.z); err != nil {
 		panic(err)
@@ -510,6 +524,9 @@ func (c *logitChain) ncMove() float64 {
 	xr := d.X.RawMatrix()
 	for i := range c.n {
 		var s float64
+		if c.off != nil {
+			s = c.off[i]
+		}
 		for j := range c.p {
 			s += xr.Data[i*xr.Stride+j] * c.beta[j]
 		}
@@ -558,7 +575,7 @@ func (c *logitChain) ncMove() float64 {
 	return float64(nacc) / float64(ncMoves)
 }
 
-// etaLogLik sets eta = etaFix + Zb and returns the binomial
+// etaLogLik sets eta = etaFix + Zb (etaFix = off + Xβ) and returns the binomial
 // log-likelihood Σ yᵢηᵢ − nᵢ log(1 + e^ηᵢ) (without the binomial
 // coefficients, which do not involve η), written with κᵢ = yᵢ − nᵢ/2 as
 // Σ κᵢηᵢ − nᵢ(log(1 + e^ηᵢ) − ηᵢ/2): the sampler's y is its κ.
@@ -807,4 +824,18 @@ func finishGLMM(ctx context.Context, res *GLMMResult, errs []error) (*GLMMResult
 	}
 	res.NDraws = n
 	return res, ctx.Err()
+}
+
+// kernelDesign is d without its offset, for the chains' kernels: the
+// samplers reweight them with working responses that already have the
+// offset taken out, and a chain's two kernels must share one design
+// (CopyWeights); NewMixedModel would otherwise give each its own copy
+// with the offset subtracted from y (Design.Working).
+func kernelDesign(d *model.Design) *model.Design {
+	if d.Offset == nil {
+		return d
+	}
+	k := *d
+	k.Offset = nil
+	return &k
 }

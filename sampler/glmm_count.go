@@ -27,8 +27,9 @@ type countChain struct {
 	sdPrior    []priors.ScalePrior
 	prec, mean []float64
 	y          []float64
-	nb         bool    // negative binomial: ψ's last coordinate is log shape
-	shapeA     float64 // gamma(a, b) prior on the shape
+	off        []float64 // each row's offset (Design.Offset; nil without one)
+	nb         bool      // negative binomial: ψ's last coordinate is log shape
+	shapeA     float64   // gamma(a, b) prior on the shape
 	shapeB     float64
 	lgy1       float64 // Σ lgamma(y + 1)
 	// state, and x derived from it
@@ -116,12 +117,13 @@ func checkCountSpec(s *GLMMSpec) error {
 
 func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 	d := s.Design
-	c := &countChain{d: d, y: d.Y, rng: rand.New(rand.NewPCG(opt.Seed, uint64(id))), nb: d.Family == model.NegBinomial, shapeA: s.ShapeA, shapeB: s.ShapeB}
+	c := &countChain{d: d, y: d.Y, off: d.Offset, rng: rand.New(rand.NewPCG(opt.Seed, uint64(id))), nb: d.Family == model.NegBinomial, shapeA: s.ShapeA, shapeB: s.ShapeB}
 	var err error
-	if c.cur, err = model.NewMixedModel(d); err != nil {
+	kd := kernelDesign(d)
+	if c.cur, err = model.NewMixedModel(kd); err != nil {
 		return nil, err
 	}
-	if c.prp, err = model.NewMixedModel(d); err != nil {
+	if c.prp, err = model.NewMixedModel(kd); err != nil {
 		return nil, err
 	}
 	c.n, c.p, c.q = c.cur.N(), c.cur.P(), c.cur.Q()
@@ -171,16 +173,27 @@ func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 		c.psi[np] = math.Log(2) + 0.5*c.rng.NormFloat64()
 	}
 	// Start at the conditional mode given the initial ψ (from β₀ = log of
-	// the mean count, everything else 0), with ε = 0.
+	// the mean count, less the log mean exposure with an offset,
+	// everything else 0), with ε = 0.
 	var ym float64
 	for _, v := range c.y {
 		ym += v
 	}
 	ym /= float64(c.n)
+	lb0 := math.Log(ym + 0.1)
+	if c.off != nil {
+		// With an offset: the log of the mean count over the mean
+		// exposure e^off.
+		var ex float64
+		for _, o := range c.off {
+			ex += math.Exp(o)
+		}
+		lb0 -= math.Log(ex / float64(c.n))
+	}
 	b0 := make([]float64, c.p)
 	for j, n := range d.XNames {
 		if n == "(Intercept)" {
-			b0[j] = math.Log(ym + 0.1)
+			b0[j] = lb0
 		}
 	}
 	if c.mld, err = c.condMode(c.cur, c.psi, make([]float64, c.q), b0, c.mu, c.mbeta, c.mw); err != nil {
@@ -191,14 +204,17 @@ func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 	return c, nil
 }
 
-// linpred sets eta = Xβ + ZΛu and b = Λu for Λ(ψ) (ψ and u in kernel
-// order; b in Design order). It does not touch any kernel.
+// linpred sets eta = off + Xβ + ZΛu (off the offset, 0 without one) and
+// b = Λu for Λ(ψ) (ψ and u in kernel order; b in Design order). It does not touch any kernel.
 func (c *countChain) linpred(psi, u, beta []float64, b [][]float64, eta []float64) {
 	fillLambda(c.terms, c.sdPrior, psi, c.th)
 	d := c.d
 	xr := d.X.RawMatrix()
 	for i := range c.n {
 		var s float64
+		if c.off != nil {
+			s = c.off[i]
+		}
 		for j := range c.p {
 			s += xr.Data[i*xr.Stride+j] * beta[j]
 		}
@@ -274,8 +290,8 @@ func sumSq(x []float64) float64 {
 }
 
 // irls sets the IWLS (Fisher-scoring) weights and working response at
-// eta: w = μ (Poisson) or μ/(1 + μ/k) (negative binomial, shape k), z = η +
-// (y − μ)/μ.
+// eta: w = μ (Poisson) or μ/(1 + μ/k) (negative binomial, shape k), z = η −
+// off + (y − μ)/μ (the kernel models η less the offset).
 func (c *countChain) irls(psi, eta, w, z []float64) {
 	inv := 0.0
 	if c.nb {
@@ -285,6 +301,9 @@ func (c *countChain) irls(psi, eta, w, z []float64) {
 		mu := math.Exp(e)
 		w[i] = mu / (1 + mu*inv)
 		z[i] = e + (c.y[i]-mu)/mu
+		if c.off != nil {
+			z[i] -= c.off[i]
+		}
 	}
 }
 

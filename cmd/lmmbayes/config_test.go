@@ -96,7 +96,7 @@ func TestParseConfigErrors(t *testing.T) {
 }
 
 func TestShippedConfigsParse(t *testing.T) {
-	for _, name := range []string{"sleepstudy.toml", "politeness.toml", "verbagg.toml"} {
+	for _, name := range []string{"sleepstudy.toml", "politeness.toml", "verbagg.toml", "insurance.toml"} {
 		path := filepath.Join("..", "..", "configs", name)
 		cfg, err := loadConfig(path)
 		if err != nil {

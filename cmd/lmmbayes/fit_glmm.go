@@ -24,10 +24,13 @@ func fitGLMM(e *env, d *model.Design, reml bool, nagq int, asJSON, ranef, coef b
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
+		// As the Gaussian fit's JSON: what scale() and poly() learned,
+		// and the offset column when there is one.
 		out := struct {
 			*model.GLMMFitResult
 			Transforms []*model.Transform `json:"transforms,omitempty"`
-		}{fit, d.LevelMap().Transforms}
+			Offset     string             `json:"offset,omitempty"`
+		}{fit, d.LevelMap().Transforms, d.OffsetColumn}
 		if err := enc.Encode(out); err != nil {
 			return fmt.Errorf("fit: writing JSON: %w", err)
 		}

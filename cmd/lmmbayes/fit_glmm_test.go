@@ -10,15 +10,24 @@ import (
 )
 
 // TestFitGLMMCommandJSON runs "lmmbayes fit --family ... --json" on
-// cbpp (Laplace and nAGQ = 10) and compares it with glmer's tight-
+// cbpp and on MASS's Insurance with offset(log(Holders)) (Laplace and
+// nAGQ = 10) and compares it with glmer's tight-
 // convergence references (testdata/glmm; model/glmm_fit_test.go compares
 // every model): −2 logLik to 1e-5 relative, fixed effects to 1e-3 SE, θ to
 // 1e-3 relative.
 func TestFitGLMMCommandJSON(t *testing.T) {
 	dir := filepath.Join("..", "..", "testdata", "glmm")
-	for _, c := range []struct{ ref, nagq string }{{"cbpp_tight", "1"}, {"cbpp_agq10_tight", "10"}} {
-		code, out, errs := runCLI(t, "fit", "--data", filepath.Join(dir, "cbpp.csv"), "--factors", "herd,period", "--family", "binomial",
-			"--nagq", c.nagq, "--formula", "cbind(incidence, size - incidence) ~ period + (1 | herd)", "--json")
+	cbpp := "cbind(incidence, size - incidence) ~ period + (1 | herd)"
+	ins := "Claims ~ Age + Group + offset(log(Holders)) + (1 | District)"
+	for _, c := range []struct{ ref, nagq, data, factors, family, formula string }{
+		{"cbpp_tight", "1", "cbpp.csv", "herd,period", "binomial", cbpp},
+		{"cbpp_agq10_tight", "10", "cbpp.csv", "herd,period", "binomial", cbpp},
+		// The offset: MASS's Insurance with the log exposure.
+		{"insurance_tight", "1", "insurance.csv", "District", "poisson", ins},
+		{"insurance_agq10_tight", "10", "insurance.csv", "District", "poisson", ins},
+	} {
+		code, out, errs := runCLI(t, "fit", "--data", filepath.Join(dir, c.data), "--factors", c.factors, "--family", c.family,
+			"--nagq", c.nagq, "--formula", c.formula, "--json")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errs)
 		}
@@ -40,8 +49,8 @@ func TestFitGLMMCommandJSON(t *testing.T) {
 		if err := json.Unmarshal(b, &want); err != nil {
 			t.Fatal(err)
 		}
-		if got.Family != "binomial" || got.NAGQ != want.NAGQ {
-			t.Errorf("family %q nAGQ %d, want binomial %d", got.Family, got.NAGQ, want.NAGQ)
+		if got.Family != c.family || got.NAGQ != want.NAGQ {
+			t.Errorf("family %q nAGQ %d, want %s %d", got.Family, got.NAGQ, c.family, want.NAGQ)
 		}
 		if math.Abs(got.Objective-want.Objective) > 1e-5*want.Objective {
 			t.Errorf("%s: objective %.10g, glmer %.10g", c.ref, got.Objective, want.Objective)

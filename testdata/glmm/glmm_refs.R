@@ -3,9 +3,17 @@
 #
 #   nice -n 19 Rscript testdata/glmm/glmm_refs.R data   # write the CSVs from lme4's data sets
 #   nice -n 19 Rscript testdata/glmm/glmm_refs.R lme4   # write NAME.json for every model below
+#   nice -n 19 Rscript testdata/glmm/glmm_refs.R lme4 insurance insurance_tight insurance_agq10 insurance_agq10_tight insurance_nb  # some
 #
 # Run (2026-12-07) with R 4.2.2 and Debian's r-cran-lme4 1.1-31, on a shared
 # 2-core machine (the timings in the JSONs are anchors only).
+#
+# insurance.csv is MASS's Insurance (claims of 64 district x car group x age
+# cells, Holders the policy holders: the exposure of the offset). MASS
+# stores Age and Group as ordered factors, which R codes by polynomial
+# contrasts; the CSV holds their labels, read back as unordered factors
+# (treatment contrasts, levels sorted as R sorts text: "<25" ">35" "25-29"
+# "30-35"), as lmmbayes reads them.
 #
 # JSON keys (as testdata/lme4/*.json, plus the GLMM ones):
 #   formula, family, link, nAGQ, nobs, data
@@ -33,6 +41,9 @@ if (stage == "data") {
   write.csv(va, file.path(outdir, "verbagg.csv"), row.names = FALSE, quote = FALSE)
   write.csv(grouseticks[, c("INDEX", "TICKS", "BROOD", "HEIGHT", "YEAR", "LOCATION", "cHEIGHT")],
             file.path(outdir, "grouseticks.csv"), row.names = FALSE, quote = FALSE)
+  data(Insurance, package = "MASS")
+  ins <- Insurance; ins$Age <- as.character(ins$Age); ins$Group <- as.character(ins$Group)
+  write.csv(ins, file.path(outdir, "insurance.csv"), row.names = FALSE, quote = FALSE)
   quit(save = "no")
 }
 
@@ -49,7 +60,14 @@ specs <- list(
   grouseticks = list(file = "grouseticks.csv", factors = c("YEAR", "BROOD", "LOCATION"), family = "poisson",
     f = "TICKS ~ YEAR + HEIGHT + (1 | BROOD) + (1 | LOCATION)"),
   grouseticks_nb = list(file = "grouseticks.csv", factors = c("YEAR", "BROOD", "LOCATION"), family = "negbinomial",
-    f = "TICKS ~ YEAR + HEIGHT + (1 | LOCATION)")
+    f = "TICKS ~ YEAR + HEIGHT + (1 | LOCATION)"),
+  # The offset: log exposure (issue 15, "offset() for exposure").
+  insurance = list(file = "insurance.csv", factors = c("District"), family = "poisson",
+    f = "Claims ~ Age + Group + offset(log(Holders)) + (1 | District)"),
+  insurance_agq10 = list(file = "insurance.csv", factors = c("District"), family = "poisson", nAGQ = 10,
+    f = "Claims ~ Age + Group + offset(log(Holders)) + (1 | District)"),
+  insurance_nb = list(file = "insurance.csv", factors = c("District"), family = "negbinomial",
+    f = "Claims ~ Age + Group + offset(log(Holders)) + (1 | District)")
 )
 # NAME_tight: the same fits with tight convergence (PIRLS tolPwrss 1e-13 and
 # Nelder-Mead's stage-two tolerances far below the defaults), to show where
@@ -57,7 +75,7 @@ specs <- list(
 tightCtrl <- glmerControl(tolPwrss = 1e-13, optCtrl = list(FtolAbs = 1e-12, FtolRel = 1e-15, XtolRel = 1e-12, maxfun = 1e5))
 # No grouseticks_nb_tight: glmer.nb's refits stop with "pwrssUpdate did not
 # converge in (maxit) iterations" at tolPwrss 1e-13, 1e-11 and 1e-10.
-for (nm in setdiff(names(specs), "grouseticks_nb")) { s <- specs[[nm]]; s$tight <- TRUE; specs[[paste0(nm, "_tight")]] <- s }
+for (nm in setdiff(names(specs), c("grouseticks_nb", "insurance_nb"))) { s <- specs[[nm]]; s$tight <- TRUE; specs[[paste0(nm, "_tight")]] <- s }
 which <- if (length(args) > 1) args[-1] else names(specs)
 for (nm in which) {
   s <- specs[[nm]]; d <- rd(file.path(outdir, s$file), s$factors)
