@@ -118,13 +118,13 @@ type VarCorrRow struct {
 // MarshalJSON writes {group, var1, var2, vcov, sdcor}.
 func (v VarCorrRow) MarshalJSON() ([]byte, error) {
 	type row struct {
-		Group string  `json:"group"`
-		Var1  *string `json:"var1"`
-		Var2  *string `json:"var2"`
-		Vcov  float64 `json:"vcov"`
-		SDCor float64 `json:"sdcor"`
+		Group string   `json:"group"`
+		Var1  *string  `json:"var1"`
+		Var2  *string  `json:"var2"`
+		Vcov  *float64 `json:"vcov"`
+		SDCor *float64 `json:"sdcor"`
 	}
-	o := row{Group: v.Group, Vcov: v.Vcov, SDCor: v.SDCor}
+	o := row{Group: v.Group, Vcov: finite(v.Vcov), SDCor: finite(v.SDCor)}
 	if v.Var1 != "" {
 		o.Var1 = &v.Var1
 	}
@@ -183,12 +183,45 @@ func writeKey(b *bytes.Buffer, k string) {
 }
 
 func writeJSON(b *bytes.Buffer, v any) error {
+	// A NaN or infinite value (a standard error from a Hessian that is not
+	// positive definite) is written as null, not an error.
+	switch x := v.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			b.WriteString("null")
+			return nil
+		}
+	case []float64:
+		if x == nil {
+			b.WriteString("null")
+			return nil
+		}
+		b.WriteByte('[')
+		for i, f := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := writeJSON(b, f); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+		return nil
+	}
 	vb, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
 	b.Write(vb)
 	return nil
+}
+
+// finite returns &x, or nil (JSON null) for a NaN or infinite x.
+func finite(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
 }
 
 // quantiles returns min, quartiles (R's type 7) and max of x.

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
+	"github.com/lmmbayes/lmmbayes/internal/safejson"
 	"github.com/lmmbayes/lmmbayes/model"
 )
 
@@ -47,8 +47,6 @@ func cmdFit(e *env, args []string) error {
 		return asInput(err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
 		// lme4's keys, and what scale() and poly() learned from the
 		// data (run.json records the same under levels.transforms).
 		// The aliased columns dropped, and the weights and offset
@@ -60,7 +58,7 @@ func cmdFit(e *env, args []string) error {
 			Weights    string             `json:"weights,omitempty"`
 			Offset     string             `json:"offset,omitempty"`
 		}{fit, d.LevelMap().Transforms, d.Aliased, d.WeightsColumn, d.OffsetColumn}
-		if err := enc.Encode(out); err != nil {
+		if err := safejson.Encode(e.stdout, out, "  "); err != nil {
 			return fmt.Errorf("fit: writing JSON: %w", err)
 		}
 		return nil

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
+	"github.com/lmmbayes/lmmbayes/internal/safejson"
 	"github.com/lmmbayes/lmmbayes/model"
 )
 
@@ -22,8 +22,6 @@ func fitGLMM(e *env, d *model.Design, reml bool, nagq int, asJSON, ranef, coef b
 		return asInput(err)
 	}
 	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
 		// As the Gaussian fit's JSON: what scale() and poly() learned,
 		// and the offset column when there is one.
 		out := struct {
@@ -31,7 +29,7 @@ func fitGLMM(e *env, d *model.Design, reml bool, nagq int, asJSON, ranef, coef b
 			Transforms []*model.Transform `json:"transforms,omitempty"`
 			Offset     string             `json:"offset,omitempty"`
 		}{fit, d.LevelMap().Transforms, d.OffsetColumn}
-		if err := enc.Encode(out); err != nil {
+		if err := safejson.Encode(e.stdout, out, "  "); err != nil {
 			return fmt.Errorf("fit: writing JSON: %w", err)
 		}
 		return nil

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -16,6 +15,7 @@ import (
 	"github.com/lmmbayes/lmmbayes/diagnostics"
 	"github.com/lmmbayes/lmmbayes/draws"
 	"github.com/lmmbayes/lmmbayes/internal/outfile"
+	"github.com/lmmbayes/lmmbayes/internal/safejson"
 	"github.com/lmmbayes/lmmbayes/model"
 	"github.com/lmmbayes/lmmbayes/posterior"
 	"github.com/lmmbayes/lmmbayes/priors"
@@ -443,16 +443,12 @@ func (o *runOutput) writeAll(dir string) error {
 	}
 	if o.mlGLMM != nil {
 		jobs = append(jobs, job{"ml_fit.json", func(w *bufio.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(o.mlGLMM)
+			return safejson.Encode(w, o.mlGLMM, "  ")
 		}})
 	}
 	if o.ml != nil {
 		jobs = append(jobs, job{"ml_fit.json", func(w *bufio.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(o.ml)
+			return safejson.Encode(w, o.ml, "  ")
 		}})
 	}
 	errs := make([]error, len(jobs))
@@ -616,9 +612,7 @@ func (o *runOutput) writeJSON(w io.Writer) error {
 		}
 		j.PerChain = append(j.PerChain, cj)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(j)
+	return safejson.Encode(w, j, "  ")
 }
 
 // totalDraws is the number of saved draws over all chains.
