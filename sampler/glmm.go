@@ -40,8 +40,13 @@ type GLMMSpec struct {
 type GLMMOptions struct {
 	// Chains, Warmup and Draws are as in Options (no thinning).
 	Chains, Warmup, Draws int
-	// Seed seeds every chain's PCG stream (chain c uses (Seed, c+1)).
+	// Seed seeds every chain's PCG stream: the chain with id k uses
+	// (Seed, k), so a chain's draws do not depend on how many chains run
+	// beside it.
 	Seed uint64
+	// FirstChain is the id of the first chain (0 means 1); chain c has id
+	// FirstChain + c, as in Options.
+	FirstChain int
 	// RandomEffects keeps the r_ columns.
 	RandomEffects bool
 
@@ -721,7 +726,7 @@ func RunLogistic(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMRes
 		return nil, err
 	}
 	return runGLMMChains(ctx, spec.Design, opt, func(ci, nc int) ([]float64, float64, error) {
-		c, err := newLogitChain(spec, opt, ci+1)
+		c, err := newLogitChain(spec, opt, opt.chainID(ci))
 		if err != nil {
 			return nil, 0, err
 		}
@@ -773,6 +778,9 @@ func RunLogistic(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMRes
 		return out, float64(nacc) / float64(opt.Draws), nil
 	})
 }
+
+// chainID is the id of chain ci (0-based) of the run.
+func (o GLMMOptions) chainID(ci int) int { return max(o.FirstChain, 1) + ci }
 
 // runGLMMChains checks opt, runs opt.Chains chains in parallel and
 // gathers their draws: chain(ci, nc) runs chain ci (0-based) and returns

@@ -65,7 +65,7 @@ func RunCount(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResult
 		return nil, err
 	}
 	return runGLMMChains(ctx, spec.Design, opt, func(ci, nc int) ([]float64, float64, error) {
-		c, err := newCountChain(spec, opt, ci+1)
+		c, err := newCountChain(spec, opt, opt.chainID(ci))
 		if err != nil {
 			return nil, 0, err
 		}

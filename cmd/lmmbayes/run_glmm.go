@@ -41,16 +41,18 @@ func glmmMethod(f model.Family) string {
 // sampler.RunLogistic or sampler.RunCount, written as the Gaussian run
 // writes its draws (draws_K.csv, summary.csv, run.json, …).
 func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
-	if *rf.chain > 0 {
-		return inputErrorf("--chain-id: family %s: chain mode runs the gaussian family only so far; run all chains at once", fam)
-	}
+	chainMode := *rf.chain > 0
 	if cfg.Sampler.Method != "auto" {
 		return inputErrorf("%s: key \"sampler.method\" = %q is a method of the gaussian sampler; family %s is sampled by %s (remove the key)", cfg.where("sampler.method"), cfg.Sampler.Method, fam, glmmMethod(fam))
 	}
 	if cfg.Sampler.ConjugateInvGamma {
 		return inputErrorf("%s: key \"sampler.conjugate_inv_gamma\" applies to the gaussian sampler only; family %s has no such step (remove the key)", cfg.where("sampler.conjugate_inv_gamma"), fam)
 	}
-	if err := checkOutputDir(cfg, *rf.force); err != nil {
+	if chainMode {
+		if err := checkChainFiles(cfg, int(*rf.chain), int(cfg.Sampler.Chains), *rf.force); err != nil {
+			return err
+		}
+	} else if err := checkOutputDir(cfg, *rf.force); err != nil {
 		return err
 	}
 	phases := newPhaseLog(e.stderr, *rf.quiet)
@@ -72,12 +74,12 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	thin := int(max(cfg.Sampler.Thin, 1))
 	opt := sampler.Options{
 		Chains: int(cfg.Sampler.Chains), Warmup: int(cfg.Sampler.Warmup), Draws: int(cfg.Sampler.Draws),
-		Thin: thin, Seed: uint64(cfg.Sampler.Seed), FirstChain: 1, RandomEffects: cfg.Output.RandomEffects,
+		Thin: thin, Seed: uint64(cfg.Sampler.Seed), FirstChain: int(max(*rf.chain, 1)), RandomEffects: cfg.Output.RandomEffects,
 	}
 	// The sampler always keeps the effects: lp__, log_lik and the
 	// posterior predictive need them; the r_ columns are written only
 	// when asked for.
-	gopt := sampler.GLMMOptions{Chains: opt.Chains, Warmup: opt.Warmup, Draws: opt.Draws * thin, Seed: opt.Seed, RandomEffects: true}
+	gopt := sampler.GLMMOptions{Chains: opt.Chains, Warmup: opt.Warmup, Draws: opt.Draws * thin, Seed: opt.Seed, FirstChain: opt.FirstChain, RandomEffects: true}
 	if !*rf.quiet {
 		phases.progress(true, "sampling %d chains of %d iterations (%s)", opt.Chains, gopt.Warmup+gopt.Draws, glmmMethod(fam))
 	}
@@ -85,7 +87,7 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	// the sampling, as in the Gaussian run.
 	var ml *model.GLMMFitResult
 	mlWait := startML(nil)
-	if cfg.Output.MLFit {
+	if cfg.Output.MLFit && !chainMode {
 		mlWait = startML(func() []string {
 			var warn []string
 			ml, warn = fitGLMMML(d)
@@ -122,7 +124,7 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 		res.MethodReason = "family " + fam.String() + ": Metropolis–Hastings in Laplace-whitened coordinates"
 	}
 	out := &runOutput{cfg: cfg, d: d, asg: asg, opt: opt, dropped: dropped, phases: phases, family: fam}
-	if err := out.begin(false, e.stderr); err != nil {
+	if err := out.begin(chainMode, e.stderr); err != nil {
 		return err
 	}
 	defer out.discard()
@@ -140,6 +142,18 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	}
 	if err := out.finishDraws(); err != nil {
 		return err
+	}
+	if chainMode {
+		// As the Gaussian chain mode: draws_K.csv and run_K.json only;
+		// lmmbayes summarize merges the chains.
+		if err := out.writeChains(e.stdout); err != nil {
+			return err
+		}
+		out.stage = ""
+		if interrupted {
+			return fmt.Errorf("%w: the chain files are incomplete (see run_K.json)", errInterrupted)
+		}
+		return nil
 	}
 	if err := out.summarizeBesideML(func() []string {
 		warn := mlWait()
@@ -271,7 +285,7 @@ func (o *runOutput) priorEntries() []priors.Entry {
 func (o *runOutput) writeGLMMChain(gr *sampler.GLMMResult, ci, thin int, wall time.Duration) (*sampler.ChainResult, error) {
 	d := o.d
 	names := draws.ColumnNames(d, o.cfg.Output.RandomEffects)
-	sink, err := o.sinks.Open(ci+1, glmmMethod(d.Family), names)
+	sink, err := o.sinks.Open(o.opt.FirstChain+ci, glmmMethod(d.Family), names)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +301,7 @@ func (o *runOutput) writeGLMMChain(gr *sampler.GLMMResult, ci, thin int, wall ti
 		sink.Abort()
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	return &sampler.ChainResult{ID: ci + 1, Draws: chain, NDraws: ndraws, Wall: wall,
+	return &sampler.ChainResult{ID: o.opt.FirstChain + ci, Draws: chain, NDraws: ndraws, Wall: wall,
 		Accept: gr.Accept[ci], AcceptWarmup: math.NaN(), AcceptRW: math.NaN(), AcceptIndep: math.NaN()}, nil
 }
 

@@ -675,3 +675,44 @@ func TestInterruptGLMM(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestGLMMChainIDMatchesFullRun: --chain-id for a GLMM family (cbpp,
+// binomial; and the Poisson count sampler) writes draws_K.csv equal to
+// chain K of a full run, and summarize merges the chains into the full
+// run's summary.csv.
+func TestGLMMChainIDMatchesFullRun(t *testing.T) {
+	for _, c := range []glmmCase{glmmCases(t)[1], glmmCases(t)[2]} {
+		t.Run(c.family, func(t *testing.T) {
+			full, code, _, stderr := runGLMMCase(t, c, "--draws", "150", "--warmup", "100")
+			if code != 0 {
+				t.Fatalf("full run: exit %d: %s", code, stderr)
+			}
+			split := filepath.Join(t.TempDir(), "split")
+			for _, k := range []string{"2", "1"} {
+				args := []string{"run", "--data", c.data, "--formula", c.formula, "--family", c.family,
+					"--factors", strings.Join(c.factors, ","), "--out", split, "--chains", "1", "--warmup", "100", "--draws", "150",
+					"--seed", "11", "--quiet", "--chain-id", k}
+				code, stdout, stderr := runCLI(t, args...)
+				if code != 0 || !strings.Contains(stdout, "draws_"+k+".csv") {
+					t.Fatalf("chain %s: exit %d: %s %s", k, code, stdout, stderr)
+				}
+			}
+			if code, _, stderr := runCLI(t, "summarize", split, "--format", "csv"); code != 0 {
+				t.Fatalf("summarize: exit %d: %s", code, stderr)
+			}
+			if code, _, stderr := runCLI(t, "summarize", full, "--format", "csv"); code != 0 {
+				t.Fatalf("summarize full: exit %d: %s", code, stderr)
+			}
+			for _, f := range []string{"draws_1.csv", "draws_2.csv", "summary.csv"} {
+				a, err1 := os.ReadFile(filepath.Join(full, f))
+				b, err2 := os.ReadFile(filepath.Join(split, f))
+				if err1 != nil || err2 != nil {
+					t.Fatalf("%s: %v %v", f, err1, err2)
+				}
+				if !bytes.Equal(a, b) {
+					t.Errorf("%s differs between the full run and the merged chain runs", f)
+				}
+			}
+		})
+	}
+}
