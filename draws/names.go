@@ -143,3 +143,47 @@ func ColumnNames(d *model.Design, re bool) *Names {
 // IsREColumn reports whether a draws column (or summary name) is a
 // random effect's: "r_" followed by the group.
 func IsREColumn(name string) bool { return strings.HasPrefix(name, "r_") && len(name) > 2 }
+
+// CheckColumnNames returns an *InputError when two parameters of design d
+// get the same name in the draws files or summary.csv: brms's spelling
+// and the CSV-safe replacement of other bytes by "_" map, for example,
+// the levels "x<1" and "x>1" of a factor both to "x_1". brms refuses such
+// a model too ("Internal renaming ... led to duplicated names"); without
+// the check, one of the two would hide the other in every summary.
+func CheckColumnNames(d *model.Design) error {
+	n := ColumnNames(d, true)
+	type origin struct{ what, name string }
+	seen := map[string]origin{}
+	add := func(col string, o origin) error {
+		if p, ok := seen[col]; ok {
+			return Inputf("%s %q and %s %q both become %q in the draws files and summaries; rename one of them (brms refuses such names too)", p.what, p.name, o.what, o.name, col)
+		}
+		seen[col] = o
+		return nil
+	}
+	for i, x := range d.XNames {
+		if err := add(n.B[i], origin{"fixed effect", x}); err != nil {
+			return err
+		}
+	}
+	k := 0
+	for _, t := range d.Terms {
+		for _, e := range t.Names {
+			if err := add(n.SD[k], origin{"the effect of " + t.Group, e}); err != nil {
+				return err
+			}
+			k++
+		}
+	}
+	for i, c := range n.Cor {
+		if err := add(c, origin{"correlation", n.CorLabel[i]}); err != nil {
+			return err
+		}
+	}
+	for _, c := range n.RE {
+		if err := add(c.Summary, origin{"level of " + c.Group, c.Level}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

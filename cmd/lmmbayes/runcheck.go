@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/lmmbayes/lmmbayes/draws"
 	"github.com/lmmbayes/lmmbayes/model"
 	"github.com/lmmbayes/lmmbayes/priors"
 	"github.com/lmmbayes/lmmbayes/sampler"
@@ -51,6 +52,9 @@ func checkRunnable(cfg *config, d *model.Design) error {
 	}
 	if len(d.XNames) == 0 {
 		return inputErrorf("%s: formula %q has no fixed-effect column (\"0 +\" removed the intercept and nothing is left): run needs at least one; remove \"0 +\" or add a predictor", where, d.Formula.Text)
+	}
+	if err := draws.CheckColumnNames(d); err != nil {
+		return asInput(fmt.Errorf("%s: %w", where, err))
 	}
 	// The SD is computed on y / max|y|, so that it neither over- nor
 	// underflows.
