@@ -130,6 +130,13 @@ var configKeys = []string{
 
 // loadConfig reads, decodes and validates the config file at path.
 func loadConfig(path string) (*config, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		hint := "give a TOML config file"
+		if _, err := os.Stat(filepath.Join(path, "run.json")); err == nil {
+			hint = "it is a run directory: give it with --run " + path + ""
+		}
+		return nil, inputErrorf("config: %s is a directory, not a config file; %s", path, hint)
+	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, inputErrorf("config: %v", err)

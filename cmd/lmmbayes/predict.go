@@ -17,9 +17,12 @@ import (
 )
 
 const predictSynopsis = `CONFIG [--newdata CSV] [flags]
+       lmmbayes predict --run DIR [--newdata CSV] [flags]
 
 Predicts the rows of --newdata from the posterior draws of the run that
-CONFIG describes (its [output] dir): per row the posterior of the expected
+CONFIG describes (its [output] dir), or of the run in DIR alone (the
+formula, family and levels run.json recorded; the [predict] keys at their
+defaults, the flags below setting them): per row the posterior of the expected
 response (epred = xβ + zb) and the posterior predictive (pred = epred +
 N(0, σ²)). Levels seen in training use their drawn effects; unseen levels
 get effects drawn from N(0, Σ) (or are refused with --new-levels error);
@@ -55,10 +58,16 @@ func addPredictFlags(fs *flagSet) *predictFlags {
 
 // config loads the config and applies the flags given.
 func (p *predictFlags) config(pos []string) (*config, error) {
-	if len(pos) != 1 {
-		return nil, inputErrorf("predict: expected one config file, got %d arguments (see \"lmmbayes predict -h\")", len(pos))
+	var cfg *config
+	var err error
+	switch {
+	case len(pos) == 1:
+		cfg, err = loadConfig(pos[0])
+	case len(pos) == 0 && *p.run != "":
+		cfg, err = configFromRun(*p.run)
+	default:
+		return nil, inputErrorf("predict: expected one config file (or none with --run DIR), got %d arguments (see \"lmmbayes predict -h\")", len(pos))
 	}
-	cfg, err := loadConfig(pos[0])
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +196,27 @@ func cmdPredict(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "Predicted %d rows from %d posterior draws (seed %d): %s\n", nd.N, pd.S, seed, out)
 	return nil
+}
+
+// configFromRun is the config of `predict --run DIR` without a config
+// file: the formula, family and weights/offset columns run.json recorded,
+// every other key at its default.
+func configFromRun(dir string) (*config, error) {
+	meta, metaPath, err := draws.ReadMeta(dir)
+	if err != nil {
+		return nil, err
+	}
+	if meta == nil || meta.Formula == "" || meta.Levels == nil {
+		return nil, inputErrorf("predict: %s records no formula and levels (a run of an older lmmbayes): give the run's config file too", metaPath)
+	}
+	cfg := defaultConfig()
+	cfg.Model.Formula = meta.Formula
+	if meta.Family != "" {
+		cfg.Model.Family = meta.Family
+	}
+	applyRunColumns(cfg, meta)
+	cfg.Output.Dir = dir
+	return cfg, nil
 }
 
 // predictDesign returns the design that predict codes new rows with, and

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"github.com/lmmbayes/lmmbayes/draws"
 	"github.com/lmmbayes/lmmbayes/posterior"
@@ -488,5 +489,37 @@ func TestPredictReadsOnlyNeededLevels(t *testing.T) {
 	}
 	if !slices.Equal(a.Epred, b.Epred) || !slices.Equal(a.Pred, b.Pred) {
 		t.Error("predictions from the needed columns differ from those from every column")
+	}
+}
+
+// TestPredictFromRunDirAlone: `predict --run DIR` without a config file
+// takes the formula, family and levels from run.json and gives the same
+// predictions as with the run's config.
+func TestPredictFromRunDirAlone(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if code, _, stderr := runIn(t, dir); code != 0 {
+		t.Fatalf("run: %s", stderr)
+	}
+	nd := filepath.Join(t.TempDir(), "new.csv")
+	if err := os.WriteFile(nd, []byte("Days,Subject\n0,308\n5,308\n3,999\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join("..", "..", "configs", "sleepstudy.toml")
+	a, b := filepath.Join(t.TempDir(), "a.csv"), filepath.Join(t.TempDir(), "b.csv")
+	if code, _, stderr := runCLI(t, "predict", cfg, "--run", dir, "--newdata", nd, "--out", a); code != 0 {
+		t.Fatalf("predict with config: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "predict", "--run", dir, "--newdata", nd, "--out", b); code != 0 {
+		t.Fatalf("predict --run alone: exit %d: %s", code, stderr)
+	}
+	ra, _ := os.ReadFile(a)
+	rb, _ := os.ReadFile(b)
+	if len(ra) == 0 || !bytes.Equal(ra, rb) {
+		t.Errorf("predictions differ:\n%s\n%s", ra, rb)
+	}
+	// A directory given as the config names the flag to use.
+	code, _, stderr := runCLI(t, "predict", dir, "--newdata", nd)
+	if code != 2 || !strings.Contains(stderr, "give it with --run") {
+		t.Errorf("run dir as config: exit %d: %s", code, stderr)
 	}
 }
