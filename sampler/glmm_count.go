@@ -10,6 +10,7 @@ import (
 
 	"github.com/lmmbayes/lmmbayes/model"
 	"github.com/lmmbayes/lmmbayes/priors"
+	"gonum.org/v1/gonum/mat"
 )
 
 // countChain is one chain of the Poisson sampler. Its state is ψ (the log
@@ -44,8 +45,14 @@ type countChain struct {
 	up, bp, epsp, etap, mwp []float64
 	bb                      [][]float64
 	psiScale, rho           float64
-	acc, modeFail           int
-	rng                     *rand.Rand
+	// psiChol is the lower Cholesky factor of ψ's covariance over the
+	// middle half of warmup (nil before: isotropic proposals); psiSum and
+	// psiCross accumulate it.
+	psiChol          []float64
+	psiSum, psiCross []float64
+	psiN             int
+	acc, modeFail    int
+	rng              *rand.Rand
 	// noReverse plants a bug for the Geweke test: the Jacobian
 	// exp(−½ log det H) is left out of the ψ move.
 	noReverse bool
@@ -419,6 +426,23 @@ func (c *countChain) psiStep(it, warmup int) error {
 	for k := range prop {
 		prop[k] = c.psi[k] + c.psiScale*c.rng.NormFloat64()
 	}
+	if c.psiChol != nil {
+		// Correlated proposal: ψ + s·Cξ, C the warmup covariance's
+		// factor (the ridges between SDs, such as those of nested
+		// factors, are then walked along rather than across).
+		np := len(prop)
+		xi := slices.Clone(prop)
+		for k := range xi {
+			xi[k] = (prop[k] - c.psi[k]) / c.psiScale
+		}
+		for r := range np {
+			var v float64
+			for col := 0; col <= r; col++ {
+				v += c.psiChol[r*np+col] * xi[col]
+			}
+			prop[r] = c.psi[r] + c.psiScale*v
+		}
+	}
 	// Start the mode search at the current mode's b (u scaled by τ/τ'),
 	// so that η starts where it was.
 	um, bm := make([]float64, c.q), make([]float64, c.p)
@@ -471,8 +495,64 @@ func (c *countChain) psiStep(it, warmup int) error {
 			a = 1
 		}
 		c.psiScale *= math.Exp((a - 0.3) / math.Pow(float64(it+10), 0.6))
+		c.adaptCov(it, warmup)
 	}
 	return nil
+}
+
+// adaptCov accumulates ψ over the middle half of warmup and, at 3/4 of
+// it, sets psiChol to the Cholesky factor of their covariance (shrunk
+// slightly towards its diagonal, and not when that fails) and restarts
+// the scale at 2.38/√d (the optimum for a Gaussian target with that
+// covariance), which the rest of warmup adapts slowly.
+// After warmup the proposal is fixed, so the chain is a plain
+// Metropolis–Hastings chain.
+func (c *countChain) adaptCov(it, warmup int) {
+	np := len(c.psi)
+	lo, hi := warmup/4, 3*warmup/4
+	if it < lo || it >= hi {
+		return
+	}
+	if c.psiSum == nil {
+		c.psiSum, c.psiCross = make([]float64, np), make([]float64, np*np)
+	}
+	for i, v := range c.psi {
+		c.psiSum[i] += v
+		for j := range np {
+			c.psiCross[i*np+j] += v * c.psi[j]
+		}
+	}
+	c.psiN++
+	if it != hi-1 || c.psiN < 20 {
+		return
+	}
+	n := float64(c.psiN)
+	cov := mat.NewSymDense(np, nil)
+	for i := range np {
+		for j := i; j < np; j++ {
+			v := c.psiCross[i*np+j]/n - c.psiSum[i]*c.psiSum[j]/(n*n)
+			if i != j {
+				v *= 0.9
+			}
+			cov.SetSym(i, j, v)
+		}
+	}
+	for i := range np {
+		cov.SetSym(i, i, cov.At(i, i)+1e-8)
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(cov) {
+		return
+	}
+	var l mat.TriDense
+	ch.LTo(&l)
+	c.psiChol = make([]float64, np*np)
+	for i := range np {
+		for j := 0; j <= i; j++ {
+			c.psiChol[i*np+j] = l.At(i, j)
+		}
+	}
+	c.psiScale = 2.38 / math.Sqrt(float64(np))
 }
 
 // psiPrior is Σ log p(τₖ) + ψₖ (the prior of the SDs and the Jacobian of
