@@ -51,8 +51,15 @@ type countChain struct {
 	psiChol          []float64
 	psiSum, psiCross []float64
 	psiN             int
-	acc, modeFail    int
-	rng              *rand.Rand
+	// tauSD holds, per coordinate of ψ, the SD of τ = e^ψ over the middle
+	// half of warmup for the SD coordinates (0 for the others; nil before
+	// it is set); tauScale multiplies it. Half of the ψ moves after that
+	// are random walks in τ itself (psiStep).
+	tauSD         []float64
+	tauSum, tauSq []float64
+	tauScale      float64
+	acc, modeFail int
+	rng           *rand.Rand
 	// noReverse plants a bug for the Geweke test: the Jacobian
 	// exp(−½ log det H) is left out of the ψ move.
 	noReverse bool
@@ -423,10 +430,40 @@ func (c *countChain) condMode(k *model.MixedModel, psi, u0, b0, um, bm, w []floa
 // is symmetric, so that ratio is the acceptance ratio.
 func (c *countChain) psiStep(it, warmup int) error {
 	prop := make([]float64, len(c.psi))
-	for k := range prop {
-		prop[k] = c.psi[k] + c.psiScale*c.rng.NormFloat64()
+	tauMove := c.tauSD != nil && c.rng.Float64() < 0.5
+	hastings := 0.0
+	if tauMove {
+		// A random walk on the SDs themselves, τ′ = τ + s·σ_τ·ξ (the other
+		// coordinates kept): near τ = 0, where a walk in log τ takes long
+		// excursions, it steps in and out in one move. In ψ = log τ its
+		// proposal density is N(e^ψ′; e^ψ, s²σ²)e^ψ′, so the Hastings
+		// ratio is Π e^ψ / e^ψ′; a τ′ ≤ 0 is rejected.
+		copy(prop, c.psi)
+		ok := true
+		for k, sd := range c.tauSD {
+			if sd == 0 {
+				continue
+			}
+			t := math.Exp(c.psi[k]) + c.tauScale*sd*c.rng.NormFloat64()
+			if t <= 0 {
+				ok = false
+				continue
+			}
+			prop[k] = math.Log(t)
+			hastings += c.psi[k] - prop[k]
+		}
+		if !ok {
+			if it < warmup {
+				c.tauScale *= math.Exp(-0.3 / math.Pow(float64(it+10), 0.6))
+			}
+			return nil
+		}
+	} else {
+		for k := range prop {
+			prop[k] = c.psi[k] + c.psiScale*c.rng.NormFloat64()
+		}
 	}
-	if c.psiChol != nil {
+	if c.psiChol != nil && !tauMove {
 		// Correlated proposal: ψ + s·Cξ, C the warmup covariance's
 		// factor (the ridges between SDs, such as those of nested
 		// factors, are then walked along rather than across).
@@ -469,7 +506,7 @@ func (c *countChain) psiStep(it, warmup int) error {
 		c.prp.Draw(c.eps, 1, c.up, c.bp)
 		c.linpred(prop, c.up, c.bp, c.bb, c.etap)
 		lr := c.logPost(prop, c.etap, c.up, c.bp) + c.psiPrior(prop) - 0.5*ld -
-			(c.logPost(c.psi, c.eta, c.u, c.beta) + c.psiPrior(c.psi) - 0.5*c.mld)
+			(c.logPost(c.psi, c.eta, c.u, c.beta) + c.psiPrior(c.psi) - 0.5*c.mld) + hastings
 		if c.noReverse {
 			lr += 0.5 * (ld - c.mld) // planted bug: the Jacobian left out
 		}
@@ -494,7 +531,11 @@ func (c *countChain) psiStep(it, warmup int) error {
 		if acc {
 			a = 1
 		}
-		c.psiScale *= math.Exp((a - 0.3) / math.Pow(float64(it+10), 0.6))
+		if tauMove {
+			c.tauScale *= math.Exp((a - 0.3) / math.Pow(float64(it+10), 0.6))
+		} else {
+			c.psiScale *= math.Exp((a - 0.3) / math.Pow(float64(it+10), 0.6))
+		}
 		c.adaptCov(it, warmup)
 	}
 	return nil
@@ -515,18 +556,32 @@ func (c *countChain) adaptCov(it, warmup int) {
 	}
 	if c.psiSum == nil {
 		c.psiSum, c.psiCross = make([]float64, np), make([]float64, np*np)
+		c.tauSum, c.tauSq = make([]float64, np), make([]float64, np)
 	}
 	for i, v := range c.psi {
 		c.psiSum[i] += v
 		for j := range np {
 			c.psiCross[i*np+j] += v * c.psi[j]
 		}
+		c.tauSum[i] += math.Exp(v)
+		c.tauSq[i] += math.Exp(2 * v)
 	}
 	c.psiN++
 	if it != hi-1 || c.psiN < 20 {
 		return
 	}
 	n := float64(c.psiN)
+	c.tauSD = make([]float64, np)
+	nsd := 0
+	for _, lt := range c.terms {
+		for e := range lt.k {
+			k := lt.sdOff + e
+			m := c.tauSum[k] / n
+			c.tauSD[k] = math.Sqrt(math.Max(c.tauSq[k]/n-m*m, 0))
+			nsd++
+		}
+	}
+	c.tauScale = 2.38 / math.Sqrt(float64(max(nsd, 1)))
 	cov := mat.NewSymDense(np, nil)
 	for i := range np {
 		for j := i; j < np; j++ {
