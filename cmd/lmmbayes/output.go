@@ -403,6 +403,20 @@ func (o *runOutput) writeChains(stdout io.Writer) error {
 	return nil
 }
 
+// finishChainMode ends a `run --chain-id` run: draws_K.csv and run_K.json
+// (and random_effects.csv) in place, for lmmbayes summarize to merge; an
+// interrupted run's files are kept and the error says so.
+func (o *runOutput) finishChainMode(stdout io.Writer, interrupted bool) error {
+	if err := o.writeChains(stdout); err != nil {
+		return err
+	}
+	o.stage = ""
+	if interrupted {
+		return fmt.Errorf("%w: the chain files are incomplete (see run_K.json)", errInterrupted)
+	}
+	return nil
+}
+
 // write writes every output file of the run (draws_*.csv, summary.csv,
 // random_effects.csv, ppc.csv, ppc_stats.csv, ppc_rootogram.csv (count
 // families), coef.csv, ml_fit.json, run.json) into a fresh staging directory beside the output directory,

@@ -222,14 +222,7 @@ func cmdRun(e *env, args []string) error {
 		return err
 	}
 	if chainMode {
-		if err := out.writeChains(e.stdout); err != nil {
-			return err
-		}
-		out.stage = ""
-		if interrupted {
-			return fmt.Errorf("%w: the chain files are incomplete (see run_K.json)", errInterrupted)
-		}
-		return nil
+		return out.finishChainMode(e.stdout, interrupted)
 	}
 	if bigPost(d.N, min(out.totalDraws(), posterior.PPCMaxDraws)) {
 		phases.progress(true, "sampling done in %.0f s; summarising %d columns", out.wall.Seconds(), len(res.Names.Columns))

@@ -144,16 +144,7 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 		return err
 	}
 	if chainMode {
-		// As the Gaussian chain mode: draws_K.csv and run_K.json only;
-		// lmmbayes summarize merges the chains.
-		if err := out.writeChains(e.stdout); err != nil {
-			return err
-		}
-		out.stage = ""
-		if interrupted {
-			return fmt.Errorf("%w: the chain files are incomplete (see run_K.json)", errInterrupted)
-		}
-		return nil
+		return out.finishChainMode(e.stdout, interrupted)
 	}
 	if err := out.summarizeBesideML(func() []string {
 		warn := mlWait()
