@@ -404,17 +404,7 @@ func (c *logitChain) logTarget(k *model.MixedModel, psi []float64) float64 {
 func (c *logitChain) step() bool {
 	d := c.d
 	// η = off + Xβ + Zb at the current state.
-	xr := d.X.RawMatrix()
-	for i := range c.n {
-		var s float64
-		if c.off != nil {
-			s = c.off[i]
-		}
-		for j := range c.p {
-			s += xr.Data[i*xr.Stride+j] * c.beta[j]
-		}
-		c.eta[i] = s
-	}
+	offsetXBeta(d, c.off, c.beta, c.eta)
 	for ti, t := range d.Terms {
 		if t.K == 1 {
 			for i, l := range t.Refs {
@@ -479,10 +469,9 @@ func (c *logitChain) step() bool {
 // each level has many rows (VerbAgg's 24 items, 316 rows each) b is well
 // determined by the data and the centred move is the efficient one,
 // where the non-centred ncMove is slow; completing the interweaving of
-// Yu & Meng (2011) with both. It returns the fraction accepted over the
-// terms. The whitened u of ncMove is not kept in step (the next (u, β)
-// draw replaces it). cAcc[term] records whether its proposal was
-// accepted.
+// Yu & Meng (2011) with both. cAcc[term] records whether its proposal
+// was accepted (for the warmup's adaptation). The whitened u of ncMove is
+// not kept in step (the next (u, β) draw replaces it).
 func (c *logitChain) cMove() {
 	prop := c.cProp
 	for ti, lt := range c.terms {
@@ -525,18 +514,7 @@ func (c *logitChain) cMove() {
 // factorisation) and returns the fraction accepted; the state (ψ, b) is
 // updated.
 func (c *logitChain) ncMove() float64 {
-	d := c.d
-	xr := d.X.RawMatrix()
-	for i := range c.n {
-		var s float64
-		if c.off != nil {
-			s = c.off[i]
-		}
-		for j := range c.p {
-			s += xr.Data[i*xr.Stride+j] * c.beta[j]
-		}
-		c.etaFix[i] = s
-	}
+	offsetXBeta(c.d, c.off, c.beta, c.etaFix)
 	cur := c.etaLogLik(c.b, c.eta)
 	lp0 := c.fillTheta(c.psi)
 	prop := make([]float64, len(c.psi))
@@ -832,6 +810,22 @@ func finishGLMM(ctx context.Context, res *GLMMResult, errs []error) (*GLMMResult
 	}
 	res.NDraws = n
 	return res, ctx.Err()
+}
+
+// offsetXBeta sets dst = off + Xβ for the rows of d (Xβ when off is
+// nil): the fixed part of the samplers' linear predictor.
+func offsetXBeta(d *model.Design, off, beta, dst []float64) {
+	xr := d.X.RawMatrix()
+	for i := range dst {
+		var s float64
+		if off != nil {
+			s = off[i]
+		}
+		for j, b := range beta {
+			s += xr.Data[i*xr.Stride+j] * b
+		}
+		dst[i] = s
+	}
 }
 
 // kernelDesign is d without its offset, for the chains' kernels: the

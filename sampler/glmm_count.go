@@ -223,17 +223,7 @@ func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 func (c *countChain) linpred(psi, u, beta []float64, b [][]float64, eta []float64) {
 	fillLambda(c.terms, c.sdPrior, psi, c.th)
 	d := c.d
-	xr := d.X.RawMatrix()
-	for i := range c.n {
-		var s float64
-		if c.off != nil {
-			s = c.off[i]
-		}
-		for j := range c.p {
-			s += xr.Data[i*xr.Stride+j] * beta[j]
-		}
-		eta[i] = s
-	}
+	offsetXBeta(d, c.off, beta, eta)
 	off := 0
 	for _, lt := range c.terms {
 		t := d.Terms[lt.di]
@@ -459,23 +449,22 @@ func (c *countChain) psiStep(it, warmup int) error {
 			return nil
 		}
 	} else {
+		// ψ + s·ξ, or once warmup has estimated ψ's covariance, ψ + s·Cξ
+		// with C its Cholesky factor (the ridges between SDs, such as
+		// those of nested factors, are then walked along rather than
+		// across). prop holds ξ until it is overwritten from the last
+		// coordinate up (row r of Cξ uses ξ₀ … ξ_r only).
 		for k := range prop {
-			prop[k] = c.psi[k] + c.psiScale*c.rng.NormFloat64()
+			prop[k] = c.rng.NormFloat64()
 		}
-	}
-	if c.psiChol != nil && !tauMove {
-		// Correlated proposal: ψ + s·Cξ, C the warmup covariance's
-		// factor (the ridges between SDs, such as those of nested
-		// factors, are then walked along rather than across).
 		np := len(prop)
-		xi := slices.Clone(prop)
-		for k := range xi {
-			xi[k] = (prop[k] - c.psi[k]) / c.psiScale
-		}
-		for r := range np {
-			var v float64
-			for col := 0; col <= r; col++ {
-				v += c.psiChol[r*np+col] * xi[col]
+		for r := np - 1; r >= 0; r-- {
+			v := prop[r]
+			if c.psiChol != nil {
+				v = 0
+				for col := 0; col <= r; col++ {
+					v += c.psiChol[r*np+col] * prop[col]
+				}
 			}
 			prop[r] = c.psi[r] + c.psiScale*v
 		}
