@@ -198,13 +198,13 @@ func (f *Frame) Column(name string) *Column {
 	return nil
 }
 
-// Subset returns a new frame holding the given rows of fr (0-based data
+// Subset returns a new frame holding the given rows of f (0-based data
 // row indices, in the order given; a row may repeat), every column kept
 // with its kind and NA marks. Source is kept, so errors still name the
 // file.
-func (fr *Frame) Subset(rows []int) *Frame {
-	out := &Frame{Source: fr.Source, NRows: len(rows)}
-	for _, c := range fr.Columns {
+func (f *Frame) Subset(rows []int) *Frame {
+	out := &Frame{Source: f.Source, NRows: len(rows)}
+	for _, c := range f.Columns {
 		nc := &Column{Name: c.Name, Categorical: c.Categorical}
 		if c.Num != nil {
 			nc.Num = make([]float64, len(rows))

@@ -133,7 +133,7 @@ func loadConfig(path string) (*config, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		hint := "give a TOML config file"
 		if _, err := os.Stat(filepath.Join(path, "run.json")); err == nil {
-			hint = "it is a run directory: give it with --run " + path + ""
+			hint = "it is a run directory: give it with --run " + path
 		}
 		return nil, inputErrorf("config: %s is a directory, not a config file; %s", path, hint)
 	}

@@ -126,15 +126,15 @@ func cmdRun(e *env, args []string) error {
 	}
 	cfg.ensureSeed()
 	chainMode := *rf.chain > 0
-	if fam, _ := model.ParseFamily(cfg.Model.Family); fam != model.Gaussian {
-		return runGLMM(e, rf, cfg, fam)
-	}
 	if chainMode {
 		if err := checkChainFiles(cfg, int(*rf.chain), int(cfg.Sampler.Chains), *rf.force); err != nil {
 			return err
 		}
 	} else if err := checkOutputDir(cfg, *rf.force); err != nil {
 		return err
+	}
+	if fam, _ := model.ParseFamily(cfg.Model.Family); fam != model.Gaussian {
+		return runGLMM(e, rf, cfg, fam)
 	}
 	phases := newPhaseLog(e.stderr, *rf.quiet)
 	d, dropped, err := buildDesignDropped(cfg)

@@ -39,7 +39,8 @@ func glmmMethod(f model.Family) string {
 
 // runGLMM is `run` for a non-Gaussian family: chains of
 // sampler.RunLogistic or sampler.RunCount, written as the Gaussian run
-// writes its draws (draws_K.csv, summary.csv, run.json, …).
+// writes its draws (draws_K.csv, summary.csv, run.json, …). cmdRun has
+// checked the output dir (or, with --chain-id, the chain files).
 func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	chainMode := *rf.chain > 0
 	if cfg.Sampler.Method != "auto" {
@@ -47,13 +48,6 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	}
 	if cfg.Sampler.ConjugateInvGamma {
 		return inputErrorf("%s: key \"sampler.conjugate_inv_gamma\" applies to the gaussian sampler only; family %s has no such step (remove the key)", cfg.where("sampler.conjugate_inv_gamma"), fam)
-	}
-	if chainMode {
-		if err := checkChainFiles(cfg, int(*rf.chain), int(cfg.Sampler.Chains), *rf.force); err != nil {
-			return err
-		}
-	} else if err := checkOutputDir(cfg, *rf.force); err != nil {
-		return err
 	}
 	phases := newPhaseLog(e.stderr, *rf.quiet)
 	d, dropped, err := buildDesignDropped(cfg)
