@@ -307,14 +307,22 @@ func fillLambda(terms []logitTerm, sdPrior []priors.ScalePrior, psi, th []float6
 	return lp
 }
 
-// fillTerm is fillLambda for one term: its θ entries, its cm, and its part
-// of the log prior of ψ.
-func fillTerm(lt logitTerm, sdPrior priors.ScalePrior, psi, th []float64) float64 {
-	var lp float64
+// setLambda is fillLambda without the log prior: th and each term's cm
+// (Λ) from ψ only.
+func setLambda(terms []logitTerm, psi, th []float64) {
+	for _, lt := range terms {
+		setTerm(lt, psi, th)
+	}
+}
+
+// setTerm sets one term's lom (chol(Ω)), cm (Λ = diag(τ)·chol(Ω)) and θ
+// entries from ψ and returns the log Jacobian of its corr-Cholesky
+// coordinates (0 for an uncorrelated term).
+func setTerm(lt logitTerm, psi, th []float64) float64 {
+	var lj float64
 	k := lt.k
 	if lt.corr {
-		lp += corrCholesky(psi[lt.corOff:lt.corOff+lt.ncor], k, lt.lom)
-		lp += lkjCholeskyLogDensity(lt.lom, k, lt.eta)
+		lj = corrCholesky(psi[lt.corOff:lt.corOff+lt.ncor], k, lt.lom)
 	} else {
 		clear(lt.lom)
 		for e := range k {
@@ -322,9 +330,7 @@ func fillTerm(lt logitTerm, sdPrior priors.ScalePrior, psi, th []float64) float6
 		}
 	}
 	for e := range k {
-		v := psi[lt.sdOff+e]
-		tau := math.Exp(v)
-		lp += sdPrior.LogDensitySD(tau) + v
+		tau := math.Exp(psi[lt.sdOff+e])
 		for f := 0; f <= e; f++ {
 			lt.cm[e*k+f] = tau * lt.lom[e*k+f]
 		}
@@ -335,6 +341,20 @@ func fillTerm(lt logitTerm, sdPrior priors.ScalePrior, psi, th []float64) float6
 			th[i] = lt.cm[r*k+col]
 			i++
 		}
+	}
+	return lj
+}
+
+// fillTerm is fillLambda for one term: its θ entries, its cm, and its part
+// of the log prior of ψ.
+func fillTerm(lt logitTerm, sdPrior priors.ScalePrior, psi, th []float64) float64 {
+	lp := setTerm(lt, psi, th)
+	if lt.corr {
+		lp += lkjCholeskyLogDensity(lt.lom, lt.k, lt.eta)
+	}
+	for e := range lt.k {
+		v := psi[lt.sdOff+e]
+		lp += sdPrior.LogDensitySD(math.Exp(v)) + v
 	}
 	return lp
 }

@@ -20,7 +20,8 @@ import (
 // approximation of p(u, β | ψ, y)).
 type countChain struct {
 	d          *model.Design
-	cur, prp   *model.MixedModel // cur: factored at x̂(ψ); prp: scratch
+	cur, prp   *model.MixedModel // cur: factored as the map at ψ; prp: scratch
+	anc        *model.MixedModel // weighted at the anchor (see anchor)
 	n, p, q    int
 	order      []int
 	terms      []logitTerm // ψ and θ layout per kernel term
@@ -30,6 +31,8 @@ type countChain struct {
 	y          []float64
 	off        []float64 // each row's offset (Design.Offset; nil without one)
 	nb         bool      // negative binomial: ψ's last coordinate is log shape
+	logit      bool      // bernoulli or binomial (logit link)
+	ntr        []float64 // logit: each row's number of trials
 	shapeA     float64   // gamma(a, b) prior on the shape
 	shapeB     float64
 	lgy1       float64 // Σ lgamma(y + 1)
@@ -38,19 +41,31 @@ type countChain struct {
 	u, beta  []float64
 	b        [][]float64
 	eta      []float64
-	// the conditional mode given ψ, the weights there and log det H(ψ)
-	mu, mbeta, mw []float64
-	mld           float64
+	// The map's anchor (see anchor): ψ and the linear predictor η₀ there,
+	// scratch for the weights and working response at η₀, and log det
+	// H(ψ) of the current state.
+	anchorPsi, eta0 []float64
+	mw, mz          []float64
+	mld             float64
 	// proposals and scratch
-	up, bp, epsp, etap, mwp []float64
-	bb                      [][]float64
-	psiScale, rho           float64
+	up, bp, epsp, etap []float64
+	bb                 [][]float64
+	psiScale, rho      float64
 	// psiChol is the lower Cholesky factor of ψ's covariance over the
 	// middle half of warmup (nil before: isotropic proposals); psiSum and
 	// psiCross accumulate it.
 	psiChol          []float64
 	psiSum, psiCross []float64
 	psiN             int
+	// psiMean is ψ's mean over the middle half of warmup (with psiChol:
+	// the centre and shape of the independence proposal, psiStep);
+	// indScale scales it and indProb is the probability of choosing it.
+	psiMean  []float64
+	indScale float64
+	indProb  float64
+	// indTried and indAcc count the independence proposals made and
+	// accepted in warmup (from 3/4 of it), which set indProb at its end.
+	indTried, indAcc int
 	// tauSD holds, per coordinate of ψ, the SD of τ = e^ψ over the middle
 	// half of warmup for the SD coordinates (0 for the others; nil before
 	// it is set); tauScale multiplies it. Half of the ψ moves after that
@@ -59,22 +74,47 @@ type countChain struct {
 	tauSum, tauSq []float64
 	tauScale      float64
 	acc, modeFail int
-	rng           *rand.Rand
+	// lpc is logPost at the current state when lpcOK (curLogPost).
+	lpc   float64
+	lpcOK bool
+	// mode is condMode's scratch.
+	mode struct {
+		th           []float64
+		eta, etan, z []float64
+		un, bn       []float64
+		bb           [][]float64
+		u0, um, bm   []float64 // anchor: the start and the mode
+	}
+	rng *rand.Rand
 	// noReverse plants a bug for the Geweke test: the Jacobian
 	// exp(−½ log det H) is left out of the ψ move.
 	noReverse bool
+	// noInd turns the independence move of ψ off (the Geweke test's
+	// successive-conditional chain: its posterior changes with y every
+	// iteration, so a proposal fitted to warmup's ψ mixes poorly there;
+	// the SBC tests, on fixed data, cover the move).
+	noInd bool
 }
 
-// RunCount samples the posterior of a Poisson mixed model (Design.Family
-// Poisson; one effect per random-effect term; normal or flat priors on
-// the fixed effects) by Metropolis–Hastings in Laplace-whitened
-// coordinates (docs/sampler.md): each iteration moves ψ = log τ by a
-// random walk with ε fixed (the conditional mode and factor recomputed at
-// ψ' by PIRLS on the blocked kernel), then ε given ψ by preconditioned
+// RunCount is RunLaplace for the count families (Poisson and negative
+// binomial) only.
+func RunCount(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResult, error) {
+	if spec.Design != nil && spec.Design.Family.Logistic() {
+		return nil, fmt.Errorf("sampler: RunCount needs family poisson or negbinomial, not %s (RunLaplace takes every family)", spec.Design.Family)
+	}
+	return RunLaplace(ctx, spec, opt)
+}
+
+// RunLaplace samples the posterior of a Poisson, negative binomial,
+// bernoulli or binomial mixed model (normal or flat priors on the fixed
+// effects) by Metropolis–Hastings in Laplace-whitened coordinates
+// (docs/sampler.md): each iteration moves ψ = log τ with the whitened
+// coordinates ε fixed (the conditional mode and factor recomputed at ψ'
+// by PIRLS on the blocked kernel), then ε given ψ by preconditioned
 // Crank–Nicolson moves. Both are exact Metropolis–Hastings moves on
 // (ψ, ε) whose target is the posterior times the Jacobian of x(ψ, ε), so
 // the draws of (ψ, x) follow the posterior.
-func RunCount(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResult, error) {
+func RunLaplace(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResult, error) {
 	if err := checkCountSpec(spec); err != nil {
 		return nil, err
 	}
@@ -105,8 +145,8 @@ func checkCountSpec(s *GLMMSpec) error {
 	if d == nil || d.X == nil {
 		return errors.New("sampler: no design")
 	}
-	if d.Family != model.Poisson && d.Family != model.NegBinomial {
-		return fmt.Errorf("sampler: RunCount needs family poisson or negbinomial, not %s", d.Family)
+	if d.Family != model.Poisson && d.Family != model.NegBinomial && !d.Family.Logistic() {
+		return fmt.Errorf("sampler: RunLaplace needs family bernoulli, binomial, poisson or negbinomial, not %s", d.Family)
 	}
 	if d.Family == model.NegBinomial && !(s.ShapeA > 0 && s.ShapeB > 0) {
 		return fmt.Errorf("sampler: the negative binomial needs a gamma(a, b) prior on its shape (a, b > 0), got (%g, %g)", s.ShapeA, s.ShapeB)
@@ -132,12 +172,25 @@ func checkCountSpec(s *GLMMSpec) error {
 func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 	d := s.Design
 	c := &countChain{d: d, y: d.Y, off: d.Offset, rng: rand.New(rand.NewPCG(opt.Seed, uint64(id))), nb: d.Family == model.NegBinomial, shapeA: s.ShapeA, shapeB: s.ShapeB}
+	if d.Family.Logistic() {
+		c.logit = true
+		c.ntr = d.Trials
+		if c.ntr == nil {
+			c.ntr = make([]float64, len(d.Y))
+			for i := range c.ntr {
+				c.ntr[i] = 1
+			}
+		}
+	}
 	var err error
 	kd := kernelDesign(d)
 	if c.cur, err = model.NewMixedModel(kd); err != nil {
 		return nil, err
 	}
 	if c.prp, err = model.NewMixedModel(kd); err != nil {
+		return nil, err
+	}
+	if c.anc, err = model.NewMixedModel(kd); err != nil {
 		return nil, err
 	}
 	c.n, c.p, c.q = c.cur.N(), c.cur.P(), c.cur.Q()
@@ -155,11 +208,12 @@ func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 	}
 	c.cur.SetFixedPrecision(c.prec, c.mean)
 	c.prp.SetFixedPrecision(c.prec, c.mean)
-	c.u, c.up, c.mu = make([]float64, c.q), make([]float64, c.q), make([]float64, c.q)
-	c.beta, c.bp, c.mbeta = make([]float64, c.p), make([]float64, c.p), make([]float64, c.p)
+	c.anc.SetFixedPrecision(c.prec, c.mean)
+	c.u, c.up = make([]float64, c.q), make([]float64, c.q)
+	c.beta, c.bp = make([]float64, c.p), make([]float64, c.p)
 	c.eps, c.epsp = make([]float64, c.q+c.p), make([]float64, c.q+c.p)
 	c.eta, c.etap = make([]float64, c.n), make([]float64, c.n)
-	c.mw, c.mwp = make([]float64, c.n), make([]float64, c.n)
+	c.mw, c.mz, c.eta0 = make([]float64, c.n), make([]float64, c.n), make([]float64, c.n)
 	c.b, c.bb = make([][]float64, len(d.Terms)), make([][]float64, len(d.Terms))
 	for i, t := range d.Terms {
 		c.b[i] = make([]float64, t.K*len(t.Levels))
@@ -195,7 +249,23 @@ func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 	}
 	ym /= float64(c.n)
 	lb0 := math.Log(ym + 0.1)
-	if c.off != nil {
+	if c.logit {
+		// The logit of the overall proportion of successes, less the
+		// mean offset.
+		var ys, ns float64
+		for i, v := range c.y {
+			ys += v
+			ns += c.ntr[i]
+		}
+		lb0 = math.Log((ys + 0.5) / (ns - ys + 0.5))
+		if c.off != nil {
+			var m float64
+			for _, o := range c.off {
+				m += o
+			}
+			lb0 -= m / float64(c.n)
+		}
+	} else if c.off != nil {
 		// With an offset: the log of the mean count over the mean
 		// exposure e^off.
 		var ex float64
@@ -210,18 +280,23 @@ func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 			b0[j] = lb0
 		}
 	}
-	if c.mld, err = c.condMode(c.cur, c.psi, make([]float64, c.q), b0, c.mu, c.mbeta, c.mw); err != nil {
+	copy(c.beta, b0)
+	c.linpred(c.psi, c.u, c.beta, c.b, c.eta)
+	if err := c.anchor(c.psi); err != nil {
 		return nil, err
 	}
+	// Start at ε = 0: x = m(ψ).
+	clear(c.eps)
 	c.cur.Draw(c.eps, 1, c.u, c.beta)
 	c.linpred(c.psi, c.u, c.beta, c.b, c.eta)
+	c.lpcOK = false
 	return c, nil
 }
 
 // linpred sets eta = off + Xβ + ZΛu (off the offset, 0 without one) and
 // b = Λu for Λ(ψ) (ψ and u in kernel order; b in Design order). It does not touch any kernel.
 func (c *countChain) linpred(psi, u, beta []float64, b [][]float64, eta []float64) {
-	fillLambda(c.terms, c.sdPrior, psi, c.th)
+	setLambda(c.terms, psi, c.th)
 	d := c.d
 	offsetXBeta(d, c.off, beta, eta)
 	off := 0
@@ -256,6 +331,14 @@ func (c *countChain) linpred(psi, u, beta []float64, b [][]float64, eta []float6
 // logLik is log p(y | η) (without Σ lgamma(y + 1)); psi carries the
 // negative binomial's log shape.
 func (c *countChain) logLik(psi, eta []float64) float64 {
+	if c.logit {
+		// Σ yᵢηᵢ − nᵢ log(1 + e^ηᵢ), without the binomial coefficients.
+		var s float64
+		for i, e := range eta {
+			s += c.y[i]*e - c.ntr[i]*softplus(e)
+		}
+		return s
+	}
 	if c.nb {
 		k := math.Exp(psi[len(psi)-1])
 		lk, _ := math.Lgamma(k)
@@ -273,6 +356,14 @@ func (c *countChain) logLik(psi, eta []float64) float64 {
 		s += c.y[i]*e - math.Exp(e)
 	}
 	return s
+}
+
+// curLogPost is logPost at the current state, computed once per state.
+func (c *countChain) curLogPost() float64 {
+	if !c.lpcOK {
+		c.lpc, c.lpcOK = c.logPost(c.psi, c.eta, c.u, c.beta), true
+	}
+	return c.lpc
 }
 
 // logPost is log p(y | η) + log N(u; 0, I) + log p(β) (up to constants).
@@ -297,6 +388,22 @@ func sumSq(x []float64) float64 {
 // eta: w = μ (Poisson) or μ/(1 + μ/k) (negative binomial, shape k), z = η −
 // off + (y − μ)/μ (the kernel models η less the offset).
 func (c *countChain) irls(psi, eta, w, z []float64) {
+	if c.logit {
+		// w = n p(1 − p), z = η − off + (y − np)/w (z = η − off where w
+		// underflows to 0: the row then carries no weight).
+		for i, e := range eta {
+			p := 1 / (1 + math.Exp(-e))
+			w[i] = c.ntr[i] * p * (1 - p)
+			z[i] = e
+			if w[i] > 0 {
+				z[i] += (c.y[i] - c.ntr[i]*p) / w[i]
+			}
+			if c.off != nil {
+				z[i] -= c.off[i]
+			}
+		}
+		return
+	}
 	inv := 0.0
 	if c.nb {
 		inv = math.Exp(-psi[len(psi)-1])
@@ -318,15 +425,126 @@ func (c *countChain) step(it, warmup int) error {
 	if err := c.psiStep(it, warmup); err != nil {
 		return err
 	}
-	for range pcnMoves {
+	n := pcnMoves
+	if it < warmup {
+		n = pcnWarmupMoves
+	}
+	for range n {
 		c.pcnStep(it, warmup)
+	}
+	if it+1 == warmup && c.indTried > 0 {
+		r := float64(c.indAcc) / float64(c.indTried)
+		c.indProb = indProbFor(r)
+		if c.noInd {
+			c.indProb = 0
+		}
+	}
+	if it < warmup && anchorAt(it+1, warmup) {
+		// Re-anchor the map during warmup, at the end of it on warmup's
+		// mean of ψ (fixed from then on).
+		a := c.psi
+		if c.psiMean != nil {
+			a = c.psiMean
+		}
+		if err := c.anchor(a); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// pcnMoves is the number of ε moves per iteration (each costs one
-// back-substitution and one pass over the data, no factorisation).
-const pcnMoves = 3
+// anchorAt reports whether the map is re-anchored after warmup
+// iteration k (1-based) of w: at w/20, w/10, w/4, w/2, 3w/4 and w.
+func anchorAt(k, w int) bool {
+	for _, a := range [...]int{w / 20, w / 10, w / 4, w / 2, 3 * w / 4, w} {
+		if k == a {
+			return true
+		}
+	}
+	return false
+}
+
+// anchor fixes the map x(ψ, ε) = m(ψ) + L(ψ)⁻ᵀε at ψA: η₀ is the linear
+// predictor at the conditional mode of x = (u, β) given ψA, and for every
+// ψ, m(ψ) and L(ψ) are the mean and the Cholesky factor of the precision
+// of the Gaussian posterior of x given ψ in which the likelihood is
+// replaced by its quadratic expansion at η₀ (the IWLS weights and working
+// response there): one factorisation per ψ and no Newton iterations, and
+// m(ψ) = the conditional mode at ψA. Any such map that depends on ψ alone
+// leaves the target exact (the MH moves are on (ψ, ε) with the Jacobian
+// |L(ψ)|⁻¹); the anchor only decides how close to N(0, I) the conditional
+// distribution of ε is. The state (ψ, x) is kept and its ε recomputed.
+func (c *countChain) anchor(psiA []float64) error {
+	m := &c.mode
+	if m.u0 == nil {
+		m.u0, m.um, m.bm = make([]float64, c.q), make([]float64, c.q), make([]float64, c.p)
+	}
+	// Start the mode search at the current b (u rescaled for scalar
+	// terms) and β.
+	copy(m.u0, c.u)
+	off := 0
+	for _, lt := range c.terms {
+		nl := len(c.b[lt.di]) / lt.k
+		if lt.k == 1 {
+			r := math.Exp(c.psi[lt.sdOff] - psiA[lt.sdOff])
+			for l := range nl {
+				m.u0[off+l] *= r
+			}
+		}
+		off += lt.k * nl
+	}
+	if _, err := c.condMode(c.anc, psiA, m.u0, c.beta, m.um, m.bm, c.mw); err != nil {
+		return fmt.Errorf("sampler: the conditional mode at the anchor: %w", err)
+	}
+	// condMode left anc weighted at the mode's η (m.eta).
+	copy(c.eta0, m.eta)
+	c.anchorPsi = append(c.anchorPsi[:0], psiA...)
+	var err error
+	if c.mld, err = c.mapAt(c.cur, c.psi); err != nil {
+		return fmt.Errorf("sampler: the map at the current state: %w", err)
+	}
+	c.setEps()
+	return nil
+}
+
+// mapAt sets kernel k to the map at ψ and returns log det H(ψ), H =
+// LLᵀ the precision of x given ψ in the map: from the anchor's weights
+// (η₀), a Newton step gives m₁(ψ); the likelihood's quadratic expansion
+// at m₁(ψ) then gives m(ψ) and L(ψ) (a second Newton step, so that the
+// map stays close to the conditional posterior where ψ is far from the
+// anchor: one step alone failed the Geweke test's upper tail of τ).
+// It uses c.th, c.mode.{um,bm,bb,eta,z} and c.mw as scratch.
+func (c *countChain) mapAt(k *model.MixedModel, psi []float64) (float64, error) {
+	m := &c.mode
+	setLambda(c.terms, psi, c.th)
+	if err := k.CopyWeights(c.anc); err != nil {
+		return 0, err
+	}
+	if err := k.SetTheta(c.th); err != nil {
+		return 0, err
+	}
+	k.Modes(m.um, m.bm)
+	c.linpred(psi, m.um, m.bm, m.bb, m.eta)
+	c.irls(c.anchorPsi, m.eta, c.mw, m.z)
+	if err := k.Reweight(c.mw, m.z); err != nil {
+		return 0, err
+	}
+	if err := k.SetTheta(c.th); err != nil {
+		return 0, err
+	}
+	return k.LogDetZ() + k.LogDetX(), nil
+}
+
+// pcnMoves is the number of ε moves per iteration after warmup (each
+// costs one back-substitution and one pass over the data, no
+// factorisation), pcnWarmupMoves per warmup iteration. On cbpp (4 chains
+// × (1000 + 1000)) 3 moves gave a min bulk-ESS of 1500–2400, 6 gave
+// 2600–2900 for 45 % more time; grouseticks 300–390 → 520–550. Warmup
+// needs fewer: one move there cost no ESS and saved a third of the time.
+const (
+	pcnMoves       = 6
+	pcnWarmupMoves = 1
+)
 
 // record writes the chain's state in GLMMResult.Columns order.
 func (c *countChain) record(row []float64, re bool) {
@@ -344,21 +562,28 @@ func (c *countChain) record(row []float64, re bool) {
 // hold the mode and w the weights there. It returns log det of the
 // precision at the mode.
 func (c *countChain) condMode(k *model.MixedModel, psi, u0, b0, um, bm, w []float64) (float64, error) {
-	th := make([]float64, len(c.th))
-	fillLambda(c.terms, c.sdPrior, psi, th)
+	m := &c.mode
+	if m.eta == nil {
+		m.th = make([]float64, len(c.th))
+		m.eta, m.etan, m.z = make([]float64, c.n), make([]float64, c.n), make([]float64, c.n)
+		m.un, m.bn = make([]float64, c.q), make([]float64, c.p)
+		m.bb = make([][]float64, len(c.b))
+		for i := range m.bb {
+			m.bb[i] = make([]float64, len(c.b[i]))
+		}
+	}
+	th, eta, etan, z, un, bn, bb := m.th, m.eta, m.etan, m.z, m.un, m.bn, m.bb
+	setLambda(c.terms, psi, th)
 	copy(um, u0)
 	copy(bm, b0)
-	eta := make([]float64, c.n)
-	etan := make([]float64, c.n)
-	z := make([]float64, c.n)
-	un, bn := make([]float64, c.q), make([]float64, c.p)
-	bb := make([][]float64, len(c.b))
-	for i := range bb {
-		bb[i] = make([]float64, len(c.b[i]))
-	}
 	c.linpred(psi, um, bm, bb, eta)
-	lp := c.logPost(psi, eta, um, bm)
-	for range 200 {
+	// Newton's method: full steps while they are short (within one unit
+	// of every coordinate, where the log-concave target is close to its
+	// quadratic model) and for the first few iterations, with no
+	// evaluation of the target; otherwise, or after those, steps halved
+	// until the log posterior does not decrease.
+	lp, haveLP := 0.0, false
+	for it := range 200 {
 		c.irls(psi, eta, w, z)
 		if err := k.Reweight(w, z); err != nil {
 			return 0, err
@@ -367,10 +592,31 @@ func (c *countChain) condMode(k *model.MixedModel, psi, u0, b0, um, bm, w []floa
 			return 0, err
 		}
 		k.Modes(un, bn)
+		var du float64
+		for i := range un {
+			du = math.Max(du, math.Abs(un[i]-um[i]))
+		}
+		for i := range bn {
+			du = math.Max(du, math.Abs(bn[i]-bm[i]))
+		}
+		if du <= 1 && it < 8 {
+			copy(um, un)
+			copy(bm, bn)
+			c.linpred(psi, um, bm, bb, eta)
+			haveLP = false
+			// Newton converges quadratically: after a full step of at
+			// most 1e-7 the mode is off by about the square of that.
+			if du < 1e-7 {
+				break
+			}
+			continue
+		}
+		if !haveLP {
+			lp, haveLP = c.logPost(psi, eta, um, bm), true
+		}
 		f := 1.0
 		var lpn float64
 		ok := false
-		var du float64
 		for range 40 {
 			du = 0
 			for i := range un {
@@ -398,7 +644,7 @@ func (c *countChain) condMode(k *model.MixedModel, psi, u0, b0, um, bm, w []floa
 		copy(bm, bn)
 		copy(eta, etan)
 		lp = lpn
-		if du < 1e-10 {
+		if du < 1e-10 || (f == 1 && du < 1e-7) {
 			break
 		}
 	}
@@ -420,9 +666,32 @@ func (c *countChain) condMode(k *model.MixedModel, psi, u0, b0, um, bm, w []floa
 // is symmetric, so that ratio is the acceptance ratio.
 func (c *countChain) psiStep(it, warmup int) error {
 	prop := make([]float64, len(c.psi))
-	tauMove := c.tauSD != nil && c.rng.Float64() < 0.5
+	indMove := c.psiMean != nil && c.rng.Float64() < c.indProb
+	tauMove := !indMove && c.tauSD != nil && c.rng.Float64() < 0.5
 	hastings := 0.0
-	if tauMove {
+	switch {
+	case indMove:
+		// An independence proposal: ψ′ = m + s·C·ξ·√w, ξ ~ N(0, I), w ~
+		// inv-gamma(ν/2, ν/2) (a multivariate t with ν degrees of freedom,
+		// centred on warmup's mean of ψ with the shape of its covariance,
+		// heavier-tailed than the posterior), Hastings ratio q(ψ)/q(ψ′).
+		np := len(prop)
+		w := math.Sqrt(priors.RandInvGamma(indNu/2, indNu/2, c.rng))
+		if c.rng.Float64() < indWide {
+			w *= indWideFactor
+		}
+		for k := range prop {
+			prop[k] = c.rng.NormFloat64()
+		}
+		for r := np - 1; r >= 0; r-- {
+			var v float64
+			for col := 0; col <= r; col++ {
+				v += c.psiChol[r*np+col] * prop[col]
+			}
+			prop[r] = c.psiMean[r] + c.indScale*w*v
+		}
+		hastings = c.indLogQ(c.psi) - c.indLogQ(prop)
+	case tauMove:
 		// A random walk on the SDs themselves, τ′ = τ + s·σ_τ·ξ (the other
 		// coordinates kept): near τ = 0, where a walk in log τ takes long
 		// excursions, it steps in and out in one move. In ψ = log τ its
@@ -448,7 +717,7 @@ func (c *countChain) psiStep(it, warmup int) error {
 			}
 			return nil
 		}
-	} else {
+	default:
 		// ψ + s·ξ, or once warmup has estimated ψ's covariance, ψ + s·Cξ
 		// with C its Cholesky factor (the ridges between SDs, such as
 		// those of nested factors, are then walked along rather than
@@ -469,24 +738,8 @@ func (c *countChain) psiStep(it, warmup int) error {
 			prop[r] = c.psi[r] + c.psiScale*v
 		}
 	}
-	// Start the mode search at the current mode's b (u scaled by τ/τ'),
-	// so that η starts where it was.
-	um, bm := make([]float64, c.q), make([]float64, c.p)
-	u0 := make([]float64, c.q)
-	copy(u0, c.mu)
-	off := 0
-	for _, lt := range c.terms {
-		nl := len(c.b[lt.di]) / lt.k
-		if lt.k == 1 {
-			r := math.Exp(c.psi[lt.sdOff] - prop[lt.sdOff])
-			for l := range nl {
-				u0[off+l] = c.mu[off+l] * r
-			}
-		}
-		off += lt.k * nl
-	}
 	acc := false
-	ld, err := c.condMode(c.prp, prop, u0, c.mbeta, um, bm, c.mwp)
+	ld, err := c.mapAt(c.prp, prop)
 	if err != nil {
 		// The equations are numerically singular at ψ' (an extreme SD,
 		// where the target is negligible): reject.
@@ -494,8 +747,9 @@ func (c *countChain) psiStep(it, warmup int) error {
 	} else {
 		c.prp.Draw(c.eps, 1, c.up, c.bp)
 		c.linpred(prop, c.up, c.bp, c.bb, c.etap)
-		lr := c.logPost(prop, c.etap, c.up, c.bp) + c.psiPrior(prop) - 0.5*ld -
-			(c.logPost(c.psi, c.eta, c.u, c.beta) + c.psiPrior(c.psi) - 0.5*c.mld) + hastings
+		lpp := c.logPost(prop, c.etap, c.up, c.bp)
+		lr := lpp + c.psiPrior(prop) - 0.5*ld -
+			(c.curLogPost() + c.psiPrior(c.psi) - 0.5*c.mld) + hastings
 		if c.noReverse {
 			lr += 0.5 * (ld - c.mld) // planted bug: the Jacobian left out
 		}
@@ -507,9 +761,8 @@ func (c *countChain) psiStep(it, warmup int) error {
 			c.beta, c.bp = c.bp, c.beta
 			c.eta, c.etap = c.etap, c.eta
 			c.b, c.bb = c.bb, c.b
-			c.mu, c.mbeta = um, bm
-			c.mw, c.mwp = c.mwp, c.mw
 			c.mld = ld
+			c.lpc, c.lpcOK = lpp, true
 			if it >= warmup {
 				c.acc++
 			}
@@ -520,15 +773,60 @@ func (c *countChain) psiStep(it, warmup int) error {
 		if acc {
 			a = 1
 		}
-		if tauMove {
+		switch {
+		case indMove:
+			c.indTried++
+			if acc {
+				c.indAcc++
+			}
+		case tauMove:
 			c.tauScale *= math.Exp((a - 0.3) / math.Pow(float64(it+10), 0.6))
-		} else {
+		default:
 			c.psiScale *= math.Exp((a - 0.3) / math.Pow(float64(it+10), 0.6))
 		}
 		c.adaptCov(it, warmup)
 	}
 	return nil
 }
+
+// indScale scales the independence proposal's t (its scale matrix is
+// warmup's covariance of ψ times indScale²).
+const indScale = 1.2
+
+// indNu is the degrees of freedom of the independence proposal of ψ.
+const indNu = 5
+
+// indLogQ is the log density of the independence proposal at ψ, up to a
+// constant: −(ν + d)/2 · log(1 + ‖C⁻¹(ψ − m)‖²/(s²ν)).
+func (c *countChain) indLogQ(psi []float64) float64 {
+	np := len(psi)
+	var ss float64
+	x := make([]float64, np)
+	for r := range np {
+		v := psi[r] - c.psiMean[r]
+		for col := range r {
+			v -= c.psiChol[r*np+col] * x[col]
+		}
+		x[r] = v / c.psiChol[r*np+r]
+		ss += x[r] * x[r]
+	}
+	a := math.Log1p(ss / (c.indScale * c.indScale * indNu))
+	f2 := indWideFactor * indWideFactor
+	b := math.Log1p(ss/(c.indScale*c.indScale*f2*indNu)) + math.Log(f2)*float64(np)/(indNu+float64(np))
+	// log((1 − p)·t₁ + p·t₂) with tₖ ∝ |Sₖ|^(−1/2)(1 + …)^(−(ν+d)/2).
+	e := -(indNu + float64(np)) / 2
+	return logSumExp(math.Log(1-indWide)+e*a, math.Log(indWide)+e*b)
+}
+
+// indWide is the weight of the wide component of the independence
+// proposal, whose scale is indWideFactor times the other's (a defensive
+// mixture: the posterior of log τ can have a long left tail that warmup's
+// covariance understates, where a proposal without it sticks; MASS
+// Insurance's sd_District failed the brms comparison without it).
+const (
+	indWide       = 0.3
+	indWideFactor = 3.0
+)
 
 // adaptCov accumulates ψ over the middle half of warmup and, at 3/4 of
 // it, sets psiChol to the Cholesky factor of their covariance (shrunk
@@ -597,6 +895,14 @@ func (c *countChain) adaptCov(it, warmup int) {
 		}
 	}
 	c.psiScale = 2.38 / math.Sqrt(float64(np))
+	c.psiMean = make([]float64, np)
+	for i := range np {
+		c.psiMean[i] = c.psiSum[i] / n
+	}
+	c.indScale, c.indProb = indScale, 0.5
+	if c.noInd {
+		c.indProb = 0
+	}
 }
 
 // psiPrior is Σ log p(τₖ) + ψₖ (the prior of the SDs and the Jacobian of
@@ -624,9 +930,11 @@ func (c *countChain) pcnStep(it, warmup int) {
 	}
 	c.cur.Draw(c.epsp, 1, c.up, c.bp)
 	c.linpred(c.psi, c.up, c.bp, c.bb, c.etap)
-	lr := c.logPost(c.psi, c.etap, c.up, c.bp) + 0.5*sumSq(c.epsp) - c.logPost(c.psi, c.eta, c.u, c.beta) - 0.5*sumSq(c.eps)
+	lpp := c.logPost(c.psi, c.etap, c.up, c.bp)
+	lr := lpp + 0.5*sumSq(c.epsp) - c.curLogPost() - 0.5*sumSq(c.eps)
 	acc := math.Log(c.rng.Float64()) < lr
 	if acc {
+		c.lpc, c.lpcOK = lpp, true
 		c.eps, c.epsp = c.epsp, c.eps
 		c.u, c.up = c.up, c.u
 		c.beta, c.bp = c.bp, c.beta
@@ -657,13 +965,38 @@ func (c *countChain) setEps() {
 }
 
 // setY replaces the response (the Geweke test's successive-conditional
-// simulator) and recomputes the cached conditional mode.
+// simulator) and recomputes the map for it.
 func (c *countChain) setY(y []float64) error {
 	copy(c.y, y)
-	var err error
-	if c.mld, err = c.condMode(c.cur, c.psi, c.u, c.beta, c.mu, c.mbeta, c.mw); err != nil {
-		return err
+	c.lpcOK = false
+	// The map is a function of y: recompute it at the same anchor ψ (a
+	// map chosen from the current state would not leave the target
+	// invariant).
+	return c.anchor(c.anchorPsi)
+}
+
+// softplus is log(1 + e^x) without overflow, to an absolute error of
+// about 1e-16 (log rather than log1p: the sums it enters need absolute,
+// not relative, accuracy, and log is the faster).
+func softplus(x float64) float64 {
+	if x > 0 {
+		return x + math.Log(1+math.Exp(-x))
 	}
-	c.setEps()
-	return nil
+	return math.Log(1 + math.Exp(x))
+}
+
+// indProbFor is the probability of the independence move after warmup
+// given its acceptance rate in the last quarter of warmup.
+//
+// Measured (4 chains × (1000 + 1000), min bulk-ESS over b_, sd_ and
+// shape, 2–3 seeds): where the independence move was accepted at least
+// 70 % of the time in warmup (cbpp 0.73–0.82, MASS Insurance 0.56–0.84),
+// using it always raised the min bulk-ESS from 1500–1800 to 2300–2900;
+// where it was accepted less (grouseticks 0.29–0.57), using it always
+// gave a seed at 86, half the time 520–550.
+func indProbFor(r float64) float64 {
+	if r >= 0.6 {
+		return 1
+	}
+	return 0.5
 }

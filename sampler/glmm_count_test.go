@@ -13,8 +13,9 @@ import (
 	"github.com/lmmbayes/lmmbayes/priors"
 )
 
-// countGewekeChain is the successive-conditional simulator of RunCount:
-// one iteration given y, then y ~ Poisson(exp(η)).
+// countGewekeChain is the successive-conditional simulator of RunLaplace:
+// one iteration given y, then y ~ Poisson(exp(η)) (negative binomial,
+// binomial with the design's trials).
 func countGewekeChain(spec *GLMMSpec, opt GLMMOptions, iters, id int, noReverse bool) [][]float64 {
 	d := *spec.Design
 	d.Y = append([]float64(nil), d.Y...)
@@ -24,7 +25,7 @@ func countGewekeChain(spec *GLMMSpec, opt GLMMOptions, iters, id int, noReverse 
 	if err != nil {
 		panic(err)
 	}
-	c.noReverse = noReverse
+	c.noReverse, c.noInd = noReverse, true
 	np := len(glmmColumns(&d, false))
 	out := make([][]float64, np)
 	row := make([]float64, np)
@@ -35,6 +36,15 @@ func countGewekeChain(spec *GLMMSpec, opt GLMMOptions, iters, id int, noReverse 
 		}
 		ynew := make([]float64, len(d.Y))
 		for i, e := range c.eta {
+			if c.logit {
+				p := 1 / (1 + math.Exp(-e))
+				for range int(c.ntr[i]) {
+					if c.rng.Float64() < p {
+						ynew[i]++
+					}
+				}
+				continue
+			}
 			mu := math.Exp(e)
 			if c.nb {
 				// NB2 as a gamma–Poisson mixture: λ ~ Gamma(k, rate k/μ).
@@ -104,7 +114,7 @@ func TestCountGeweke(t *testing.T) {
 	if testing.Short() {
 		iters = 5000
 	}
-	for _, fam := range []model.Family{model.Poisson, model.NegBinomial} {
+	for _, fam := range []model.Family{model.Poisson, model.NegBinomial, model.Bernoulli, model.Binomial} {
 		for _, bug := range []bool{false, true} {
 			p, what := gewekeGLMM(t, fam, func(spec *GLMMSpec, n, id int) [][]float64 {
 				return countGewekeChain(spec, GLMMOptions{Seed: 5}, n, id, bug)

@@ -21,7 +21,7 @@ const glmmSBCSims = 500
 // β ~ N(0, 1), τ ~ half-N(0, 1), shape ~ gamma(2, 1); 1 chain, 300 warmup,
 // 99 draws kept of 396 (thinned by 4). It returns the χ² p-value of each
 // parameter's rank histogram (20 bins).
-func glmmSBC(t *testing.T, fam model.Family, opt GLMMOptions, noReverse bool, seed uint64) []float64 {
+func glmmSBC(t *testing.T, fam model.Family, opt GLMMOptions, noReverse bool, seed uint64, pg bool) []float64 {
 	base := glmmGwDesign(t, fam)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	p := len(base.XNames)
@@ -87,7 +87,7 @@ func glmmSBC(t *testing.T, fam model.Family, opt GLMMOptions, noReverse bool, se
 		o.Chains, o.Warmup, o.Draws, o.Seed = 1, sbcWarm, sbcL*sbcThin, seed*1000+uint64(s)
 		var res *GLMMResult
 		var err error
-		if fam.Logistic() {
+		if pg {
 			res, err = RunLogistic(context.Background(), spec, o)
 		} else {
 			res, err = runCountBug(spec, o, noReverse)
@@ -144,23 +144,33 @@ func runCountBug(spec *GLMMSpec, opt GLMMOptions, noReverse bool) (*GLMMResult, 
 }
 
 // TestGLMMSBC checks the rank histograms of β, the SD and the shape for
-// each family (Bonferroni over a family's parameters, α = 0.01), and that
-// a planted bug (κ + 0.1 for the logistic sampler, the Jacobian left out
-// of the count sampler's ψ move) fails.
+// each family and method (pg: RunLogistic; mh: RunLaplace; Bonferroni
+// over a family's parameters, α = 0.01), and that a planted bug (κ + 0.1
+// for the Pólya-Gamma sampler, the Jacobian left out of RunLaplace's ψ
+// move) fails.
 func TestGLMMSBC(t *testing.T) {
-	for _, fam := range []model.Family{model.Bernoulli, model.Binomial, model.Poisson, model.NegBinomial} {
-		t.Run(fam.String(), func(t *testing.T) {
-			pv := glmmSBC(t, fam, GLMMOptions{}, false, 41)
+	type run struct {
+		fam model.Family
+		pg  bool
+	}
+	for _, r := range []run{{model.Bernoulli, true}, {model.Binomial, true}, {model.Bernoulli, false}, {model.Binomial, false}, {model.Poisson, false}, {model.NegBinomial, false}} {
+		fam := r.fam
+		name := fam.String() + "_mh"
+		if r.pg {
+			name = fam.String() + "_pg"
+		}
+		t.Run(name, func(t *testing.T) {
+			pv := glmmSBC(t, fam, GLMMOptions{}, false, 41, r.pg)
 			for j, p := range pv {
 				if p < sbcAlpha/float64(len(pv)) {
 					t.Errorf("parameter %d: rank histogram not uniform (p = %.2g)", j, p)
 				}
 			}
 			bug := GLMMOptions{}
-			if fam.Logistic() {
+			if r.pg {
 				bug.kappaShift = 0.1
 			}
-			pb := glmmSBC(t, fam, bug, !fam.Logistic(), 43)
+			pb := glmmSBC(t, fam, bug, !r.pg, 43, r.pg)
 			caught := false
 			for _, p := range pb {
 				if p < sbcAlpha/float64(len(pb)) {

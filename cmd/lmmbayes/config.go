@@ -69,7 +69,9 @@ type samplerConfig struct {
 	Draws  int64 `toml:"draws"`
 	Thin   int64 `toml:"thin"`
 	Seed   int64 `toml:"seed"`
-	// Method picks the sampler: "auto", "collapsed" or "crossed".
+	// Method picks the sampler: "auto", "collapsed", "nuts" or "crossed"
+	// for the gaussian family; "auto", "pg" (bernoulli and binomial) or
+	// "mh" for the others.
 	Method string `toml:"method"`
 	// ConjugateInvGamma draws variances with an inv_gamma prior by their
 	// conjugate Gibbs step instead of the Metropolis block.
@@ -280,10 +282,10 @@ func (c *config) validate() error {
 		return inputErrorf("%s: key \"output.dir\" is empty: name a directory of its own for the run's files (the default is %q)", c.where("output.dir"), defaultConfig().Output.Dir)
 	}
 	switch c.Sampler.Method {
-	case "auto", "collapsed", "nuts", "crossed":
+	case "auto", "collapsed", "nuts", "crossed", "pg", "mh":
 	default:
-		return inputErrorf("%s: key \"sampler.method\" must be \"auto\", \"collapsed\", \"nuts\" or \"crossed\", got %q%s", c.where("sampler.method"), c.Sampler.Method,
-			suggest(c.Sampler.Method, []string{"auto", "collapsed", "nuts", "crossed"}))
+		return inputErrorf("%s: key \"sampler.method\" must be \"auto\", \"collapsed\", \"nuts\" or \"crossed\" (gaussian), \"pg\" or \"mh\" (other families), got %q%s", c.where("sampler.method"), c.Sampler.Method,
+			suggest(c.Sampler.Method, []string{"auto", "collapsed", "nuts", "crossed", "pg", "mh"}))
 	}
 	switch c.Model.RankDeficient {
 	case "drop", "error":

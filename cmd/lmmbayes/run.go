@@ -151,6 +151,9 @@ func cmdRun(e *env, args []string) error {
 	if err := checkRunnable(cfg, d); err != nil {
 		return err
 	}
+	if m := cfg.Sampler.Method; m == "pg" || m == "mh" {
+		return inputErrorf("%s: key \"sampler.method\" = %q is a method of the non-gaussian families; the gaussian model takes \"auto\", \"collapsed\", \"nuts\" or \"crossed\"", cfg.where("sampler.method"), m)
+	}
 	spec, asg, err := buildSpec(cfg, d)
 	if err != nil {
 		return err

@@ -27,14 +27,23 @@ func (g gammaPrior) String() string               { return fmt.Sprintf("gamma(%g
 func (g gammaPrior) Allows(c priors.Class) bool   { return false }
 func (g gammaPrior) LogDensity(x float64) float64 { return math.NaN() }
 
-// glmmMethod names the sampler run for family f: "pg" (Pólya-Gamma
-// Gibbs, logistic families) or "mh" (Metropolis–Hastings in
-// Laplace-whitened coordinates, count families).
-func glmmMethod(f model.Family) string {
-	if f.Logistic() {
-		return "pg"
+// glmmMethod names the sampler run for design d under the configured
+// method (auto, pg or mh): "mh" (Metropolis–Hastings in Laplace-whitened
+// coordinates, sampler.RunLaplace) for the count families; for bernoulli
+// and binomial "auto" picks "mh" when the model has one random-effect
+// term and "pg" (Pólya-Gamma Gibbs, sampler.RunLogistic) otherwise
+// (docs/sampler.md has the measurements behind the rule).
+func glmmMethod(method string, d *model.Design) string {
+	if !d.Family.Logistic() {
+		return "mh"
 	}
-	return "mh"
+	if method == "pg" || method == "mh" {
+		return method
+	}
+	if len(d.Terms) == 1 {
+		return "mh"
+	}
+	return "pg"
 }
 
 // runGLMM is `run` for a non-Gaussian family: chains of
@@ -43,8 +52,15 @@ func glmmMethod(f model.Family) string {
 // checked the output dir (or, with --chain-id, the chain files).
 func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	chainMode := *rf.chain > 0
-	if cfg.Sampler.Method != "auto" {
-		return inputErrorf("%s: key \"sampler.method\" = %q is a method of the gaussian sampler; family %s is sampled by %s (remove the key)", cfg.where("sampler.method"), cfg.Sampler.Method, fam, glmmMethod(fam))
+	switch m := cfg.Sampler.Method; {
+	case m == "pg" && !fam.Logistic():
+		return inputErrorf("%s: key \"sampler.method\" = \"pg\" (Pólya-Gamma) applies to bernoulli and binomial only; family %s is sampled by \"mh\"", cfg.where("sampler.method"), fam)
+	case m != "auto" && m != "pg" && m != "mh":
+		takes := `"auto" or "mh"`
+		if fam.Logistic() {
+			takes = `"auto", "pg" or "mh"`
+		}
+		return inputErrorf("%s: key \"sampler.method\" = %q is a method of the gaussian sampler; family %s takes %s", cfg.where("sampler.method"), m, fam, takes)
 	}
 	if cfg.Sampler.ConjugateInvGamma {
 		return inputErrorf("%s: key \"sampler.conjugate_inv_gamma\" applies to the gaussian sampler only; family %s has no such step (remove the key)", cfg.where("sampler.conjugate_inv_gamma"), fam)
@@ -61,6 +77,7 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	if err := checkRunnable(cfg, d); err != nil {
 		return err
 	}
+	method := glmmMethod(cfg.Sampler.Method, d)
 	spec, asg, err := buildGLMMSpec(cfg, d)
 	if err != nil {
 		return err
@@ -75,7 +92,7 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	// when asked for.
 	gopt := sampler.GLMMOptions{Chains: opt.Chains, Warmup: opt.Warmup, Draws: opt.Draws * thin, Seed: opt.Seed, FirstChain: opt.FirstChain, RandomEffects: true}
 	if !*rf.quiet {
-		phases.progress(true, "sampling %d chains of %d iterations (%s)", opt.Chains, gopt.Warmup+gopt.Draws, glmmMethod(fam))
+		phases.progress(true, "sampling %d chains of %d iterations (%s)", opt.Chains, gopt.Warmup+gopt.Draws, method)
 	}
 	// The ML fit for ml_fit.json needs only the design: it runs beside
 	// the sampling, as in the Gaussian run.
@@ -90,10 +107,10 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	}
 	start := time.Now()
 	var gr *sampler.GLMMResult
-	if fam.Logistic() {
+	if method == "pg" {
 		gr, err = sampler.RunLogistic(e.ctx, spec, gopt)
 	} else {
-		gr, err = sampler.RunCount(e.ctx, spec, gopt)
+		gr, err = sampler.RunLaplace(e.ctx, spec, gopt)
 	}
 	wall := time.Since(start)
 	interrupted := false
@@ -111,8 +128,8 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	}
 	phases.done(fmt.Sprintf("sampling (%.3f s)", wall.Seconds()))
 	names := draws.ColumnNames(d, cfg.Output.RandomEffects)
-	res := &sampler.Result{Names: names, Method: glmmMethod(fam)}
-	if fam.Logistic() {
+	res := &sampler.Result{Names: names, Method: method}
+	if method == "pg" {
 		res.MethodReason = "family " + fam.String() + ": Pólya-Gamma Gibbs (joint draw of β and b given ω, Metropolis on the SDs)"
 	} else {
 		res.MethodReason = "family " + fam.String() + ": Metropolis–Hastings in Laplace-whitened coordinates"
@@ -270,7 +287,7 @@ func (o *runOutput) priorEntries() []priors.Entry {
 func (o *runOutput) writeGLMMChain(gr *sampler.GLMMResult, ci, thin int, wall time.Duration) (*sampler.ChainResult, error) {
 	d := o.d
 	names := draws.ColumnNames(d, o.cfg.Output.RandomEffects)
-	sink, err := o.sinks.Open(o.opt.FirstChain+ci, glmmMethod(d.Family), names)
+	sink, err := o.sinks.Open(o.opt.FirstChain+ci, glmmMethod(o.cfg.Sampler.Method, d), names)
 	if err != nil {
 		return nil, err
 	}

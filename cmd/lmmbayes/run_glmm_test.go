@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/lmmbayes/lmmbayes/model"
 )
 
 // bernoulliData writes a small simulated Bernoulli data set: 30 groups of
@@ -121,10 +123,9 @@ func TestRunGLMMFamilies(t *testing.T) {
 			if err := json.Unmarshal(raw, &meta); err != nil {
 				t.Fatal(err)
 			}
+			// Every case has one random-effect term: "auto" samples
+			// them all by mh (TestGLMMMethodPG covers pg).
 			wantMethod := "mh"
-			if c.family == "bernoulli" || c.family == "binomial" {
-				wantMethod = "pg"
-			}
 			if meta.Family != c.family || meta.Method != wantMethod || len(meta.Chains) != 2 {
 				t.Errorf("run.json: family %q method %q, %d chain_stats", meta.Family, meta.Method, len(meta.Chains))
 			}
@@ -714,5 +715,50 @@ func TestGLMMChainIDMatchesFullRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGLMMMethodPG checks the GLMM method rule (auto: mh with one
+// random-effect term, pg with more, for bernoulli and binomial; mh for
+// the count families; an explicit pg or mh kept) and that method = "pg"
+// in the config runs the Pólya-Gamma sampler, while "pg" for a count
+// family or a gaussian method for a GLMM is an input error.
+func TestGLMMMethodPG(t *testing.T) {
+	one := &model.Design{Family: model.Bernoulli, Terms: make([]*model.ReTerm, 1)}
+	two := &model.Design{Family: model.Binomial, Terms: make([]*model.ReTerm, 2)}
+	cnt := &model.Design{Family: model.Poisson, Terms: make([]*model.ReTerm, 2)}
+	for _, c := range []struct {
+		method string
+		d      *model.Design
+		want   string
+	}{{"auto", one, "mh"}, {"auto", two, "pg"}, {"auto", cnt, "mh"}, {"pg", one, "pg"}, {"mh", two, "mh"}} {
+		if got := glmmMethod(c.method, c.d); got != c.want {
+			t.Errorf("glmmMethod(%q, %s with %d terms) = %q, want %q", c.method, c.d.Family, len(c.d.Terms), got, c.want)
+		}
+	}
+	dir := t.TempDir()
+	data := bernoulliData(t, dir)
+	write := func(family, method string) string {
+		cfg := filepath.Join(dir, family+method+".toml")
+		text := fmt.Sprintf("[data]\npath = %q\nfactors = [\"g\"]\n[model]\nformula = \"y ~ x + (1 | g)\"\nfamily = %q\n[sampler]\nmethod = %q\nchains = 2\nwarmup = 200\ndraws = 200\n[output]\ndir = %q\n",
+			data, family, method, filepath.Join(dir, "out_"+family+method))
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	if code, _, errs := runCLI(t, "run", write("bernoulli", "pg"), "--quiet"); code != 0 {
+		t.Fatalf("method pg: exit %d: %s", code, errs)
+	}
+	var meta struct{ Method string }
+	raw, _ := os.ReadFile(filepath.Join(dir, "out_bernoullipg", "run.json"))
+	if err := json.Unmarshal(raw, &meta); err != nil || meta.Method != "pg" {
+		t.Errorf("run.json method %q (%v), want pg", meta.Method, err)
+	}
+	for _, c := range [][2]string{{"poisson", "pg"}, {"bernoulli", "nuts"}} {
+		code, _, errs := runCLI(t, "run", write(c[0], c[1]), "--quiet")
+		if code != 2 || !strings.Contains(errs, "sampler.method") {
+			t.Errorf("family %s, method %s: exit %d, stderr %q; want exit 2 naming sampler.method", c[0], c[1], code, errs)
+		}
 	}
 }
