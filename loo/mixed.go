@@ -354,20 +354,38 @@ func (g *GroupLogLik) LogLik(pd *model.ParamDraw, dst []float64) error {
 // the row's trials, dpois, dnbinom with pd.Shape). eta is scratch of
 // length d.N.
 func GLMMLogLik(d *model.Design, pd *model.ParamDraw, eta, dst []float64) error {
-	if d.Family == model.Gaussian {
-		return fmt.Errorf("GLMMLogLik: gaussian design")
-	}
-	if err := Fitted(d, pd, true, eta); err != nil {
+	f, err := GLMMLogLikFunc(d)
+	if err != nil {
 		return err
 	}
-	for i, y := range d.Y {
-		n := 1.0
-		if d.Trials != nil {
-			n = d.Trials[i]
-		}
-		dst[i] = d.Family.LogDensity(y, n, eta[i], pd.Shape)
+	return f(pd, eta, dst)
+}
+
+// GLMMLogLikFunc returns GLMMLogLik for design d, for many draws: the
+// terms of each row's log density that involve neither η nor the shape
+// (the binomial coefficient, log y!) are computed once, here.
+func GLMMLogLikFunc(d *model.Design) (func(pd *model.ParamDraw, eta, dst []float64) error, error) {
+	if d.Family == model.Gaussian {
+		return nil, fmt.Errorf("GLMMLogLik: gaussian design")
 	}
-	return nil
+	ntr := make([]float64, len(d.Y))
+	cst := make([]float64, len(d.Y))
+	for i, y := range d.Y {
+		ntr[i] = 1
+		if d.Trials != nil {
+			ntr[i] = d.Trials[i]
+		}
+		cst[i] = d.Family.LogDensityConst(y, ntr[i])
+	}
+	return func(pd *model.ParamDraw, eta, dst []float64) error {
+		if err := Fitted(d, pd, true, eta); err != nil {
+			return err
+		}
+		for i, y := range d.Y {
+			dst[i] = d.Family.LogDensityKernel(y, ntr[i], eta[i], pd.Shape) + cst[i]
+		}
+		return nil
+	}, nil
 }
 
 // ToResponse turns linear predictors of the training rows of d into

@@ -116,21 +116,38 @@ func lchoose(n, k float64) float64 {
 // negative binomial's shape. Constants are included (the binomial
 // coefficient, lgamma(y+1)), as R's dbinom, dpois and dnbinom have them.
 func (f Family) logDensity(y, n, eta, shape float64) float64 {
+	return f.logDensityKernel(y, n, eta, shape) + f.logDensityConst(y, n)
+}
+
+// logDensityConst is the part of logDensity that involves neither η nor
+// the shape: log C(n, y) (logistic families) or −lgamma(y + 1) (count
+// families).
+func (f Family) logDensityConst(y, n float64) float64 {
 	switch f {
 	case Bernoulli, Binomial:
-		// y η − n log(1+e^η) + log C(n, y)
-		return y*eta - n*log1pExp(eta) + lchoose(n, y)
-	case Poisson:
+		return lchoose(n, y)
+	case Poisson, NegBinomial:
 		lg, _ := math.Lgamma(y + 1)
-		return y*eta - math.Exp(eta) - lg
+		return -lg
+	}
+	return math.NaN()
+}
+
+// logDensityKernel is logDensity less logDensityConst.
+func (f Family) logDensityKernel(y, n, eta, shape float64) float64 {
+	switch f {
+	case Bernoulli, Binomial:
+		// y η − n log(1+e^η)
+		return y*eta - n*log1pExp(eta)
+	case Poisson:
+		return y*eta - math.Exp(eta)
 	case NegBinomial:
 		mu := math.Exp(eta)
 		a, _ := math.Lgamma(y + shape)
 		b, _ := math.Lgamma(shape)
-		c, _ := math.Lgamma(y + 1)
 		// k log(k/(k+μ)) + y log(μ/(k+μ))
 		lkm := math.Log(shape + mu)
-		return a - b - c + shape*(math.Log(shape)-lkm) + y*(eta-lkm)
+		return a - b + shape*(math.Log(shape)-lkm) + y*(eta-lkm)
 	}
 	return math.NaN()
 }
@@ -163,3 +180,14 @@ func (f Family) irls(y, n, eta, shape float64) (w, r float64) {
 // n trials for the logistic families, a count y (n unused) for the count
 // families; shape is the negative binomial's. NaN for the Gaussian.
 func (f Family) LogDensity(y, n, eta, shape float64) float64 { return f.logDensity(y, n, eta, shape) }
+
+// LogDensityConst is the part of LogDensity that involves neither η nor
+// the shape (log C(n, y) for the logistic families, −log y! for the
+// count families): the same for every draw, so a caller evaluating many
+// draws computes it once and adds LogDensityKernel.
+func (f Family) LogDensityConst(y, n float64) float64 { return f.logDensityConst(y, n) }
+
+// LogDensityKernel is LogDensity less LogDensityConst.
+func (f Family) LogDensityKernel(y, n, eta, shape float64) float64 {
+	return f.logDensityKernel(y, n, eta, shape)
+}

@@ -146,7 +146,7 @@ func (p *Predictor) drawGLMM(pd *ParamDraw, rng *rand.Rand, epred, pred []float6
 			if n == 0 {
 				pred[i] = 0
 			} else {
-				pred[i] = distuv.Binomial{N: n, P: mu, Src: rng}.Rand()
+				pred[i] = randBinomial(n, mu, rng)
 			}
 			mu *= n
 		case Poisson:
@@ -167,6 +167,37 @@ func (p *Predictor) drawGLMM(pd *ParamDraw, rng *rand.Rand, epred, pred []float6
 		}
 	}
 	return nil
+}
+
+// randBinomial draws from Binomial(n, p): by inversion (a sequential
+// search from 0 with the pmf's recurrence, on min(p, 1 − p)) when n·min(p,
+// 1 − p) < 20, which takes about that many steps and one exp; gonum's
+// Binomial otherwise.
+func randBinomial(n, p float64, rng *rand.Rand) float64 {
+	q := math.Min(p, 1-p)
+	if !(n*q < 20) || q <= 0 {
+		if q <= 0 {
+			if p >= 1 {
+				return n
+			}
+			return 0
+		}
+		return distuv.Binomial{N: n, P: p, Src: rng}.Rand()
+	}
+	// P(X = 0) = (1 − q)^n; P(X = k + 1) = P(X = k)·(n − k)/(k + 1)·q/(1 − q).
+	pk := math.Exp(n * math.Log1p(-q))
+	r := q / (1 - q)
+	u := rng.Float64()
+	k := 0.0
+	for u > pk && k < n {
+		u -= pk
+		pk *= (n - k) / (k + 1) * r
+		k++
+	}
+	if q != p {
+		return n - k
+	}
+	return k
 }
 
 // randPoisson draws from Poisson(mu); 0 for mu = 0.

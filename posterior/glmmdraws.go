@@ -37,6 +37,10 @@ func GLMMChainRows(d *model.Design, gr *sampler.GLMMResult, ci, thin int, re boo
 	head := make([]float64, 1+nHead)
 	pd := &model.ParamDraw{Beta: make([]float64, len(d.XNames)), B: bs}
 	eta, ll := make([]float64, d.N), make([]float64, d.N)
+	logLik, err := loo.GLMMLogLikFunc(d)
+	if err != nil {
+		return 0, fmt.Errorf("GLMM draws: lp__: %w", err)
+	}
 	n := gr.NDraws / thin
 	for s := range n {
 		row := gr.Draws[ci][(s*thin+thin-1)*nc : (s*thin+thin)*nc]
@@ -55,7 +59,7 @@ func GLMMChainRows(d *model.Design, gr *sampler.GLMMResult, ci, thin int, re boo
 				}
 			}
 		}
-		if err := loo.GLMMLogLik(d, pd, eta, ll); err != nil {
+		if err := logLik(pd, eta, ll); err != nil {
 			return s, fmt.Errorf("GLMM draws: lp__: %w", err)
 		}
 		lp := 0.0

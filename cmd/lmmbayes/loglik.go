@@ -42,6 +42,10 @@ func logLikSpec(d *model.Design) *draws.LogLik {
 				}
 				shape = j
 			}
+			logLik, err := loo.GLMMLogLikFunc(d)
+			if err != nil {
+				return nil, err
+			}
 			return func(r draws.Row, dst []float64) error {
 				for i, j := range beta {
 					pd.Beta[i] = r.At(j)
@@ -52,7 +56,7 @@ func logLikSpec(d *model.Design) *draws.LogLik {
 				for t := range pd.B {
 					pd.B[t] = r.Effects(t)
 				}
-				return loo.GLMMLogLik(d, pd, mu, dst)
+				return logLik(pd, mu, dst)
 			}, nil
 		}
 		sigma, ok := col["sigma"]
