@@ -978,14 +978,32 @@ func (c *countChain) setY(y []float64) error {
 	return c.anchor(c.anchorPsi)
 }
 
-// softplus is log(1 + e^x) without overflow, to an absolute error of
-// about 1e-16 (log rather than log1p: the sums it enters need absolute,
-// not relative, accuracy, and log is the faster).
+// softplus is log(1 + e^x) without overflow: max(x, 0) + log1p(e^−|x|),
+// the log1p by log1pUnit.
 func softplus(x float64) float64 {
-	if x > 0 {
-		return x + math.Log(1+math.Exp(-x))
+	return math.Max(x, 0) + log1pUnit(math.Exp(-math.Abs(x)))
+}
+
+// log1pTab holds log(c) and 1/c for c = 1 + k/256, k = 0, …, 256.
+var log1pTab = func() (t [257][2]float64) {
+	for k := range t {
+		c := 1 + float64(k)/256
+		t[k] = [2]float64{math.Log(c), 1 / c}
 	}
-	return math.Log(1 + math.Exp(x))
+	return t
+}()
+
+// log1pUnit is log(1 + t) for 0 ≤ t ≤ 1, to an absolute error of about
+// 1e-16 (TestLog1pUnit): with c = 1 + k/256 the table point nearest 1 + t,
+// log(1 + t) = log c + log1p(r), r = (t − k/256)/c, |r| ≤ 1/512, whose
+// series to r⁶ is exact to 1e-20 (t − k/256 is exact). Measured,
+// BenchmarkLaplaceCbppChain (-tags measure) ran in 24.6 ms against 27 ms
+// with math.Log1p (medians of 8, interleaved).
+func log1pUnit(t float64) float64 {
+	k := int(t*256 + 0.5)
+	e := &log1pTab[k]
+	r := (t - float64(k)*(1.0/256)) * e[1]
+	return e[0] + r*(1+r*(-0.5+r*(1.0/3+r*(-0.25+r*(0.2-r*(1.0/6))))))
 }
 
 // indProbFor is the probability of the independence move after warmup

@@ -229,3 +229,26 @@ func TestCountGewekeSlope(t *testing.T) {
 		}
 	}
 }
+
+// TestLog1pUnit checks log1pUnit against math.Log1p on a grid of [0, 1]
+// and softplus against max(x, 0) + log1p(e^−|x|) on [−40, 40]: absolute
+// errors within a few ulps of the result.
+func TestLog1pUnit(t *testing.T) {
+	var worst float64
+	for i := 0; i <= 1000000; i++ {
+		x := float64(i) / 1e6
+		worst = math.Max(worst, math.Abs(log1pUnit(x)-math.Log1p(x)))
+	}
+	if worst > 2.5e-16 {
+		t.Errorf("log1pUnit: largest absolute error %g", worst)
+	}
+	worst = 0
+	for i := -400000; i <= 400000; i++ {
+		x := float64(i) / 1e4
+		want := math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x)))
+		worst = math.Max(worst, math.Abs(softplus(x)-want)/math.Max(1, math.Abs(want)))
+	}
+	if worst > 4e-16 {
+		t.Errorf("softplus: largest error %g (relative above 1, absolute below)", worst)
+	}
+}

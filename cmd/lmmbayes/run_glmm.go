@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/lmmbayes/lmmbayes/draws"
@@ -140,12 +141,26 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	}
 	defer out.discard()
 	defer e.cleanup.add(out.discard)()
+	// Each chain's file (lp__, the formatting, log_lik) in parallel: the
+	// sinks are independent (SinkSet.Open is safe from several
+	// goroutines) and every chain is written whole before any error is
+	// returned, so a failure still leaves nothing behind (out.discard).
+	chains := make([]*sampler.ChainResult, opt.Chains)
+	errs := make([]error, opt.Chains)
+	var wg sync.WaitGroup
 	for ci := range opt.Chains {
-		ch, err := out.writeGLMMChain(gr, ci, thin, wall)
-		if err != nil {
-			return err
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			chains[ci], errs[ci] = out.writeGLMMChain(gr, ci, thin, wall)
+		}()
+	}
+	wg.Wait()
+	for ci := range opt.Chains {
+		if errs[ci] != nil {
+			return errs[ci]
 		}
-		res.Chains = append(res.Chains, ch)
+		res.Chains = append(res.Chains, chains[ci])
 	}
 	out.res, out.wall, out.incomplete = res, wall, interrupted
 	if interrupted {
