@@ -50,6 +50,9 @@ type runOutput struct {
 	// the target of a symbolic link (set by begin; "" before).
 	dir   string
 	sinks *draws.SinkSet
+	// ppcWait, when set, waits for the posterior predictive check and
+	// coef.csv started early (startPPCEarly).
+	ppcWait func() error
 	// mem holds the draws in memory as well, when they fit in half the
 	// memory budget (nil: read them back from files).
 	mem *draws.Draws
@@ -286,6 +289,9 @@ func chainTrailer(ch *sampler.ChainResult) string {
 
 // discard removes what begin and the sampler wrote (after a failure).
 func (o *runOutput) discard() {
+	if o.ppcWait != nil {
+		o.ppcWait()
+	}
 	if o.sinks != nil {
 		o.sinks.Abort()
 	}
@@ -439,6 +445,75 @@ func (o *runOutput) write(force bool) error {
 	return nil
 }
 
+// startPPC starts coef.csv and the posterior predictive check (ppc.csv,
+// ppc_stats.csv and, for the count families, ppc_rootogram.csv) from the
+// draws post into dir, and returns the function that waits for them
+// (idempotent: later calls return the first result). What is skipped is
+// decided, and its warning added, here on the caller's goroutine; with
+// big false the work prints nothing, so it can run beside the summaries.
+func (o *runOutput) startPPC(dir string, post *draws.Draws, big bool) func() error {
+	// coef.csv is written beside the posterior predictive check (the
+	// PPC's draws run on one core while a chunk is simulated).
+	coefDone := make(chan error, 1)
+	if len(o.res.Names.RE) > 0 {
+		go func() {
+			_, err := posterior.WriteCoef(dir, o.d, post)
+			coefDone <- err
+		}()
+	} else {
+		coefDone <- nil
+	}
+	// The posterior predictive of the training rows needs every level's
+	// effects; without r_ columns it is skipped, and run.json says so.
+	ppcDone := make(chan error, 1)
+	switch {
+	case !o.cfg.Output.PPC:
+		ppcDone <- nil
+	case o.family != model.Gaussian && !posteriorGLMMPPC:
+		o.warnings = append(o.warnings, "ppc.csv was not written: the posterior predictive check of family "+o.family.String()+" is not implemented yet")
+		ppcDone <- nil
+	case len(o.res.Names.RE) > 0 || len(o.d.Terms) == 0:
+		s := min(post.NumDraws(), posterior.PPCMaxDraws)
+		o.phases.progress(big, "ppc.csv: simulating %d rows × %d draws (skip it with [output] ppc = false)", o.d.N, s)
+		go func() {
+			start, next := time.Now(), 0.25
+			ppcDone <- posterior.WritePPCProgress(dir, o.d, post, o.opt.Seed, func(done, total int) {
+				if f := float64(done) / float64(total); f >= next && done < total {
+					o.phases.progress(big, "ppc.csv: %d of %d rows (%.0f s)", done, total, time.Since(start).Seconds())
+					next += 0.25
+				}
+			})
+		}()
+	default:
+		o.warnings = append(o.warnings, "ppc.csv and coef.csv were not written: they need [output] random_effects = true")
+		ppcDone <- nil
+	}
+	var once sync.Once
+	var err error
+	return func() error {
+		once.Do(func() {
+			ppcErr, coefErr := <-ppcDone, <-coefDone
+			err = ppcErr
+			if err == nil {
+				err = coefErr
+			}
+		})
+		return err
+	}
+}
+
+// startPPCEarly starts the posterior predictive check and coef.csv into
+// the staging dir while the summaries and the ML fit are computed, when
+// the draws are in memory and the job is small (no progress lines);
+// writeAll then waits for it. discard waits for it too, so a failure
+// never removes a dir it is writing into.
+func (o *runOutput) startPPCEarly() {
+	if o.mem == nil || o.stage == "" || bigPost(o.d.N, min(o.totalDraws(), posterior.PPCMaxDraws)) {
+		return
+	}
+	o.ppcWait = o.startPPC(o.stage, o.mem, false)
+}
+
 // writeAll writes every output file but the draws (already streamed
 // there) into dir.
 func (o *runOutput) writeAll(dir string) error {
@@ -495,43 +570,12 @@ func (o *runOutput) writeAll(dir string) error {
 		}
 		o.phases.done("reading the draws back")
 	}
-	// coef.csv is written beside the posterior predictive check (the
-	// PPC's draws run on one core while a chunk is simulated).
-	coefDone := make(chan error, 1)
-	if len(o.res.Names.RE) > 0 {
-		go func() {
-			_, err := posterior.WriteCoef(dir, o.d, post)
-			coefDone <- err
-		}()
-	} else {
-		coefDone <- nil
+	wait := o.ppcWait
+	if wait == nil {
+		wait = o.startPPC(dir, post, big)
 	}
-	// The posterior predictive of the training rows needs every level's
-	// effects; without r_ columns it is skipped, and run.json says so.
-	var ppcErr error
-	switch {
-	case !o.cfg.Output.PPC:
-	case o.family != model.Gaussian && !posteriorGLMMPPC:
-		o.warnings = append(o.warnings, "ppc.csv was not written: the posterior predictive check of family "+o.family.String()+" is not implemented yet")
-	case len(o.res.Names.RE) > 0 || len(o.d.Terms) == 0:
-		s := min(post.NumDraws(), posterior.PPCMaxDraws)
-		o.phases.progress(big, "ppc.csv: simulating %d rows × %d draws (skip it with [output] ppc = false)", o.d.N, s)
-		start, next := time.Now(), 0.25
-		ppcErr = posterior.WritePPCProgress(dir, o.d, post, o.opt.Seed, func(done, total int) {
-			if f := float64(done) / float64(total); f >= next && done < total {
-				o.phases.progress(big, "ppc.csv: %d of %d rows (%.0f s)", done, total, time.Since(start).Seconds())
-				next += 0.25
-			}
-		})
-	default:
-		o.warnings = append(o.warnings, "ppc.csv and coef.csv were not written: they need [output] random_effects = true")
-	}
-	coefErr := <-coefDone
-	if ppcErr != nil {
-		return ppcErr
-	}
-	if coefErr != nil {
-		return coefErr
+	if err := wait(); err != nil {
+		return err
 	}
 	o.phases.done("ppc.csv, ppc_stats.csv, coef.csv")
 	// run.json after every file it reports on; the report reads it.

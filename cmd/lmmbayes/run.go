@@ -230,6 +230,7 @@ func cmdRun(e *env, args []string) error {
 	if bigPost(d.N, min(out.totalDraws(), posterior.PPCMaxDraws)) {
 		phases.progress(true, "sampling done in %.0f s; summarising %d columns", out.wall.Seconds(), len(res.Names.Columns))
 	}
+	out.startPPCEarly()
 	if err := out.summarizeBesideML(mlWait); err != nil {
 		return err
 	}

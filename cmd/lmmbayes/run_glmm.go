@@ -172,6 +172,7 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 	if chainMode {
 		return out.finishChainMode(e.stdout, interrupted)
 	}
+	out.startPPCEarly()
 	if err := out.summarizeBesideML(func() []string {
 		warn := mlWait()
 		out.mlGLMM = ml
