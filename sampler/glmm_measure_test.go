@@ -19,10 +19,14 @@ import (
 )
 
 // TestMeasureGLMMCbpp prints the bulk-ESS of every parameter, and the
-// minimum per second of sampling, of RunLogistic and RunLaplace on cbpp
-// (configs/cbpp.toml's priors; 4 chains × (1000 + 1000); go test -tags
-// measure -run MeasureGLMMCbpp -v ./sampler; MEASURE_SEEDS sets the
-// number of seeds).
+// minimum per second of sampling, of RunLaplace (and with MEASURE_PG set
+// RunLogistic too) on cbpp, or on the model MEASURE_MODEL names:
+// verbagg, grouseticks, nb (grouseticks, negative binomial), insurance,
+// or sim1, sim3, sim8 (simulated y ~ x + (1 | g), 10 rows per group,
+// bernoulli or binomial with 3 or 8 trials; SIM_GROUPS groups, default
+// 60). Priors as configs/cbpp.toml's; 4 chains × (1000 + 1000);
+// MEASURE_SEEDS sets the number of seeds (go test -tags measure -run
+// MeasureGLMMCbpp -v ./sampler). docs/sampler.md quotes its results.
 func TestMeasureGLMMCbpp(t *testing.T) {
 	d := glmmCbpp(t)
 	switch os.Getenv("MEASURE_MODEL") {
