@@ -21,8 +21,9 @@ type GLMMSpec struct {
 	// Design.Offset, when set, is added to the linear predictor: η =
 	// offset + Xβ + Zb.
 	Design *model.Design
-	// Fixed holds the prior of each column of X: priors.Normal or
-	// priors.Flat.
+	// Fixed holds the prior of each column of X: priors.Normal,
+	// priors.Flat, or a normal scale mixture (priors.StudentT,
+	// priors.Cauchy, priors.Laplace).
 	Fixed []priors.Univariate
 	// SD holds, per Design.Terms entry, the prior of each of its SDs
 	// (all effects of a term share it).
@@ -135,6 +136,14 @@ type logitChain struct {
 	// off + Xβ + Zb, and the working response the kernel sees is
 	// κ/ω − off.
 	off []float64
+	// fixed classifies β's priors; a scale mixture's coefficient j is
+	// N(μ, lvar[j]) given its latent variance, drawn each iteration
+	// (mixing reports whether there is any); prec and mean are the
+	// kernels' Gaussian prior of β.
+	fixed      []fixedPrior
+	lvar       []float64
+	mixing     bool
+	prec, mean []float64
 }
 
 // logitTerm is where a kernel term's parameters sit in ψ and θ.
@@ -161,12 +170,8 @@ func checkGLMMSpec(s *GLMMSpec) error {
 	if len(s.Fixed) != len(d.XNames) {
 		return fmt.Errorf("sampler: %d fixed-effect priors for %d columns", len(s.Fixed), len(d.XNames))
 	}
-	for j, f := range s.Fixed {
-		switch f.(type) {
-		case priors.Normal, priors.Flat:
-		default:
-			return fmt.Errorf("sampler: prior %v on %s: the logistic sampler takes normal or flat priors on fixed effects so far", f, d.XNames[j])
-		}
+	if _, err := glmmFixed(s); err != nil {
+		return err
 	}
 	if len(s.SD) != len(d.Terms) {
 		return fmt.Errorf("sampler: %d SD priors for %d terms", len(s.SD), len(d.Terms))
@@ -200,16 +205,18 @@ func newLogitChain(s *GLMMSpec, opt GLMMOptions, id int) (*logitChain, error) {
 	for k, di := range c.order {
 		c.sdPrior[k] = s.SD[di]
 	}
-	prec := make([]float64, c.p)
-	mean := make([]float64, c.p)
-	for j, f := range s.Fixed {
-		if nf, ok := f.(priors.Normal); ok {
-			prec[j] = 1 / (nf.Sigma * nf.Sigma)
-			mean[j] = nf.Mu
-		}
+	if c.fixed, err = glmmFixed(s); err != nil {
+		return nil, err
 	}
-	c.cur.SetFixedPrecision(prec, mean)
-	c.prp.SetFixedPrecision(prec, mean)
+	c.lvar = make([]float64, c.p)
+	for j, f := range c.fixed {
+		c.lvar[j] = f.v
+		c.mixing = c.mixing || f.kind == fixedMixture
+	}
+	c.prec, c.mean = make([]float64, c.p), make([]float64, c.p)
+	glmmPrecision(c.fixed, c.lvar, c.prec, c.mean)
+	c.cur.SetFixedPrecision(c.prec, c.mean)
+	c.prp.SetFixedPrecision(c.prec, c.mean)
 	c.ntr = make([]int, c.n)
 	c.kappa = make([]float64, c.n)
 	for i := range c.n {
@@ -264,6 +271,38 @@ func newLogitChain(s *GLMMSpec, opt GLMMOptions, id int) (*logitChain, error) {
 		c.psiSD[k] = 1
 	}
 	return c, nil
+}
+
+// glmmFixed classifies a GLMM spec's fixed-effect priors: flat, normal,
+// and the normal scale mixtures student_t, cauchy and laplace (a
+// horseshoe is refused).
+func glmmFixed(s *GLMMSpec) ([]fixedPrior, error) {
+	fs, err := classifyFixed(s.Fixed, s.Design.XNames)
+	if err != nil {
+		return nil, err
+	}
+	for j, f := range fs {
+		if f.kind == fixedHorseshoe {
+			return nil, fmt.Errorf("sampler: prior %v on %s: the GLMM samplers take flat, normal, student_t, cauchy or laplace priors on fixed effects", f.prior, s.Design.XNames[j])
+		}
+	}
+	return fs, nil
+}
+
+// glmmPrecision sets prec and mean, the Gaussian prior of β the kernels
+// use: flat 0; normal its own; a scale mixture N(μ, v) with v its latent
+// variance lvar[j].
+func glmmPrecision(fixed []fixedPrior, lvar, prec, mean []float64) {
+	for j, f := range fixed {
+		switch f.kind {
+		case fixedNormal:
+			prec[j], mean[j] = 1/f.v, f.mu
+		case fixedMixture:
+			prec[j], mean[j] = 1/lvar[j], f.mu
+		default:
+			prec[j], mean[j] = 0, 0
+		}
+	}
 }
 
 // glmmLayout places each kernel term's parameters in ψ (log SDs, then
@@ -423,6 +462,21 @@ func (c *logitChain) logTarget(k *model.MixedModel, psi []float64) float64 {
 // accepted.
 func (c *logitChain) step() bool {
 	d := c.d
+	if c.mixing {
+		// The scale mixtures' latent variances given β (Gibbs), then
+		// the kernels' prior of β given them.
+		for j, f := range c.fixed {
+			if f.kind != fixedMixture {
+				continue
+			}
+			if v := f.mix.MixingVariance(c.beta[j], c.rng); v > 0 && v < 1e300 {
+				c.lvar[j] = v
+			}
+		}
+		glmmPrecision(c.fixed, c.lvar, c.prec, c.mean)
+		c.cur.SetFixedPrecision(c.prec, c.mean)
+		c.prp.SetFixedPrecision(c.prec, c.mean)
+	}
 	// η = off + Xβ + Zb at the current state.
 	offsetXBeta(d, c.off, c.beta, c.eta)
 	for ti, t := range d.Terms {

@@ -27,7 +27,8 @@ type countChain struct {
 	terms      []logitTerm // ψ and θ layout per kernel term
 	th         []float64
 	sdPrior    []priors.ScalePrior
-	prec, mean []float64
+	prec, mean []float64 // the map's Gaussian prior of β (exact for normal priors)
+	fixed      []fixedPrior
 	y          []float64
 	off        []float64 // each row's offset (Design.Offset; nil without one)
 	nb         bool      // negative binomial: ψ's last coordinate is log shape
@@ -154,12 +155,8 @@ func checkCountSpec(s *GLMMSpec) error {
 	if len(s.Fixed) != len(d.XNames) || len(s.SD) != len(d.Terms) {
 		return fmt.Errorf("sampler: %d fixed-effect and %d SD priors for %d columns and %d terms", len(s.Fixed), len(s.SD), len(d.XNames), len(d.Terms))
 	}
-	for j, f := range s.Fixed {
-		switch f.(type) {
-		case priors.Normal, priors.Flat:
-		default:
-			return fmt.Errorf("sampler: prior %v on %s: normal or flat priors on fixed effects only so far", f, d.XNames[j])
-		}
+	if _, err := glmmFixed(s); err != nil {
+		return err
 	}
 	for i, t := range d.Terms {
 		if s.SD[i] == nil {
@@ -199,13 +196,17 @@ func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 	for k, di := range c.order {
 		c.sdPrior[k] = s.SD[di]
 	}
-	c.prec, c.mean = make([]float64, c.p), make([]float64, c.p)
-	for j, f := range s.Fixed {
-		if nf, ok := f.(priors.Normal); ok {
-			c.prec[j] = 1 / (nf.Sigma * nf.Sigma)
-			c.mean[j] = nf.Mu
-		}
+	if c.fixed, err = glmmFixed(s); err != nil {
+		return nil, err
 	}
+	// The map's Gaussian prior of β: a scale mixture's N(μ, v) with v its
+	// scale² (laplace 2b²); logPost has the exact prior.
+	lv := make([]float64, c.p)
+	for j, f := range c.fixed {
+		lv[j] = f.v
+	}
+	c.prec, c.mean = make([]float64, c.p), make([]float64, c.p)
+	glmmPrecision(c.fixed, lv, c.prec, c.mean)
 	c.cur.SetFixedPrecision(c.prec, c.mean)
 	c.prp.SetFixedPrecision(c.prec, c.mean)
 	c.anc.SetFixedPrecision(c.prec, c.mean)
@@ -366,8 +367,27 @@ func (c *countChain) curLogPost() float64 {
 	return c.lpc
 }
 
-// logPost is log p(y | η) + log N(u; 0, I) + log p(β) (up to constants).
+// logPost is log p(y | η) + log N(u; 0, I) + log p(β) (up to constants),
+// with β's exact prior.
 func (c *countChain) logPost(psi, eta, u, beta []float64) float64 {
+	s := c.logLik(psi, eta) - sumSq(u)/2
+	for j, v := range beta {
+		switch f := c.fixed[j]; f.kind {
+		case fixedNormal:
+			d := v - c.mean[j]
+			s -= c.prec[j] * d * d / 2
+		case fixedMixture:
+			s += f.prior.LogDensity(v)
+		}
+	}
+	return s
+}
+
+// logPostMap is logPost with β's prior replaced by the map's Gaussian
+// one (prec, mean): the objective whose mode condMode finds, the same as
+// the kernels' equations, so that Newton's steps and the line search
+// agree.
+func (c *countChain) logPostMap(psi, eta, u, beta []float64) float64 {
 	s := c.logLik(psi, eta) - sumSq(u)/2
 	for j, v := range beta {
 		d := v - c.mean[j]
@@ -612,7 +632,7 @@ func (c *countChain) condMode(k *model.MixedModel, psi, u0, b0, um, bm, w []floa
 			continue
 		}
 		if !haveLP {
-			lp, haveLP = c.logPost(psi, eta, um, bm), true
+			lp, haveLP = c.logPostMap(psi, eta, um, bm), true
 		}
 		f := 1.0
 		var lpn float64
@@ -630,7 +650,7 @@ func (c *countChain) condMode(k *model.MixedModel, psi, u0, b0, um, bm, w []floa
 				bn[i] = v
 			}
 			c.linpred(psi, un, bn, bb, etan)
-			lpn = c.logPost(psi, etan, un, bn)
+			lpn = c.logPostMap(psi, etan, un, bn)
 			if lpn >= lp-1e-10*(1+math.Abs(lp)) {
 				ok = true
 				break

@@ -182,7 +182,7 @@ func TestBadInputs(t *testing.T) {
 			want:   []string{"config.toml:7:", `key "priors.sigma"`, "family bernoulli has no residual SD sigma"}},
 		{name: "GLMM fixed-effect prior the sampler cannot take", csv: "y,x,g\n0,1.5,a\n1,0.2,a\n1,-0.3,b\n0,0.8,b\n1,1.1,c\n0,-1.2,c\n",
 			config: "[data]\npath = \"DATA\"\n[model]\nformula = \"y ~ x + (1 | g)\"\nfamily = \"bernoulli\"\n[priors]\nb = \"horseshoe(1)\"\n",
-			want:   []string{"config.toml:7:", `key "priors.b"`, "normal or flat priors on fixed effects only"}},
+			want:   []string{"config.toml:7:", `key "priors.b"`, "samplers take flat, normal, student_t, cauchy or laplace priors on fixed effects"}},
 		{name: "missing formula", csv: good,
 			config: "[data]\npath = \"DATA\"\n",
 			want:   []string{"config.toml", `"model.formula" is missing`}},

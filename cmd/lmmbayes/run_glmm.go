@@ -236,10 +236,10 @@ func buildGLMMSpec(cfg *config, d *model.Design) (*sampler.GLMMSpec, *priors.Ass
 	spec := &sampler.GLMMSpec{Design: d, ShapeA: nbShapeA, ShapeB: nbShapeB}
 	for _, e := range asg.Fixed {
 		switch p := e.Prior.(type) {
-		case priors.Normal, priors.Flat:
+		case priors.Normal, priors.Flat, priors.StudentT, priors.Cauchy, priors.Laplace:
 			spec.Fixed = append(spec.Fixed, p.(priors.Univariate))
 		default:
-			return nil, nil, refuse(e, "the "+d.Family.String()+" sampler takes normal or flat priors on fixed effects only")
+			return nil, nil, refuse(e, "the "+d.Family.String()+" samplers take flat, normal, student_t, cauchy or laplace priors on fixed effects")
 		}
 	}
 	for ti, t := range asg.Terms {

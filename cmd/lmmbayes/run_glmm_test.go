@@ -762,3 +762,32 @@ func TestGLMMMethodPG(t *testing.T) {
 		}
 	}
 }
+
+// TestGLMMMixturePriorsRun runs both GLMM samplers with brms's
+// student_t(3, 0, 2.5) on the intercept and laplace(0, 1) on b: exit 0,
+// and run.json lists the priors as given.
+func TestGLMMMixturePriorsRun(t *testing.T) {
+	dir := t.TempDir()
+	data := bernoulliData(t, dir)
+	for _, method := range []string{"pg", "mh"} {
+		cfg := filepath.Join(dir, method+".toml")
+		out := filepath.Join(dir, "out_"+method)
+		text := fmt.Sprintf("[data]\npath = %q\nfactors = [\"g\"]\n[model]\nformula = \"y ~ x + (1 | g)\"\nfamily = \"bernoulli\"\n[priors]\nIntercept = \"student_t(3, 0, 2.5)\"\nb = \"laplace(0, 1)\"\n[sampler]\nmethod = %q\nchains = 2\nwarmup = 200\ndraws = 200\n[output]\ndir = %q\n",
+			data, method, out)
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, errs := runCLI(t, "run", cfg, "--quiet"); code != 0 {
+			t.Fatalf("method %s: exit %d: %s", method, code, errs)
+		}
+		raw, err := os.ReadFile(filepath.Join(out, "run.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"student_t(3, 0, 2.5)", "laplace(0, 1)"} {
+			if !strings.Contains(string(raw), want) {
+				t.Errorf("method %s: run.json does not list %s", method, want)
+			}
+		}
+	}
+}
