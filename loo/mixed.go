@@ -361,7 +361,9 @@ func GLMMLogLik(d *model.Design, pd *model.ParamDraw, eta, dst []float64) error 
 	return f(pd, eta, dst)
 }
 
-// GLMMLogLikFunc returns GLMMLogLik for design d, for many draws: the
+// GLMMLogLikFunc returns GLMMLogLik for design d, for many draws (with
+// prior weights each row's log density times its weight, as glmer's and
+// brms's weighted likelihoods): the
 // terms of each row's log density that involve neither η nor the shape
 // (the binomial coefficient, log y!) are computed once, here.
 func GLMMLogLikFunc(d *model.Design) (func(pd *model.ParamDraw, eta, dst []float64) error, error) {
@@ -383,6 +385,9 @@ func GLMMLogLikFunc(d *model.Design) (func(pd *model.ParamDraw, eta, dst []float
 		}
 		for i, y := range d.Y {
 			dst[i] = d.Family.LogDensityKernel(y, ntr[i], eta[i], pd.Shape) + cst[i]
+			if d.Weights != nil {
+				dst[i] *= d.Weights[i]
+			}
 		}
 		return nil
 	}, nil

@@ -89,9 +89,6 @@ func Build(f *Formula, fr *Frame, opt BuildOptions) (*Design, error) {
 		}
 		cols[name] = c
 	}
-	if opt.Family != Gaussian && opt.Weights != "" {
-		return nil, fmt.Errorf("%s: prior weights with family %s: weights are supported for the gaussian family only so far (an offset works with every family)", fr.Source, opt.Family)
-	}
 	// The weights and offset columns: numeric, and rows with NA in them
 	// are dropped as for the formula's columns (R's model.frame keeps
 	// them in the frame).

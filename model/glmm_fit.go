@@ -29,6 +29,7 @@ type glmm struct {
 	fam     Family
 	n, p, q int
 	y, ntr  []float64
+	pw      []float64 // prior weights (Design.Weights; all 1 without)
 	off     []float64 // the offset of each row (zero without one)
 	shape   float64   // negative binomial shape
 	nagq    int
@@ -49,11 +50,23 @@ func newGLMM(d *Design, nagq int) (*glmm, error) {
 	if d.Family == Gaussian {
 		return nil, errors.New("glmm: the Gaussian family is fitted by Fit")
 	}
-	m, err := NewMixedModel(d)
+	// The kernel is reweighted with the IRLS weights (times the prior
+	// weights) and working responses below: build it from the design
+	// without the weights and offset (Working would scale X by √w).
+	kd := *d
+	kd.Weights, kd.Offset = nil, nil
+	m, err := NewMixedModel(&kd)
 	if err != nil {
 		return nil, fmt.Errorf("fit: %w", err)
 	}
 	g := &glmm{d: d, m: m, fam: d.Family, n: m.n, p: m.p, q: m.q, y: d.Y, shape: 1, nagq: nagq}
+	g.pw = d.Weights
+	if g.pw == nil {
+		g.pw = make([]float64, g.n)
+		for i := range g.pw {
+			g.pw[i] = 1
+		}
+	}
 	g.ntr = d.Trials
 	if g.ntr == nil {
 		g.ntr = make([]float64, g.n)
@@ -116,7 +129,7 @@ func (g *glmm) linpred(u, beta, eta []float64) {
 func (g *glmm) condDev(eta []float64) float64 {
 	var s float64
 	for i, e := range eta {
-		s += g.fam.logDensity(g.y[i], g.ntr[i], e, g.shape)
+		s += g.pw[i] * g.fam.logDensity(g.y[i], g.ntr[i], e, g.shape)
 	}
 	return -2 * s
 }
@@ -165,7 +178,7 @@ func (g *glmm) pirls(theta []float64, joint bool) (float64, error) {
 	for range 300 {
 		for i := range g.n {
 			w, r := g.fam.irls(g.y[i], g.ntr[i], g.eta[i], g.shape)
-			g.w[i] = w
+			g.w[i] = w * g.pw[i]
 			zi := g.eta[i] - g.off[i] + r
 			if !joint {
 				zi -= g.xb[i]
@@ -247,7 +260,7 @@ func (g *glmm) pirls(theta []float64, joint bool) (float64, error) {
 	// Hessian).
 	for i := range g.n {
 		w, r := g.fam.irls(g.y[i], g.ntr[i], g.eta[i], g.shape)
-		g.w[i] = w
+		g.w[i] = w * g.pw[i]
 		zi := g.eta[i] - g.off[i] + r
 		if !joint {
 			zi -= g.xb[i]
@@ -291,7 +304,7 @@ func (g *glmm) agq() float64 {
 		for k, x := range g.ghx {
 			u := g.u[l] + math.Sqrt2*s*x
 			mu := g.fam.LinkInv(base + theta*t.Z[i]*u)
-			ll[l*len(g.ghx)+k] -= g.fam.unitDeviance(g.y[i], g.ntr[i], mu, g.shape) / 2
+			ll[l*len(g.ghx)+k] -= g.pw[i] * g.fam.unitDeviance(g.y[i], g.ntr[i], mu, g.shape) / 2
 		}
 	}
 	var dev float64

@@ -114,7 +114,7 @@ func FitGLMM(d *Design, opt GLMMOptions) (*GLMMFitResult, error) {
 	for i, e := range g.eta {
 		mu[i] = math.Exp(e)
 	}
-	k0 := thetaML(g.y, mu)
+	k0 := thetaML(g.y, mu, g.pw)
 	g.fam = NegBinomial
 	var ferr error
 	devAt := func(lk float64) float64 {
@@ -153,21 +153,22 @@ func FitGLMM(d *Design, opt GLMMOptions) (*GLMMFitResult, error) {
 }
 
 // thetaML is MASS's theta.ml: the ML estimate of the negative binomial
-// shape given the means mu, by Newton's method from the moment estimate.
-func thetaML(y, mu []float64) float64 {
-	n := float64(len(y))
-	var s float64
+// shape given the means mu and the prior weights w, by Newton's method
+// from the moment estimate.
+func thetaML(y, mu, w []float64) float64 {
+	var n, s float64
 	for i := range y {
 		r := y[i]/mu[i] - 1
-		s += r * r
+		s += w[i] * r * r
+		n += w[i]
 	}
 	t := n / s
 	for range 50 {
 		t0 := t
 		var sc, inf float64
 		for i := range y {
-			sc += digamma(t+y[i]) - digamma(t) + math.Log(t) + 1 - math.Log(t+mu[i]) - (y[i]+t)/(mu[i]+t)
-			inf += -trigamma(t+y[i]) + trigamma(t) - 1/t + 2/(mu[i]+t) - (y[i]+t)/((mu[i]+t)*(mu[i]+t))
+			sc += w[i] * (digamma(t+y[i]) - digamma(t) + math.Log(t) + 1 - math.Log(t+mu[i]) - (y[i]+t)/(mu[i]+t))
+			inf += w[i] * (-trigamma(t+y[i]) + trigamma(t) - 1/t + 2/(mu[i]+t) - (y[i]+t)/((mu[i]+t)*(mu[i]+t)))
 		}
 		t = t0 + sc/inf
 		if t <= 0 {
@@ -350,7 +351,7 @@ func (g *glmm) result(f *glmmFit) (*GLMMFitResult, error) {
 	for i, e := range g.eta {
 		mu := g.fam.LinkInv(e)
 		r.Fitted[i] = mu
-		r.Deviance += g.fam.unitDeviance(g.y[i], g.ntr[i], mu, g.shape)
+		r.Deviance += g.pw[i] * g.fam.unitDeviance(g.y[i], g.ntr[i], mu, g.shape)
 	}
 	// VarCorr (σ = 1), ranef and coef.
 	r.VarCorr = append(r.VarCorr, m.varCorrRows(1)...)

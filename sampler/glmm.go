@@ -167,6 +167,9 @@ func checkGLMMSpec(s *GLMMSpec) error {
 	if !d.Family.Logistic() {
 		return fmt.Errorf("sampler: RunLogistic needs family bernoulli or binomial, not %s", d.Family)
 	}
+	if d.Weights != nil {
+		return errors.New("sampler: the Pólya-Gamma sampler takes no prior weights (RunLaplace does)")
+	}
 	if len(s.Fixed) != len(d.XNames) {
 		return fmt.Errorf("sampler: %d fixed-effect priors for %d columns", len(s.Fixed), len(d.XNames))
 	}
@@ -902,16 +905,18 @@ func offsetXBeta(d *model.Design, off, beta, dst []float64) {
 	}
 }
 
-// kernelDesign is d without its offset, for the chains' kernels: the
-// samplers reweight them with working responses that already have the
-// offset taken out, and a chain's two kernels must share one design
-// (CopyWeights); NewMixedModel would otherwise give each its own copy
-// with the offset subtracted from y (Design.Working).
+// kernelDesign is d without its offset and prior weights, for the
+// chains' kernels: the samplers reweight them with working responses
+// that already have the offset taken out and with IRLS weights that
+// already carry the prior weights, and a chain's kernels must share one
+// design (CopyWeights); NewMixedModel would otherwise give each its own
+// copy with the offset subtracted from y and X scaled by √w
+// (Design.Working).
 func kernelDesign(d *model.Design) *model.Design {
-	if d.Offset == nil {
+	if d.Offset == nil && d.Weights == nil {
 		return d
 	}
 	k := *d
-	k.Offset = nil
+	k.Offset, k.Weights = nil, nil
 	return &k
 }

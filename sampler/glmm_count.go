@@ -33,6 +33,7 @@ type countChain struct {
 	off        []float64 // each row's offset (Design.Offset; nil without one)
 	nb         bool      // negative binomial: ψ's last coordinate is log shape
 	logit      bool      // bernoulli or binomial (logit link)
+	pw         []float64 // prior weights (Design.Weights; nil: all 1)
 	ntr        []float64 // logit: each row's number of trials
 	shapeA     float64   // gamma(a, b) prior on the shape
 	shapeB     float64
@@ -169,6 +170,7 @@ func checkCountSpec(s *GLMMSpec) error {
 func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 	d := s.Design
 	c := &countChain{d: d, y: d.Y, off: d.Offset, rng: rand.New(rand.NewPCG(opt.Seed, uint64(id))), nb: d.Family == model.NegBinomial, shapeA: s.ShapeA, shapeB: s.ShapeB}
+	c.pw = d.Weights
 	if d.Family.Logistic() {
 		c.logit = true
 		c.ntr = d.Trials
@@ -332,11 +334,13 @@ func (c *countChain) linpred(psi, u, beta []float64, b [][]float64, eta []float6
 // logLik is log p(y | η) (without Σ lgamma(y + 1)); psi carries the
 // negative binomial's log shape.
 func (c *countChain) logLik(psi, eta []float64) float64 {
+	// With prior weights each row's term is multiplied by its weight
+	// (c.weight: 1 without them, leaving the sums unchanged).
 	if c.logit {
 		// Σ yᵢηᵢ − nᵢ log(1 + e^ηᵢ), without the binomial coefficients.
 		var s float64
 		for i, e := range eta {
-			s += c.y[i]*e - c.ntr[i]*softplus(e)
+			s += c.weight(i) * (c.y[i]*e - c.ntr[i]*softplus(e))
 		}
 		return s
 	}
@@ -348,15 +352,23 @@ func (c *countChain) logLik(psi, eta []float64) float64 {
 			y := c.y[i]
 			ly, _ := math.Lgamma(y + k)
 			lkm := math.Log(k + math.Exp(e))
-			s += ly - lk + k*(math.Log(k)-lkm) + y*(e-lkm)
+			s += c.weight(i) * (ly - lk + k*(math.Log(k)-lkm) + y*(e-lkm))
 		}
 		return s
 	}
 	var s float64
 	for i, e := range eta {
-		s += c.y[i]*e - math.Exp(e)
+		s += c.weight(i) * (c.y[i]*e - math.Exp(e))
 	}
 	return s
+}
+
+// weight is row i's prior weight (1 without weights).
+func (c *countChain) weight(i int) float64 {
+	if c.pw == nil {
+		return 1
+	}
+	return c.pw[i]
 }
 
 // curLogPost is logPost at the current state, computed once per state.
@@ -422,6 +434,7 @@ func (c *countChain) irls(psi, eta, w, z []float64) {
 				z[i] -= c.off[i]
 			}
 		}
+		c.weighIRLS(w)
 		return
 	}
 	inv := 0.0
@@ -435,6 +448,18 @@ func (c *countChain) irls(psi, eta, w, z []float64) {
 		if c.off != nil {
 			z[i] -= c.off[i]
 		}
+	}
+	c.weighIRLS(w)
+}
+
+// weighIRLS multiplies the IRLS weights by the prior weights (the
+// working responses do not change: the weighted likelihood's Newton step).
+func (c *countChain) weighIRLS(w []float64) {
+	if c.pw == nil {
+		return
+	}
+	for i := range w {
+		w[i] *= c.pw[i]
 	}
 }
 

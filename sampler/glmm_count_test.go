@@ -2,6 +2,7 @@ package sampler
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -250,5 +251,76 @@ func TestLog1pUnit(t *testing.T) {
 	}
 	if worst > 4e-16 {
 		t.Errorf("softplus: largest error %g (relative above 1, absolute below)", worst)
+	}
+}
+
+// TestLaplaceWeightsAsDuplicates checks RunLaplace's prior weights by the
+// identity TestFitGLMMWeightsAsDuplicates uses: cbpp with integer
+// weights w = 1 + (row mod 3) has the posterior of cbpp with each row
+// repeated w times. Every b_ and sd_ posterior mean and sd of the two
+// runs (4 chains × 2000 draws each) must agree within 4 combined MCSEs.
+func TestLaplaceWeightsAsDuplicates(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "glmm", "cbpp.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	var wt, dup strings.Builder
+	wt.WriteString(lines[0] + ",w\n")
+	dup.WriteString(lines[0] + "\n")
+	for i, l := range lines[1:] {
+		w := 1 + i%3
+		fmt.Fprintf(&wt, "%s,%d\n", l, w)
+		for range w {
+			dup.WriteString(l + "\n")
+		}
+	}
+	build := func(text, weights string) *model.Design {
+		fr, err := model.ReadFrame(strings.NewReader(text), "cbpp.csv", model.FrameOptions{Factors: []string{"herd", "period"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := model.ParseFormula("cbind(incidence, size - incidence) ~ period + (1 | herd)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := model.Build(f, fr, model.BuildOptions{Family: model.Binomial, Weights: weights})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	opt := GLMMOptions{Chains: 4, Warmup: 1000, Draws: 2000, Seed: 3}
+	var res [2]*GLMMResult
+	for k, d := range []*model.Design{build(wt.String(), "w"), build(dup.String(), "")} {
+		spec := &GLMMSpec{Design: d, SD: []priors.ScalePrior{priors.StudentT{Nu: 3, Mu: 0, Sigma: 2.5}}}
+		for range d.XNames {
+			spec.Fixed = append(spec.Fixed, priors.Normal{Mu: 0, Sigma: 10})
+		}
+		if res[k], err = RunLaplace(context.Background(), spec, opt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nc := len(res[0].Columns)
+	for j, name := range res[0].Columns {
+		var x [2][][]float64
+		var all [2][]float64
+		for k, r := range res {
+			x[k] = make([][]float64, len(r.Draws))
+			for c := range r.Draws {
+				for i := range r.NDraws {
+					x[k][c] = append(x[k][c], r.Draws[c][i*nc+j])
+				}
+				all[k] = append(all[k], x[k][c]...)
+			}
+		}
+		dm := math.Abs(diagnostics.Mean(all[0]) - diagnostics.Mean(all[1]))
+		sm := math.Hypot(diagnostics.MCSEMean(x[0]), diagnostics.MCSEMean(x[1]))
+		ds := math.Abs(diagnostics.SD(all[0]) - diagnostics.SD(all[1]))
+		ss := math.Hypot(diagnostics.MCSESD(x[0]), diagnostics.MCSESD(x[1]))
+		t.Logf("%s: mean %.4f vs %.4f (%.2f MCSE), sd %.4f vs %.4f (%.2f MCSE)", name, diagnostics.Mean(all[0]), diagnostics.Mean(all[1]), dm/sm, diagnostics.SD(all[0]), diagnostics.SD(all[1]), ds/ss)
+		if dm > 4*sm || ds > 4*ss {
+			t.Errorf("%s: weighted and repeated-row posteriors differ: mean %.2f, sd %.2f combined MCSEs", name, dm/sm, ds/ss)
+		}
 	}
 }

@@ -41,7 +41,7 @@ func addModelFlagsWeights(fs *flagSet) *modelFlags {
 
 // addWeightsFlag registers --weights (run and fit).
 func (m *modelFlags) addWeightsFlag(fs *flagSet) {
-	m.weights = fs.String("weights", "", "`column` of prior weights: residual variance sigma^2/w, as lmer's weights= (overrides [data] weights)")
+	m.weights = fs.String("weights", "", "`column` of prior weights: residual variance sigma^2/w (gaussian), each row's log-likelihood times w (other families), as lmer's and glmer's weights= (overrides [data] weights)")
 }
 
 // config returns the config named by pos (at most one path) with the

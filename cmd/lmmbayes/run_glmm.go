@@ -32,7 +32,8 @@ func (g gammaPrior) LogDensity(x float64) float64 { return math.NaN() }
 // method (auto, pg or mh): "mh" (Metropolis–Hastings in Laplace-whitened
 // coordinates, sampler.RunLaplace) for the count families; for bernoulli
 // and binomial "auto" picks "mh" when the model has one random-effect
-// term and "pg" (Pólya-Gamma Gibbs, sampler.RunLogistic) otherwise
+// term or prior weights (which the Pólya-Gamma sampler does not take) and
+// "pg" (Pólya-Gamma Gibbs, sampler.RunLogistic) otherwise
 // (docs/sampler.md has the measurements behind the rule).
 func glmmMethod(method string, d *model.Design) string {
 	if !d.Family.Logistic() {
@@ -41,7 +42,7 @@ func glmmMethod(method string, d *model.Design) string {
 	if method == "pg" || method == "mh" {
 		return method
 	}
-	if len(d.Terms) == 1 {
+	if len(d.Terms) == 1 || d.Weights != nil {
 		return "mh"
 	}
 	return "pg"
@@ -79,6 +80,9 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 		return err
 	}
 	method := glmmMethod(cfg.Sampler.Method, d)
+	if method == "pg" && d.Weights != nil {
+		return inputErrorf("%s: key \"sampler.method\" = \"pg\": the Pólya-Gamma sampler takes no prior weights (weights column %q); use \"mh\" or \"auto\"", cfg.where("sampler.method"), d.WeightsColumn)
+	}
 	spec, asg, err := buildGLMMSpec(cfg, d)
 	if err != nil {
 		return err
