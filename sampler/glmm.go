@@ -13,13 +13,15 @@ import (
 	"github.com/lmmbayes/lmmbayes/priors"
 )
 
-// GLMMSpec is a logistic (bernoulli or binomial) mixed model with its
-// priors, for RunLogistic.
+// GLMMSpec is a generalized linear mixed model (bernoulli, binomial,
+// poisson or negative binomial) with its priors, for RunLogistic and
+// RunLaplace.
 type GLMMSpec struct {
 	// Design is the model's design; Design.Family must be Bernoulli or
-	// Binomial (RunLogistic) or Poisson or NegBinomial (RunCount).
-	// Design.Offset, when set, is added to the linear predictor: η =
-	// offset + Xβ + Zb.
+	// Binomial (RunLogistic), or any of those and Poisson or NegBinomial
+	// (RunLaplace). Design.Offset, when set, is added to the linear
+	// predictor: η = offset + Xβ + Zb. Design.Weights, when set (RunLaplace
+	// only), multiply each row's log-likelihood.
 	Design *model.Design
 	// Fixed holds the prior of each column of X: priors.Normal,
 	// priors.Flat, or a normal scale mixture (priors.StudentT,
@@ -37,7 +39,7 @@ type GLMMSpec struct {
 	ShapeA, ShapeB float64
 }
 
-// GLMMOptions control RunLogistic.
+// GLMMOptions control RunLogistic and RunLaplace.
 type GLMMOptions struct {
 	// Chains, Warmup and Draws are as in Options (no thinning).
 	Chains, Warmup, Draws int
@@ -63,7 +65,7 @@ type GLMMOptions struct {
 	cNoDet bool
 }
 
-// GLMMResult holds the draws of RunLogistic.
+// GLMMResult holds the draws of RunLogistic or RunLaplace.
 type GLMMResult struct {
 	// Columns names the columns: b_ (fixed effects), sd_<group>__<name>,
 	// then r_<group>[<level>,<name>] with RandomEffects.

@@ -13,11 +13,12 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// countChain is one chain of the Poisson sampler. Its state is ψ (the log
-// SDs, kernel term order) and the whitened coordinates ε of (u, β):
-// x = (u, β) = x̂(ψ) + L(ψ)⁻ᵀε, with x̂(ψ) the conditional mode of (u, β)
-// given ψ and L(ψ)L(ψ)ᵀ the Fisher information there (the Laplace
-// approximation of p(u, β | ψ, y)).
+// countChain is one chain of RunLaplace (every GLMM family). Its state is
+// ψ (the log SDs and corr-Cholesky coordinates in kernel term order, and
+// a negative binomial's log shape) and the whitened coordinates ε of
+// (u, β): x = (u, β) = m(ψ) + L(ψ)⁻ᵀε, with m(ψ) and L(ψ)L(ψ)ᵀ the mean
+// and precision of a Gaussian approximation of p(u, β | ψ, y): the map
+// anchored by anchor and evaluated by mapAt.
 type countChain struct {
 	d          *model.Design
 	cur, prp   *model.MixedModel // cur: factored as the map at ψ; prp: scratch
@@ -108,14 +109,15 @@ func RunCount(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResult
 }
 
 // RunLaplace samples the posterior of a Poisson, negative binomial,
-// bernoulli or binomial mixed model (normal or flat priors on the fixed
-// effects) by Metropolis–Hastings in Laplace-whitened coordinates
-// (docs/sampler.md): each iteration moves ψ = log τ with the whitened
-// coordinates ε fixed (the conditional mode and factor recomputed at ψ'
-// by PIRLS on the blocked kernel), then ε given ψ by preconditioned
-// Crank–Nicolson moves. Both are exact Metropolis–Hastings moves on
-// (ψ, ε) whose target is the posterior times the Jacobian of x(ψ, ε), so
-// the draws of (ψ, x) follow the posterior.
+// bernoulli or binomial mixed model (flat, normal, student_t, cauchy or
+// laplace priors on the fixed effects; optional prior weights) by
+// Metropolis–Hastings in Laplace-whitened coordinates (docs/sampler.md):
+// each iteration moves ψ with the whitened coordinates ε fixed (x′ =
+// m(ψ′) + L(ψ′)⁻ᵀε, the map's two factorisations at ψ′; a random walk or
+// an independence proposal fitted in warmup), then ε given ψ by
+// preconditioned Crank–Nicolson moves. Both are exact Metropolis–Hastings
+// moves on (ψ, ε) whose target is the posterior times the Jacobian of
+// x(ψ, ε), so the draws of (ψ, x) follow the posterior.
 func RunLaplace(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResult, error) {
 	if err := checkCountSpec(spec); err != nil {
 		return nil, err
