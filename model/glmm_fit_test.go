@@ -72,9 +72,10 @@ var glmmCases = []glmmCase{
 	{"insurance_agq10", "insurance.csv", []string{"District"}},
 }
 
-func loadGLMMCase(t *testing.T, c glmmCase) (*Design, *glmmRef) {
+// readGLMMRef reads testdata/glmm/NAME.json.
+func readGLMMRef(t *testing.T, name string) *glmmRef {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "glmm", c.name+".json"))
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "glmm", name+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +83,12 @@ func loadGLMMCase(t *testing.T, c glmmCase) (*Design, *glmmRef) {
 	if err := json.Unmarshal(raw, &ref); err != nil {
 		t.Fatal(err)
 	}
+	return &ref
+}
+
+func loadGLMMCase(t *testing.T, c glmmCase) (*Design, *glmmRef) {
+	t.Helper()
+	ref := readGLMMRef(t, c.name)
 	fh, err := os.Open(filepath.Join("..", "testdata", "glmm", c.file))
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +110,7 @@ func loadGLMMCase(t *testing.T, c glmmCase) (*Design, *glmmRef) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d, &ref
+	return d, ref
 }
 
 // glmmTol holds the tolerances of one comparison; a zero skips the check.

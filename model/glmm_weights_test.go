@@ -16,14 +16,7 @@ import (
 // function, so every fit must agree.
 func weightedAndDuplicated(t *testing.T, c glmmCase) (*Design, *Design) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "glmm", c.name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ref glmmRef
-	if err := json.Unmarshal(raw, &ref); err != nil {
-		t.Fatal(err)
-	}
+	ref := readGLMMRef(t, c.name)
 	fh, err := os.Open(filepath.Join("..", "testdata", "glmm", c.file))
 	if err != nil {
 		t.Fatal(err)
