@@ -35,7 +35,7 @@ warmup = 1000            # warmup iterations per chain (adaptation; not saved)
 draws = 1000             # saved draws per chain, after thinning
 thin = 1                 # keep every thin-th iteration
 # seed = 1               # default: a random seed, recorded in run.json
-method = "auto"          # "collapsed", "nuts", "crossed", or "auto" (see docs/sampler.md)
+method = "auto"          # "collapsed", "nuts", "crossed", or "auto"; other families "pg" or "mh" (docs/sampler.md)
 conjugate_inv_gamma = false  # inv_gamma variances by conjugate Gibbs instead of Metropolis
 
 [output]
