@@ -44,12 +44,11 @@ type countChain struct {
 	u, beta  []float64
 	b        [][]float64
 	eta      []float64
-	// The map's anchor (see anchor): ψ and the linear predictor η₀ there,
-	// scratch for the weights and working response at η₀, and log det
-	// H(ψ) of the current state.
-	anchorPsi, eta0 []float64
-	mw, mz          []float64
-	mld             float64
+	// The map's anchor ψ (see anchor), scratch for IRLS weights, and log
+	// det H(ψ) of the current state.
+	anchorPsi []float64
+	mw        []float64
+	mld       float64
 	// proposals and scratch
 	up, bp, epsp, etap []float64
 	bb                 [][]float64
@@ -62,10 +61,10 @@ type countChain struct {
 	psiN             int
 	// psiMean is ψ's mean over the middle half of warmup (with psiChol:
 	// the centre and shape of the independence proposal, psiStep);
-	// indScale scales it and indProb is the probability of choosing it.
-	psiMean  []float64
-	indScale float64
-	indProb  float64
+	// indProb is the probability of choosing it.
+	psiMean []float64
+	indProb float64
+	qTmp    []float64 // indLogQ's scratch
 	// indTried and indAcc count the independence proposals made and
 	// accepted in warmup (from 3/4 of it), which set indProb at its end.
 	indTried, indAcc int
@@ -76,7 +75,7 @@ type countChain struct {
 	tauSD         []float64
 	tauSum, tauSq []float64
 	tauScale      float64
-	acc, modeFail int
+	acc           int
 	// lpc is logPost at the current state when lpcOK (curLogPost).
 	lpc   float64
 	lpcOK bool
@@ -119,7 +118,7 @@ func RunCount(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResult
 // moves on (ψ, ε) whose target is the posterior times the Jacobian of
 // x(ψ, ε), so the draws of (ψ, x) follow the posterior.
 func RunLaplace(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResult, error) {
-	if err := checkCountSpec(spec); err != nil {
+	if err := checkLaplaceSpec(spec); err != nil {
 		return nil, err
 	}
 	return runGLMMChains(ctx, spec.Design, opt, func(ci, nc int) ([]float64, float64, error) {
@@ -144,7 +143,7 @@ func RunLaplace(ctx context.Context, spec *GLMMSpec, opt GLMMOptions) (*GLMMResu
 	})
 }
 
-func checkCountSpec(s *GLMMSpec) error {
+func checkLaplaceSpec(s *GLMMSpec) error {
 	d := s.Design
 	if d == nil || d.X == nil {
 		return errors.New("sampler: no design")
@@ -218,7 +217,7 @@ func newCountChain(s *GLMMSpec, opt GLMMOptions, id int) (*countChain, error) {
 	c.beta, c.bp = make([]float64, c.p), make([]float64, c.p)
 	c.eps, c.epsp = make([]float64, c.q+c.p), make([]float64, c.q+c.p)
 	c.eta, c.etap = make([]float64, c.n), make([]float64, c.n)
-	c.mw, c.mz, c.eta0 = make([]float64, c.n), make([]float64, c.n), make([]float64, c.n)
+	c.mw = make([]float64, c.n)
 	c.b, c.bb = make([][]float64, len(d.Terms)), make([][]float64, len(d.Terms))
 	for i, t := range d.Terms {
 		c.b[i] = make([]float64, t.K*len(t.Levels))
@@ -543,8 +542,7 @@ func (c *countChain) anchor(psiA []float64) error {
 	if _, err := c.condMode(c.anc, psiA, m.u0, c.beta, m.um, m.bm, c.mw); err != nil {
 		return fmt.Errorf("sampler: the conditional mode at the anchor: %w", err)
 	}
-	// condMode left anc weighted at the mode's η (m.eta).
-	copy(c.eta0, m.eta)
+	// condMode left anc weighted at the mode's η.
 	c.anchorPsi = append(c.anchorPsi[:0], psiA...)
 	var err error
 	if c.mld, err = c.mapAt(c.cur, c.psi); err != nil {
@@ -722,21 +720,11 @@ func (c *countChain) psiStep(it, warmup int) error {
 		// inv-gamma(ν/2, ν/2) (a multivariate t with ν degrees of freedom,
 		// centred on warmup's mean of ψ with the shape of its covariance,
 		// heavier-tailed than the posterior), Hastings ratio q(ψ)/q(ψ′).
-		np := len(prop)
 		w := math.Sqrt(priors.RandInvGamma(indNu/2, indNu/2, c.rng))
 		if c.rng.Float64() < indWide {
 			w *= indWideFactor
 		}
-		for k := range prop {
-			prop[k] = c.rng.NormFloat64()
-		}
-		for r := np - 1; r >= 0; r-- {
-			var v float64
-			for col := 0; col <= r; col++ {
-				v += c.psiChol[r*np+col] * prop[col]
-			}
-			prop[r] = c.psiMean[r] + c.indScale*w*v
-		}
+		c.cholStep(prop, c.psiMean, indScale*w)
 		hastings = c.indLogQ(c.psi) - c.indLogQ(prop)
 	case tauMove:
 		// A random walk on the SDs themselves, τ′ = τ + s·σ_τ·ξ (the other
@@ -768,30 +756,15 @@ func (c *countChain) psiStep(it, warmup int) error {
 		// ψ + s·ξ, or once warmup has estimated ψ's covariance, ψ + s·Cξ
 		// with C its Cholesky factor (the ridges between SDs, such as
 		// those of nested factors, are then walked along rather than
-		// across). prop holds ξ until it is overwritten from the last
-		// coordinate up (row r of Cξ uses ξ₀ … ξ_r only).
-		for k := range prop {
-			prop[k] = c.rng.NormFloat64()
-		}
-		np := len(prop)
-		for r := np - 1; r >= 0; r-- {
-			v := prop[r]
-			if c.psiChol != nil {
-				v = 0
-				for col := 0; col <= r; col++ {
-					v += c.psiChol[r*np+col] * prop[col]
-				}
-			}
-			prop[r] = c.psi[r] + c.psiScale*v
-		}
+		// across).
+		c.cholStep(prop, c.psi, c.psiScale)
 	}
 	acc := false
+	// An error means the equations are numerically singular at ψ' (an
+	// extreme SD, where the target is negligible): the proposal is
+	// rejected.
 	ld, err := c.mapAt(c.prp, prop)
-	if err != nil {
-		// The equations are numerically singular at ψ' (an extreme SD,
-		// where the target is negligible): reject.
-		c.modeFail++
-	} else {
+	if err == nil {
 		c.prp.Draw(c.eps, 1, c.up, c.bp)
 		c.linpred(prop, c.up, c.bp, c.bb, c.etap)
 		lpp := c.logPost(prop, c.etap, c.up, c.bp)
@@ -843,6 +816,21 @@ func (c *countChain) psiStep(it, warmup int) error {
 // sd_BROOD's 97.5 % quantile) — the tails need the wider proposal.
 const indScale = 1.2
 
+// cholStep sets dst = centre + scale·Cξ with ξ ~ N(0, I) drawn here and
+// C = psiChol (the identity before warmup sets it).
+func (c *countChain) cholStep(dst, centre []float64, scale float64) {
+	for k := range dst {
+		dst[k] = c.rng.NormFloat64()
+	}
+	if c.psiChol == nil {
+		for k, z := range dst {
+			dst[k] = centre[k] + scale*z
+		}
+		return
+	}
+	addCholTimes(dst, centre, c.psiChol, dst, scale)
+}
+
 // indNu is the degrees of freedom of the independence proposal of ψ.
 const indNu = 5
 
@@ -850,19 +838,10 @@ const indNu = 5
 // constant: −(ν + d)/2 · log(1 + ‖C⁻¹(ψ − m)‖²/(s²ν)).
 func (c *countChain) indLogQ(psi []float64) float64 {
 	np := len(psi)
-	var ss float64
-	x := make([]float64, np)
-	for r := range np {
-		v := psi[r] - c.psiMean[r]
-		for col := range r {
-			v -= c.psiChol[r*np+col] * x[col]
-		}
-		x[r] = v / c.psiChol[r*np+r]
-		ss += x[r] * x[r]
-	}
-	a := math.Log1p(ss / (c.indScale * c.indScale * indNu))
+	ss := cholMahalanobis(psi, c.psiMean, c.psiChol, c.qTmp)
+	a := math.Log1p(ss / (indScale * indScale * indNu))
 	f2 := indWideFactor * indWideFactor
-	b := math.Log1p(ss/(c.indScale*c.indScale*f2*indNu)) + math.Log(f2)*float64(np)/(indNu+float64(np))
+	b := math.Log1p(ss/(indScale*indScale*f2*indNu)) + math.Log(f2)*float64(np)/(indNu+float64(np))
 	// log((1 − p)·t₁ + p·t₂) with tₖ ∝ |Sₖ|^(−1/2)(1 + …)^(−(ν+d)/2).
 	e := -(indNu + float64(np)) / 2
 	return logSumExp(math.Log(1-indWide)+e*a, math.Log(indWide)+e*b)
@@ -948,11 +927,11 @@ func (c *countChain) adaptCov(it, warmup int) {
 		}
 	}
 	c.psiScale = 2.38 / math.Sqrt(float64(np))
-	c.psiMean = make([]float64, np)
+	c.psiMean, c.qTmp = make([]float64, np), make([]float64, np)
 	for i := range np {
 		c.psiMean[i] = c.psiSum[i] / n
 	}
-	c.indScale, c.indProb = indScale, 0.5
+	c.indProb = 0.5
 	if c.noInd {
 		c.indProb = 0
 	}

@@ -113,13 +113,7 @@ func (p *proposal) rw(psi, out []float64, rng *rand.Rand) {
 	if p.fixedScales != nil {
 		s = p.fixedScales[rng.IntN(len(p.fixedScales))]
 	}
-	for i := range d {
-		v := 0.0
-		for j := 0; j <= i; j++ {
-			v += p.chol[i*d+j] * p.z[j]
-		}
-		out[i] = psi[i] + s*v
-	}
+	addCholTimes(out, psi, p.chol, p.z, s)
 }
 
 // indep writes an independence proposal into out.
@@ -157,30 +151,44 @@ func (p *proposal) tDraw(mean, chol, out []float64, rng *rand.Rand) {
 		n := rng.NormFloat64()
 		w += n * n
 	}
-	f := math.Sqrt(indepNu / w)
-	for i := range d {
+	addCholTimes(out, mean, chol, p.z, math.Sqrt(indepNu/w))
+}
+
+// addCholTimes sets out = centre + f·Cz, C lower triangular (d × d,
+// row-major, d = len(out)). out may be z itself: row i of Cz uses z₀ … zᵢ
+// only, and the rows are written from the last up.
+func addCholTimes(out, centre, chol, z []float64, f float64) {
+	d := len(out)
+	for i := d - 1; i >= 0; i-- {
 		v := 0.0
 		for j := 0; j <= i; j++ {
-			v += chol[i*d+j] * p.z[j]
+			v += chol[i*d+j] * z[j]
 		}
-		out[i] = mean[i] + f*v
+		out[i] = centre[i] + f*v
 	}
+}
+
+// cholMahalanobis is ‖C⁻¹(x − mean)‖², C lower triangular (d × d,
+// row-major, d = len(x)); tmp (length d) holds C⁻¹(x − mean) on return.
+func cholMahalanobis(x, mean, chol, tmp []float64) float64 {
+	d := len(x)
+	var q float64
+	for i := range d {
+		s := x[i] - mean[i]
+		for j := range i {
+			s -= chol[i*d+j] * tmp[j]
+		}
+		tmp[i] = s / chol[i*d+i]
+		q += tmp[i] * tmp[i]
+	}
+	return q
 }
 
 // tLogDensity is the log density at x of the t of tDraw, up to a
 // constant.
 func (p *proposal) tLogDensity(mean, chol, x []float64) float64 {
-	d := p.d
-	var q float64
-	for i := range d {
-		s := x[i] - mean[i]
-		for j := range i {
-			s -= chol[i*d+j] * p.tmp[j]
-		}
-		p.tmp[i] = s / chol[i*d+i]
-		q += p.tmp[i] * p.tmp[i]
-	}
-	return -0.5 * float64(indepNu+d) * math.Log1p(q/indepNu)
+	q := cholMahalanobis(x, mean, chol, p.tmp)
+	return -0.5 * float64(indepNu+p.d) * math.Log1p(q/indepNu)
 }
 
 // adapt updates the proposal after warmup iteration it (0-based) with
