@@ -36,16 +36,7 @@ func TestChainIDMatchesFullRun(t *testing.T) {
 	if !strings.Contains(stdout, "3 chains × 400 draws") {
 		t.Errorf("summarize stdout: %q", stdout)
 	}
-	for _, f := range []string{"draws_1.csv", "draws_2.csv", "draws_3.csv", "summary.csv", "random_effects.csv"} {
-		a, err1 := os.ReadFile(filepath.Join(full, f))
-		b, err2 := os.ReadFile(filepath.Join(split, f))
-		if err1 != nil || err2 != nil {
-			t.Fatalf("%s: %v %v", f, err1, err2)
-		}
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s differs between the full run and the merged chain runs", f)
-		}
-	}
+	checkSameFiles(t, full, split, "draws_1.csv", "draws_2.csv", "draws_3.csv", "summary.csv", "random_effects.csv")
 	// summarize on the full run's dir rewrites the same summary.
 	before, _ := os.ReadFile(filepath.Join(full, "summary.csv"))
 	if code, _, stderr := runCLI(t, "summarize", full, "--format", "csv"); code != 0 {
@@ -90,5 +81,21 @@ func TestSummarizeWarnsMixedSeeds(t *testing.T) {
 	code, stdout, stderr = runCLI(t, "summarize", dir, "--format", "csv")
 	if code != 0 || strings.Contains(stdout, "different seed") || !strings.Contains(stderr, "different seed") {
 		t.Errorf("csv: exit %d, the warning should be on stderr only:\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+}
+
+// checkSameFiles checks that each of files is byte-identical in the full
+// run's dir and the dir the chain runs were merged into.
+func checkSameFiles(t *testing.T, full, split string, files ...string) {
+	t.Helper()
+	for _, f := range files {
+		a, err1 := os.ReadFile(filepath.Join(full, f))
+		b, err2 := os.ReadFile(filepath.Join(split, f))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v %v", f, err1, err2)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between the full run and the merged chain runs", f)
+		}
 	}
 }

@@ -148,20 +148,7 @@ func TestRunGLMMOffset(t *testing.T) {
 	}
 
 	// Posterior means near the ML fit.
-	sum := readSummaryT(t, filepath.Join(out, "summary.csv"))
-	for name, v := range ml.Fixef {
-		col := names.b[name]
-		s, ok := sum[col]
-		if !ok {
-			t.Errorf("summary.csv has no %s", col)
-			continue
-		}
-		if d := math.Abs(s["mean"] - v); d > 0.5*s["sd"]+4*s["mcse_mean"] {
-			t.Errorf("%s: posterior mean %.4f, ML %.4f: |diff| %.3g > 0.5 SD + 4 MCSE = %.3g", col, s["mean"], v, d, 0.5*s["sd"]+4*s["mcse_mean"])
-		} else {
-			t.Logf("%s: posterior mean %.4f (sd %.4f), ML %.4f: %.2f SD", col, s["mean"], s["sd"], v, (s["mean"]-v)/s["sd"])
-		}
-	}
+	checkMeansNearML(t, readSummaryT(t, filepath.Join(out, "summary.csv")), ml.Fixef, func(name string) string { return names.b[name] })
 
 	// lp__ and ppc.csv from the draws by hand.
 	head, rows := allDraws(t, out)

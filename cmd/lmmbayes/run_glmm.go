@@ -156,7 +156,7 @@ func runGLMM(e *env, rf *runFlags, cfg *config, fam model.Family) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			chains[ci], errs[ci] = out.writeGLMMChain(gr, ci, thin, wall)
+			chains[ci], errs[ci] = out.writeGLMMChain(gr, ci, thin, wall, method)
 		}()
 	}
 	wg.Wait()
@@ -303,11 +303,12 @@ func (o *runOutput) priorEntries() []priors.Entry {
 // writeGLMMChain writes chain ci of gr (thinned by thin) to its draws
 // file: lp__ (the log-likelihood given the draw's effects, see
 // docs/sampler.md), then the sampler's columns in draws.ColumnNames'
-// order; the r_ columns only when kept.
-func (o *runOutput) writeGLMMChain(gr *sampler.GLMMResult, ci, thin int, wall time.Duration) (*sampler.ChainResult, error) {
+// order; the r_ columns only when kept. method is the sampler run
+// (glmmMethod), for the file's header.
+func (o *runOutput) writeGLMMChain(gr *sampler.GLMMResult, ci, thin int, wall time.Duration, method string) (*sampler.ChainResult, error) {
 	d := o.d
 	names := draws.ColumnNames(d, o.cfg.Output.RandomEffects)
-	sink, err := o.sinks.Open(o.opt.FirstChain+ci, glmmMethod(o.cfg.Sampler.Method, d), names)
+	sink, err := o.sinks.Open(o.opt.FirstChain+ci, method, names)
 	if err != nil {
 		return nil, err
 	}

@@ -137,21 +137,30 @@ func TestRunGLMMFamilies(t *testing.T) {
 			if err := json.Unmarshal(raw, &ml); err != nil {
 				t.Fatal(err)
 			}
-			sum := readSummaryT(t, filepath.Join(dir, "summary.csv"))
-			for name, v := range ml.Fixef {
-				col := "b_" + strings.NewReplacer("(Intercept)", "Intercept", "(", "", ")", "").Replace(name)
-				s, ok := sum[col]
-				if !ok {
-					t.Errorf("summary.csv has no %s", col)
-					continue
-				}
-				if d := math.Abs(s["mean"] - v); d > 0.5*s["sd"]+4*s["mcse_mean"] {
-					t.Errorf("%s: posterior mean %.4f, ML %.4f: |diff| %.3g > 0.5 SD + 4 MCSE = %.3g", col, s["mean"], v, d, 0.5*s["sd"]+4*s["mcse_mean"])
-				} else {
-					t.Logf("%s: posterior mean %.4f (sd %.4f), ML %.4f: %.2f SD", col, s["mean"], s["sd"], v, (s["mean"]-v)/s["sd"])
-				}
-			}
+			checkMeansNearML(t, readSummaryT(t, filepath.Join(dir, "summary.csv")), ml.Fixef, func(name string) string {
+				return "b_" + strings.NewReplacer("(Intercept)", "Intercept", "(", "", ")", "").Replace(name)
+			})
 		})
+	}
+}
+
+// checkMeansNearML checks each fixed effect's posterior mean in sum (from
+// readSummaryT) against its ML estimate in fixef: |mean − ML| ≤ 0.5 SD +
+// 4 MCSE. col names the summary row of an ML coefficient.
+func checkMeansNearML(t *testing.T, sum map[string]map[string]float64, fixef map[string]float64, col func(string) string) {
+	t.Helper()
+	for name, v := range fixef {
+		c := col(name)
+		s, ok := sum[c]
+		if !ok {
+			t.Errorf("summary.csv has no %s", c)
+			continue
+		}
+		if d := math.Abs(s["mean"] - v); d > 0.5*s["sd"]+4*s["mcse_mean"] {
+			t.Errorf("%s: posterior mean %.4f, ML %.4f: |diff| %.3g > 0.5 SD + 4 MCSE = %.3g", c, s["mean"], v, d, 0.5*s["sd"]+4*s["mcse_mean"])
+		} else {
+			t.Logf("%s: posterior mean %.4f (sd %.4f), ML %.4f: %.2f SD", c, s["mean"], s["sd"], v, (s["mean"]-v)/s["sd"])
+		}
 	}
 }
 
@@ -704,16 +713,7 @@ func TestGLMMChainIDMatchesFullRun(t *testing.T) {
 			if code, _, stderr := runCLI(t, "summarize", full, "--format", "csv"); code != 0 {
 				t.Fatalf("summarize full: exit %d: %s", code, stderr)
 			}
-			for _, f := range []string{"draws_1.csv", "draws_2.csv", "summary.csv"} {
-				a, err1 := os.ReadFile(filepath.Join(full, f))
-				b, err2 := os.ReadFile(filepath.Join(split, f))
-				if err1 != nil || err2 != nil {
-					t.Fatalf("%s: %v %v", f, err1, err2)
-				}
-				if !bytes.Equal(a, b) {
-					t.Errorf("%s differs between the full run and the merged chain runs", f)
-				}
-			}
+			checkSameFiles(t, full, split, "draws_1.csv", "draws_2.csv", "summary.csv")
 		})
 	}
 }
