@@ -57,14 +57,22 @@ func classifyFixed(ps []priors.Univariate, names []string) ([]fixedPrior, error)
 // updateLatent draws the latent variance of every scale-mixture prior
 // given β; it reports whether any changed.
 func (ev *evaluator) updateLatent(beta []float64, rng *rand.Rand) bool {
+	return drawLatent(ev.fixed, beta, ev.lvar, rng)
+}
+
+// drawLatent draws into lvar the latent variance of each scale-mixture
+// prior in fixed given its coefficient in beta (a draw that is not
+// finite and positive keeps the old value); it reports whether any
+// changed.
+func drawLatent(fixed []fixedPrior, beta, lvar []float64, rng *rand.Rand) bool {
 	changed := false
-	for j, f := range ev.fixed {
+	for j, f := range fixed {
 		if f.kind != fixedMixture {
 			continue
 		}
 		v := f.mix.MixingVariance(beta[j], rng)
 		if v > 0 && v < 1e300 {
-			ev.lvar[j] = v
+			lvar[j] = v
 			changed = true
 		}
 	}
