@@ -742,3 +742,23 @@ func dot(a, b []float64) float64 {
 func floatsNorm(v []float64) float64 {
 	return math.Sqrt(dot(v, v))
 }
+
+// AddZb adds Zb to eta (one value per row of d): each term's effects
+// b[term] (level-major, K per level, Design term order) times its columns
+// of Z.
+func (d *Design) AddZb(b [][]float64, eta []float64) {
+	n := len(eta)
+	for ti, t := range d.Terms {
+		if t.K == 1 {
+			for i, l := range t.Refs {
+				eta[i] += t.Z[i] * b[ti][l]
+			}
+			continue
+		}
+		for i, l := range t.Refs {
+			for e := range t.K {
+				eta[i] += t.Z[e*n+i] * b[ti][int(l)*t.K+e]
+			}
+		}
+	}
+}

@@ -211,14 +211,7 @@ func newFitResult(m *MixedModel, d *Design, reml bool) (*FitResult, error) {
 		}
 		r.Fitted[i] = s
 	}
-	for ti, t := range d.Terms {
-		for i := range n {
-			l := int(t.Refs[i])
-			for e := range t.K {
-				r.Fitted[i] += t.Z[e*n+i] * b[ti][l*t.K+e]
-			}
-		}
-	}
+	d.AddZb(b, r.Fitted)
 	r.weights = d.Weights
 	r.Residuals = make([]float64, n)
 	for i := range n {

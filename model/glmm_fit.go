@@ -109,20 +109,7 @@ func (g *glmm) linpred(u, beta, eta []float64) {
 		eta[i] = s
 	}
 	g.m.ToB(u, g.b)
-	for ti, t := range d.Terms {
-		bt := g.b[ti]
-		if t.K == 1 {
-			for i, l := range t.Refs {
-				eta[i] += t.Z[i] * bt[l]
-			}
-			continue
-		}
-		for i, l := range t.Refs {
-			for e := range t.K {
-				eta[i] += t.Z[e*g.n+i] * bt[int(l)*t.K+e]
-			}
-		}
-	}
+	d.AddZb(g.b, eta)
 }
 
 // condDev returns −2 Σ log p(yᵢ | ηᵢ).

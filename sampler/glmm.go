@@ -470,33 +470,14 @@ func (c *logitChain) step() bool {
 	if c.mixing {
 		// The scale mixtures' latent variances given β (Gibbs), then
 		// the kernels' prior of β given them.
-		for j, f := range c.fixed {
-			if f.kind != fixedMixture {
-				continue
-			}
-			if v := f.mix.MixingVariance(c.beta[j], c.rng); v > 0 && v < 1e300 {
-				c.lvar[j] = v
-			}
-		}
+		drawLatent(c.fixed, c.beta, c.lvar, c.rng)
 		glmmPrecision(c.fixed, c.lvar, c.prec, c.mean)
 		c.cur.SetFixedPrecision(c.prec, c.mean)
 		c.prp.SetFixedPrecision(c.prec, c.mean)
 	}
 	// η = off + Xβ + Zb at the current state.
 	offsetXBeta(d, c.off, c.beta, c.eta)
-	for ti, t := range d.Terms {
-		if t.K == 1 {
-			for i, l := range t.Refs {
-				c.eta[i] += t.Z[i] * c.b[ti][l]
-			}
-			continue
-		}
-		for i, l := range t.Refs {
-			for e := range t.K {
-				c.eta[i] += t.Z[e*c.n+i] * c.b[ti][int(l)*t.K+e]
-			}
-		}
-	}
+	d.AddZb(c.b, c.eta)
 	// ω ~ PG(n, η); working response κ/ω − off with weights ω (given ω,
 	// κ/ω ~ N(η, 1/ω), so κ/ω − off ~ N(Xβ + Zb, 1/ω)).
 	for i := range c.n {
@@ -642,21 +623,8 @@ func (c *logitChain) ncMove() float64 {
 // coefficients, which do not involve η), written with κᵢ = yᵢ − nᵢ/2 as
 // Σ κᵢηᵢ − nᵢ(log(1 + e^ηᵢ) − ηᵢ/2): the sampler's y is its κ.
 func (c *logitChain) etaLogLik(b [][]float64, eta []float64) float64 {
-	d := c.d
 	copy(eta, c.etaFix)
-	for ti, t := range d.Terms {
-		if t.K == 1 {
-			for i, l := range t.Refs {
-				eta[i] += t.Z[i] * b[ti][l]
-			}
-			continue
-		}
-		for i, l := range t.Refs {
-			for e := range t.K {
-				eta[i] += t.Z[e*c.n+i] * b[ti][int(l)*t.K+e]
-			}
-		}
-	}
+	c.d.AddZb(b, eta)
 	var ll float64
 	for i, e := range eta {
 		// log(1 + e^η) without overflow.
